@@ -1,0 +1,3 @@
+from omgml.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""``omgml.toml``: the project's configuration, its tasks and their metrics."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omgml.errors import ConfigError
+
+CONFIG_FILE = "omgml.toml"
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class Metric(BaseModel):
+    name: str
+    tasks: tuple[str, ...]
+    greater_is_better: bool
+    why_default: str = ""
+
+
+# The defaults are picked for what a first model must show, not for what reads best.
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            name="roc_auc",
+            tasks=("binary", "multiclass"),
+            greater_is_better=True,
+            why_default="ROC AUC ranks predictions without a threshold and is not fooled by class imbalance",
+        ),
+        Metric(name="average_precision", tasks=("binary",), greater_is_better=True),
+        Metric(name="accuracy", tasks=("binary", "multiclass"), greater_is_better=True),
+        Metric(name="balanced_accuracy", tasks=("binary", "multiclass"), greater_is_better=True),
+        Metric(
+            name="f1_macro",
+            tasks=("binary", "multiclass"),
+            greater_is_better=True,
+            why_default="macro F1 weighs every class equally, so a model that ignores small classes scores low",
+        ),
+        Metric(name="log_loss", tasks=("binary", "multiclass"), greater_is_better=False),
+        Metric(
+            name="rmse",
+            tasks=("regression",),
+            greater_is_better=False,
+            why_default="RMSE is in the target's own units and punishes large errors",
+        ),
+        Metric(name="mae", tasks=("regression",), greater_is_better=False),
+        Metric(name="r2", tasks=("regression",), greater_is_better=True),
+    )
+}
+DEFAULT_METRIC: dict[str, str] = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
+
+
+class DataPaths(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    raw: str = "data/raw"
+    processed: str = "data/processed"
+    reference: str = "data/reference"
+    train: str | None = Field(default=None, description="the main training table, when known")
+
+
+class Tracking(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    uri: str = DEFAULT_TRACKING_URI
+
+
+class ProjectConfig(BaseModel):
+    """The parsed ``omgml.toml``. Unknown keys are kept so later versions and users can add their own."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    package: str
+    task: Task
+    target: str
+    metric: str
+    description: str = ""
+    data: DataPaths = Field(default_factory=DataPaths)
+    tracking: Tracking = Field(default_factory=Tracking)
+
+
+def load_config(project: Path) -> ProjectConfig | None:
+    """The project's configuration, None when there is no ``omgml.toml``; a broken one raises ``ConfigError``."""
+    path = project / CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}",
+            "omgml reads the project's name, task, target and metric from it",
+            "fix the named line (a value needs quotes, a key needs '= value'), or delete the file and run `omgml init`",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text", str(exc), "save it as UTF-8") from exc
+    project_table = raw.get("project", {})
+    flat = {**project_table, "data": raw.get("data", {}), "tracking": raw.get("tracking", {})}
+    try:
+        config = ProjectConfig.model_validate(flat)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"[project] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"{path} does not describe a project",
+            problems,
+            f"set the named keys (task is one of {', '.join(TASKS)}), or run `omgml init` in a new folder",
+        ) from exc
+    metric = METRICS.get(config.metric)
+    if metric is None or config.task not in metric.tasks:
+        valid = ", ".join(m.name for m in METRICS.values() if config.task in m.tasks)
+        raise ConfigError(
+            f"{path}: metric '{config.metric}' does not fit task '{config.task}'",
+            "the success metric decides which model is best, so it must be one omgml can compute for the task",
+            f"set [project] metric to one of: {valid}",
+        )
+    return config
+
+
+def resolve_tracking_uri(project: Path, uri: str) -> str:
+    """Make a relative ``sqlite:///`` or file URI absolute under the project, so it works from any cwd."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return f"sqlite:///{(project / uri[len('sqlite:///'):]).resolve()}"
+    if "://" not in uri:
+        return str((project / uri).resolve())
+    return uri

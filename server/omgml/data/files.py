@@ -1,0 +1,116 @@
+"""Table files: format by suffix, shape from metadata or a capped count, sha256 with a cache."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from omgml.workspace import atomic_write, read_json
+
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# Counting text rows reads the whole file; past this many bytes the count is estimated from a sample.
+COUNT_CAP_BYTES = 64 * 1024 * 1024
+SAMPLE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TableShape:
+    rows: int | None
+    rows_exact: bool
+    columns: int | None
+    note: str = ""
+
+
+def table_format(path: Path) -> str:
+    return TABLE_FORMATS.get(path.suffix.lower(), "file")
+
+
+def table_shape(path: Path, cap_bytes: int = COUNT_CAP_BYTES) -> TableShape:
+    """Rows and columns without loading the table: parquet from its footer, text by counting lines."""
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata
+            return TableShape(meta.num_rows, True, meta.num_columns)
+        if fmt in ("csv", "tsv"):
+            return _delimited_shape(path, "\t" if fmt == "tsv" else None, cap_bytes)
+        if fmt == "jsonl":
+            return _jsonl_shape(path, cap_bytes)
+    except Exception as exc:  # a damaged file is a finding for status, not a crash
+        return TableShape(None, False, None, f"unreadable as {fmt}: {type(exc).__name__}: {exc}"[:200])
+    return TableShape(None, False, None)
+
+
+def _count_lines(path: Path, cap_bytes: int) -> tuple[int, bool]:
+    """Line count (a last line without newline counts), exact below the cap, else extrapolated."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if size <= cap_bytes:
+            lines, last = 0, b""
+            while chunk := handle.read(SAMPLE_BYTES):
+                lines += chunk.count(b"\n")
+                last = chunk
+            return lines + (1 if last and not last.endswith(b"\n") else 0), True
+        sample = handle.read(SAMPLE_BYTES)
+    per_line = len(sample) / max(sample.count(b"\n"), 1)
+    return round(size / per_line), False
+
+
+def _delimited_shape(path: Path, delimiter: str | None, cap_bytes: int) -> TableShape:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        head = handle.read(64 * 1024)
+    if not head.strip():
+        return TableShape(0, True, 0, "empty file")
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(head.splitlines()[0], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    header = next(csv.reader([head.splitlines()[0]], delimiter=delimiter))
+    lines, exact = _count_lines(path, cap_bytes)
+    note = "" if exact else f"row count estimated: the file is over {cap_bytes // 2**20} MiB"
+    return TableShape(max(lines - 1, 0), exact, len(header), note)
+
+
+def _jsonl_shape(path: Path, cap_bytes: int) -> TableShape:
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        first = next((line for line in handle if line.strip()), "")
+    columns = len(json.loads(first)) if first else 0
+    lines, exact = _count_lines(path, cap_bytes)
+    return TableShape(lines, exact, columns, "" if exact else "row count estimated from a sample")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FingerprintCache:
+    """sha256 per file, reused while (size, mtime) are unchanged; saved only when asked and changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, dict] = (read_json(path) or {}).get("files", {})
+        self.changed = False
+
+    def sha256(self, file: Path, key: str) -> str:
+        stat = file.stat()
+        entry = self.entries.get(key)
+        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+            return entry["sha256"]
+        digest = sha256_file(file)
+        self.entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.changed:
+            atomic_write(self.path, json.dumps({"files": self.entries}, indent=1, sort_keys=True) + "\n")

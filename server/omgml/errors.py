@@ -1,0 +1,45 @@
+"""The one error family: every failure a user can fix says what, why, and how to fix it."""
+
+from __future__ import annotations
+
+
+class OmgmlError(ValueError, TypeError):
+    """A failure caused by the input or the environment, not by a bug in omgml.
+
+    Inherits ``ValueError`` and ``TypeError`` so callers catching either keep working.
+    The three parts are kept apart so each face can lay them out its own way; ``str()``
+    joins them into one line for the CLI and the MCP tool error.
+    """
+
+    def __init__(self, what: str, why: str = "", fix: str = "") -> None:
+        self.what, self.why, self.fix = what.rstrip("."), why.rstrip("."), fix.rstrip(".")
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [self.what]
+        if self.why:
+            parts.append(self.why[:1].upper() + self.why[1:])
+        if self.fix:
+            parts.append(f"Fix: {self.fix}")
+        return ". ".join(parts) + "."
+
+
+class InvalidInput(OmgmlError):
+    """An argument that cannot be used as given."""
+
+
+class PathError(OmgmlError):
+    """A path that is missing, of the wrong kind, unwritable, or outside the project root."""
+
+
+class ConfigError(OmgmlError):
+    """An ``omgml.toml`` that cannot be read or does not make sense."""
+
+
+def from_validation_error(exc: "pydantic.ValidationError", what: str) -> InvalidInput:  # noqa: F821
+    """Turn a pydantic validation error into one readable ``InvalidInput``."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(part) for part in err["loc"]) or "input"
+        problems.append(f"'{field}': {err['msg']} (got {err.get('input')!r})")
+    return InvalidInput(what, "; ".join(problems), "correct the named field and try again")

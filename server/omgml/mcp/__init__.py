@@ -1,0 +1,1 @@
+"""The MCP face: tools, prompts and the server. Thin: parse, call the service, render."""

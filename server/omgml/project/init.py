@@ -1,0 +1,190 @@
+"""``init_project``: scaffold a runnable ML project, never overwriting what is there."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from omgml.assets import asset_dir
+from omgml.config import DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, CONFIG_FILE
+from omgml.errors import InvalidInput, from_validation_error
+from omgml.project.models import InitRequest, InitResult
+from omgml.render import environment
+from omgml.workspace import check_writable, resolve_inside, resolve_project_dir, write_all_or_nothing
+
+PACKAGE_PLACEHOLDER = "__package__"
+
+
+def init_project(request: InitRequest | dict, *, root: Path | None = None) -> InitResult:
+    """Scaffold a production ML project into ``request.project_dir``.
+
+    Parameters
+    ----------
+    request
+        What to create; a dict is validated into an ``InitRequest``.
+    root
+        Folder the project dir must stay inside (the MCP face passes the workspace root);
+        None takes the project dir as given, as a person on the shell means it.
+
+    Returns
+    -------
+    InitResult
+        What was created, what was already there, and what conflicts were left alone.
+        Files are rendered first and written all-or-nothing; nothing existing is overwritten.
+    """
+    if isinstance(request, dict):
+        try:
+            request = InitRequest.model_validate(request)
+        except ValidationError as exc:
+            raise from_validation_error(exc, "The init request is not valid") from exc
+    project = resolve_project_dir(request.project_dir, root, create=True)
+
+    name = (request.name if request.name is not None else project.name).strip()
+    if not name:
+        raise InvalidInput(
+            "The project name is empty",
+            "the name becomes the Python package and the MLflow experiment, so it needs letters",
+            "pass a name such as 'churn-model'",
+        )
+    package, package_note = package_name(name)
+    metric, metric_note = choose_metric(request.task, request.metric)
+    data_path, data_note = _data_path(project, request.data_path)
+
+    context = {
+        "name": name,
+        "package": package,
+        "distribution": package.replace("_", "-"),
+        "task": request.task,
+        "target": request.target,
+        "metric": metric,
+        "greater_is_better": METRICS[metric].greater_is_better,
+        "description": request.description.strip(),
+        "data_path": data_path,
+        "tracking_uri": DEFAULT_TRACKING_URI,
+        "omgml_version": _version(),
+    }
+    rendered = render_scaffold(context)
+
+    created, unchanged, conflicts = [], [], []
+    to_write: dict[Path, bytes] = {}
+    for rel, payload in rendered.items():
+        target = project / rel
+        if not target.exists() and not target.is_symlink():
+            created.append(rel)
+            to_write[target] = payload
+        elif target.is_file() and target.read_bytes() == payload:
+            unchanged.append(rel)
+        else:
+            conflicts.append(rel)
+
+    if to_write and not request.dry_run:
+        if project.exists():
+            check_writable(project)
+        else:
+            check_writable(project.parent)
+        write_all_or_nothing(to_write)
+
+    return InitResult(
+        project_dir=str(project),
+        name=name,
+        package=package,
+        package_note=package_note,
+        task=request.task,
+        target=request.target,
+        metric=metric,
+        metric_note=metric_note,
+        data_path=data_path,
+        data_note=data_note,
+        dry_run=request.dry_run,
+        changed=bool(created),
+        created=created,
+        unchanged=unchanged,
+        conflicts=conflicts,
+        next_steps=_next_steps(bool(conflicts), data_path),
+    )
+
+
+def package_name(name: str) -> tuple[str, str]:
+    """A valid, lower-case Python package name for ``name``, and a note when it had to change."""
+    package = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    if not package:
+        raise InvalidInput(
+            f"The project name '{name}' has no letters or digits",
+            "the name becomes the Python package, which needs at least one",
+            "pass a name such as 'churn-model'",
+        )
+    if package[0].isdigit():
+        package = f"project_{package}"
+    if keyword.iskeyword(package):
+        package = f"{package}_project"
+    note = "" if package == name else f"The name '{name}' became the Python package '{package}'."
+    return package, note
+
+
+def choose_metric(task: str, metric: str | None) -> tuple[str, str]:
+    """The success metric for ``task``: the given one when it fits, else the task's default and why."""
+    valid = [m.name for m in METRICS.values() if task in m.tasks]
+    if metric is None or not metric.strip():
+        chosen = DEFAULT_METRIC[task]
+        return chosen, f"No metric given: chose {chosen} for a {task} task, because {METRICS[chosen].why_default}."
+    metric = metric.strip().lower()
+    if metric not in valid:
+        raise InvalidInput(
+            f"The metric '{metric}' does not fit a {task} task",
+            "the success metric decides which model wins, so omgml must be able to compute it for the task",
+            f"use one of: {', '.join(valid)}",
+        )
+    return metric, ""
+
+
+def render_scaffold(context: dict) -> dict[str, bytes]:
+    """Every scaffold file, rendered in memory: relative path -> content."""
+    source = asset_dir("templates") / "project"
+    env = environment()
+    files: dict[str, bytes] = {}
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        rel_parts = [_scaffold_part(part, context["package"]) for part in path.relative_to(source).parts]
+        rel = "/".join(rel_parts)
+        if rel.endswith(".j2"):
+            template = env.get_template(path.relative_to(source.parent).as_posix())
+            files[rel.removesuffix(".j2")] = template.render(**context).encode("utf-8")
+        else:
+            files[rel] = path.read_bytes()
+    return files
+
+
+def _scaffold_part(part: str, package: str) -> str:
+    """``__package__`` becomes the package; ``dot-gitignore`` becomes ``.gitignore`` (wheels may drop dotfiles)."""
+    part = part.replace(PACKAGE_PLACEHOLDER, package)
+    return "." + part.removeprefix("dot-") if part.startswith("dot-") else part
+
+
+def _data_path(project: Path, data_path: str | None) -> tuple[str | None, str]:
+    if not data_path:
+        return None, "No data path given: put the training table in data/raw/ and set [data] train in omgml.toml."
+    resolved = resolve_inside(project, data_path, "data path")
+    rel = resolved.relative_to(project).as_posix()
+    if not resolved.is_file():
+        return rel, f"{rel} does not exist yet: the project records it; add the file before training."
+    return rel, ""
+
+
+def _next_steps(has_conflicts: bool, data_path: str | None) -> list[str]:
+    steps = []
+    if has_conflicts:
+        steps.append("Compare the conflicting files with a fresh scaffold (`omgml init --dry-run` elsewhere) and merge by hand.")
+    if data_path is None:
+        steps.append("Add the training data under data/raw/ and record it as [data] train in " + CONFIG_FILE + ".")
+    steps.append("Run `make test` in the project, then `omgml status` to see the lifecycle checklist.")
+    return steps
+
+
+def _version() -> str:
+    from omgml import __version__
+
+    return __version__

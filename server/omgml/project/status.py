@@ -1,0 +1,340 @@
+"""``project_status``: where a project stands in the ML lifecycle, decided from evidence on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omgml.config import CONFIG_FILE, ProjectConfig, load_config
+from omgml.data.files import FingerprintCache, table_format, table_shape
+from omgml.git import git_state
+from omgml.project.models import (
+    DataFile,
+    GitInfo,
+    ReadinessItem,
+    SavedReport,
+    Stage,
+    StatusReport,
+    StatusRequest,
+)
+from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary
+from omgml.workspace import omgml_dir, read_json, report_history, resolve_inside, resolve_project_dir
+
+MAX_DATA_FILES = 1000
+
+
+def project_status(request: StatusRequest | dict | None = None, *, root: Path | None = None) -> StatusReport:
+    """Report the project's lifecycle stages and production readiness from what exists on disk.
+
+    Parameters
+    ----------
+    request
+        The project folder (default: the current one).
+    root
+        Folder the project dir must stay inside; None takes it as given.
+
+    Returns
+    -------
+    StatusReport
+        Config, git state, data inventory, saved reports, MLflow summary, the eight lifecycle
+        stages with evidence and next step, and the readiness checklist. Reads only, except
+        that file fingerprints are cached in ``.omgml/`` of an omgml project.
+    """
+    request = StatusRequest.model_validate(request or {})
+    project = resolve_project_dir(request.project_dir, root)
+    config = load_config(project)
+    is_repo, commit, branch, dirty = git_state(project)
+    data = _inventory(project, config)
+    reports = _saved_reports(project)
+    tracking = read_tracking_summary(project_tracking_uri(project, config), config.metric if config else None)
+    evidence = _Evidence(project, config, data, reports, tracking)
+    stages = evidence.stages()
+    readiness = evidence.readiness()
+    pending = [s for s in stages if s.state != "done"]
+    next_step = pending[0].next_step if pending else "Every stage has evidence: keep monitoring and retrain on drift."
+    if config is None:
+        headline = f"{project} is not an omgml project (no {CONFIG_FILE}). Start with `omgml init`."
+    else:
+        done = sum(s.state == "done" for s in stages)
+        ready = sum(item.ok for item in readiness)
+        headline = f"{config.name}: {done}/{len(stages)} lifecycle stages done, {ready}/{len(readiness)} readiness practices in place."
+    return StatusReport(
+        project_dir=str(project),
+        is_project=config is not None,
+        headline=headline,
+        config=config,
+        git=GitInfo(is_repo=is_repo, commit=commit, branch=branch, dirty=dirty),
+        data=data,
+        reports=reports,
+        tracking=tracking,
+        stages=stages,
+        readiness=readiness,
+        next_step=next_step or "",
+    )
+
+
+def _data_areas(project: Path, config: ProjectConfig | None) -> list[tuple[str, Path]]:
+    if config is None:
+        return [("other", project / "data")]
+    areas = [(area, getattr(config.data, area)) for area in ("raw", "processed", "reference")]
+    if config.data.train:
+        areas.insert(0, ("train", config.data.train))
+    return [(area, resolve_inside(project, rel, f"[data] {area} path")) for area, rel in areas]
+
+
+def _inventory(project: Path, config: ProjectConfig | None) -> list[DataFile]:
+    cache = FingerprintCache(omgml_dir(project) / "fingerprints.json")
+    seen: set[Path] = set()
+    files: list[DataFile] = []
+    for area, location in _data_areas(project, config):
+        candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
+        for path in candidates:
+            if path in seen or not path.is_file() or any(p.startswith(".") for p in path.relative_to(project).parts):
+                continue
+            seen.add(path)
+            if len(files) >= MAX_DATA_FILES:
+                break
+            rel = path.relative_to(project).as_posix()
+            shape = table_shape(path)
+            files.append(
+                DataFile(
+                    path=rel,
+                    area=area,
+                    format=table_format(path),
+                    size_bytes=path.stat().st_size,
+                    rows=shape.rows,
+                    rows_exact=shape.rows_exact,
+                    columns=shape.columns,
+                    sha256=cache.sha256(path, rel),
+                    note=shape.note,
+                )
+            )
+    if config is not None:
+        cache.save()
+    return files
+
+
+def _saved_reports(project: Path) -> list[SavedReport]:
+    folder = omgml_dir(project) / "reports"
+    reports = []
+    for kind_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
+        history = report_history(project, kind_dir.name)
+        latest = read_json(history[-1]) if history else None
+        if latest is None:
+            continue
+        reports.append(
+            SavedReport(
+                kind=kind_dir.name,
+                path=history[-1].relative_to(project).as_posix(),
+                created_at=str(latest.get("created_at", "")),
+                summary=str(latest.get("summary", "")),
+                ok=bool(latest.get("ok", False)),
+                runs=len(history),
+            )
+        )
+    return reports
+
+
+class _Evidence:
+    """Turns the gathered facts into stages and readiness items; each rule reads one fact."""
+
+    def __init__(self, project, config, data, reports, tracking: TrackingSummary) -> None:
+        self.project = project
+        self.config: ProjectConfig | None = config
+        self.data: list[DataFile] = data
+        self.reports = {r.kind: r for r in reports}
+        self.tracking = tracking
+        self.references = sorted((omgml_dir(project) / "references").glob("*.json"))
+        self.models = [m for m in tracking.registered_models if m.versions > 0]
+
+    def _tables(self, *areas: str) -> list[DataFile]:
+        return [f for f in self.data if f.area in areas and f.rows]
+
+    def _data_command(self) -> str:
+        train = self.config.data.train if self.config and self.config.data.train else "data/raw/<file>"
+        return train
+
+    def stages(self) -> list[Stage]:
+        return [
+            self._problem_definition(),
+            self._data_collection(),
+            self._data_processing(),
+            self._feature_engineering(),
+            self._model_development(),
+            self._deployment(),
+            self._monitoring(),
+            self._iteration(),
+        ]
+
+    def _problem_definition(self) -> Stage:
+        if self.config is None:
+            return Stage(
+                name="problem definition",
+                state="not_started",
+                evidence=[f"no {CONFIG_FILE}"],
+                next_step="Define the problem: `omgml init --task binary|multiclass|regression --target COLUMN`.",
+            )
+        c = self.config
+        evidence = [f"{CONFIG_FILE}: task={c.task}, target={c.target}, metric={c.metric}"]
+        if not c.description:
+            evidence.append("no description yet (optional)")
+        return Stage(name="problem definition", state="done", evidence=evidence, next_step=None)
+
+    def _data_collection(self) -> Stage:
+        tables = self._tables("train", "raw", "other")
+        if tables:
+            rows = sum(t.rows or 0 for t in tables)
+            return Stage(
+                name="data collection",
+                state="done",
+                evidence=[f"{len(tables)} table(s), {rows:,} rows in raw data ({tables[0].path}, ...)"],
+                next_step=None,
+            )
+        files = [f for f in self.data if f.area in ("train", "raw", "other")]
+        return Stage(
+            name="data collection",
+            state="in_progress" if files else "not_started",
+            evidence=[f"{len(files)} file(s) under the raw data folder, none a non-empty table"],
+            next_step="Put the training table (csv, tsv, parquet or jsonl) in data/raw/ and set [data] train in omgml.toml.",
+        )
+
+    def _data_processing(self) -> Stage:
+        report = self.reports.get("validation")
+        if report and report.ok:
+            return Stage(name="data processing", state="done", evidence=[f"validation {report.created_at}: {report.summary}"], next_step=None)
+        if report:
+            return Stage(
+                name="data processing",
+                state="in_progress",
+                evidence=[f"validation {report.created_at}: {report.summary}"],
+                next_step="Fix the validation errors, then run `omgml validate` again.",
+            )
+        processed = self._tables("processed")
+        return Stage(
+            name="data processing",
+            state="in_progress" if processed else "not_started",
+            evidence=[f"{len(processed)} processed table(s), no validation report"],
+            next_step=f"Validate the data: `omgml validate {self._data_command()}`.",
+        )
+
+    def _feature_engineering(self) -> Stage:
+        processed = self._tables("processed")
+        trained = "baseline" in self.reports or self.tracking.runs > 0
+        if processed and trained:
+            return Stage(
+                name="feature engineering",
+                state="done",
+                evidence=[f"{len(processed)} processed table(s) and trained models"],
+                next_step=None,
+            )
+        return Stage(
+            name="feature engineering",
+            state="in_progress" if processed or trained else "not_started",
+            evidence=[f"{len(processed)} processed table(s) in data/processed, {'a' if trained else 'no'} trained model"],
+            next_step="Write features into data/processed/ from code in src/, and train on them.",
+        )
+
+    def _model_development(self) -> Stage:
+        report = self.reports.get("baseline")
+        best = self.tracking.best_run
+        evidence = []
+        if report:
+            evidence.append(f"baseline {report.created_at}: {report.summary}")
+        if best:
+            evidence.append(f"best MLflow run {best.run_name or best.run_id}: {best.metric}={best.value:.4g}")
+        evidence.append(f"MLflow: {self.tracking.note}")
+        if (report or best) and self.models:
+            return Stage(name="model development", state="done", evidence=evidence, next_step=None)
+        started = bool(report or best or self.tracking.runs)
+        return Stage(
+            name="model development",
+            state="in_progress" if started else "not_started",
+            evidence=evidence,
+            next_step="Train and register a cross-validated baseline first: `omgml baseline` (start simple).",
+        )
+
+    def _deployment(self) -> Stage:
+        champions = [m for m in self.models if "champion" in m.aliases]
+        if champions:
+            serve = self.config and (self.project / "src" / self.config.package / "serve.py").is_file()
+            evidence = [f"{champions[0].name}@champion = version {champions[0].aliases['champion']}"]
+            evidence.append("serving code found" if serve else "no serving code (src/<package>/serve.py)")
+            return Stage(
+                name="deployment",
+                state="done" if serve else "in_progress",
+                evidence=evidence,
+                next_step=None if serve else "Serve the champion model behind a prediction API.",
+            )
+        return Stage(
+            name="deployment",
+            state="in_progress" if self.models else "not_started",
+            evidence=[f"{len(self.models)} registered model(s), none with alias 'champion'"],
+            next_step="Register a model and give the one to deploy the alias 'champion'.",
+        )
+
+    def _monitoring(self) -> Stage:
+        report = self.reports.get("drift")
+        if report:
+            return Stage(name="monitoring", state="done", evidence=[f"drift {report.created_at}: {report.summary}"], next_step=None)
+        return Stage(
+            name="monitoring",
+            state="in_progress" if self.references else "not_started",
+            evidence=[f"{len(self.references)} saved reference profile(s), no drift report"],
+            next_step="Save a reference profile of the training data and check new data for drift: `omgml drift`.",
+        )
+
+    def _iteration(self) -> Stage:
+        drift = self.reports.get("drift")
+        baseline = self.reports.get("baseline")
+        if drift and baseline and self._first_report_time("drift") < baseline.created_at:
+            return Stage(
+                name="iteration",
+                state="done",
+                evidence=[f"retrained ({baseline.created_at}) after monitoring began ({self._first_report_time('drift')})"],
+                next_step=None,
+            )
+        versions = max((m.versions for m in self.models), default=0)
+        retrained = versions > 1 or (baseline is not None and baseline.runs > 1)
+        return Stage(
+            name="iteration",
+            state="in_progress" if retrained else "not_started",
+            evidence=[f"{versions} model version(s), {baseline.runs if baseline else 0} baseline report(s), "
+                      f"{'a' if drift else 'no'} drift report"],
+            next_step="Once drift is checked, retrain on fresh data and compare with the champion.",
+        )
+
+    def _first_report_time(self, kind: str) -> str:
+        history = report_history(self.project, kind)
+        first = read_json(history[0]) if history else None
+        return str(first.get("created_at", "")) if first else ""
+
+    def readiness(self) -> list[ReadinessItem]:
+        c, t = self.config, self.tracking
+        validation, baseline, drift = (self.reports.get(k) for k in ("validation", "baseline", "drift"))
+        return [
+            ReadinessItem(
+                practice="success metric defined",
+                ok=c is not None,
+                evidence=f"{CONFIG_FILE} metric = {c.metric}" if c else f"no {CONFIG_FILE}",
+            ),
+            ReadinessItem(
+                practice="data validated",
+                ok=bool(validation and validation.ok),
+                evidence=validation.summary if validation else "no validation report",
+            ),
+            ReadinessItem(
+                practice="baseline established",
+                ok=bool(baseline and baseline.ok) or t.best_run is not None,
+                evidence=baseline.summary if baseline else (f"best run {t.best_run.metric}={t.best_run.value:.4g}" if t.best_run else "no baseline"),
+            ),
+            ReadinessItem(practice="experiments tracked", ok=t.runs > 0, evidence=f"{t.uri}: {t.note}"),
+            ReadinessItem(
+                practice="model registered",
+                ok=bool(self.models),
+                evidence=", ".join(f"{m.name} v{m.latest_version}" for m in self.models) or "no registered model",
+            ),
+            ReadinessItem(
+                practice="monitoring configured",
+                ok=bool(self.references or drift),
+                evidence=(f"{len(self.references)} reference profile(s)" + (f"; drift: {drift.summary}" if drift else "")),
+            ),
+        ]
