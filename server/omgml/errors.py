@@ -18,7 +18,7 @@ class OmgmlError(ValueError, TypeError):
     def __str__(self) -> str:
         parts = [self.what]
         if self.why:
-            parts.append(self.why[:1].upper() + self.why[1:])
+            parts.append(self.why if self.why.startswith("omgml") else self.why[:1].upper() + self.why[1:])
         if self.fix:
             parts.append(f"Fix: {self.fix}")
         return ". ".join(parts) + "."
