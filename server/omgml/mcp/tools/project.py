@@ -1,4 +1,4 @@
-"""The MCP tools: one typed function each, listed in ``TOOLS``; the server registers that tuple.
+"""MCP tools for the project capabilities: ``omgml_init`` and ``omgml_status``.
 
 Each function's name is the tool name, its docstring's first line the description, its
 annotated parameters the input schema, and the service's result model the output schema.
@@ -6,58 +6,16 @@ annotated parameters the input schema, and the service's result model the output
 
 from __future__ import annotations
 
-import os
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import unquote, urlparse
+from typing import Annotated
 
-import anyio.to_thread
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from mcp.types import CallToolResult
+from pydantic import Field
 
 from omgml.config import Task
-from omgml.errors import OmgmlError
 from omgml.mcp._args import ProjectDir
+from omgml.mcp._common import ToolSpec, call_service
 from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
-from omgml.render import render
-from omgml.workspace import ROOT_ENV_VARS, default_root
-
-
-async def workspace_root(ctx: Context | None) -> Path:
-    """The folder every path argument must stay in: env var, else the client's first root, else the cwd."""
-    if any(os.environ.get(var) for var in ROOT_ENV_VARS) or ctx is None:
-        return default_root()
-    capabilities = ctx.client_capabilities
-    if capabilities is not None and capabilities.roots is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # roots are deprecated in 2026-07-28 but older clients offer them
-                roots = (await ctx.session.list_roots()).roots
-        except Exception:
-            roots = []
-        for root in roots:
-            uri = urlparse(str(root.uri))
-            if uri.scheme == "file" and Path(unquote(uri.path)).is_dir():
-                return Path(unquote(uri.path)).resolve()
-    return default_root()
-
-
-async def call_service(service: Callable[..., BaseModel], request: BaseModel, ctx: Context | None) -> CallToolResult:
-    """Run a service off the event loop; return its result as structured content plus rendered markdown."""
-    root = await workspace_root(ctx)
-    try:
-        result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
-    except OmgmlError as exc:
-        raise ToolError(str(exc)) from exc
-    return CallToolResult(
-        content=[TextContent(type="text", text=render(result, "md"))],
-        structured_content=result.model_dump(mode="json"),
-    )
 
 
 async def omgml_init(
@@ -105,16 +63,7 @@ async def omgml_status(project_dir: ProjectDir = ".", ctx: Context | None = None
     return await call_service(project_status, StatusRequest(project_dir=project_dir), ctx)
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    fn: Callable[..., Any]
-    title: str
-    read_only: bool
-    destructive: bool = False
-    idempotent: bool = False
-
-
-TOOLS: tuple[ToolSpec, ...] = (
+SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(omgml_init, "Scaffold an ML project", read_only=False, destructive=False, idempotent=True),
     ToolSpec(omgml_status, "ML project status", read_only=True, idempotent=True),
 )

@@ -1,0 +1,82 @@
+"""The shell face: ``omgml init|status|serve``. Thin: parse, call the service, print.
+
+Errors a user can fix print one line to stderr and exit 2; ``--json`` prints the same
+object the MCP tool returns as structured content.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from omgml import __version__
+from omgml.cli import project
+from omgml.errors import OmgmlError
+
+try:  # typer >= 0.20 vendors click; older releases use the click package
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
+
+app = typer.Typer(
+    name="omgml",
+    help="Computed, repeatable answers for building ML systems.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"omgml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = None,
+) -> None:
+    """omgml: scaffold, check and track ML projects from the shell, CI or an AI agent."""
+
+
+# One explicit registry of commands: adding a capability adds its lines here.
+app.command()(project.init)
+app.command()(project.status)
+
+
+@app.command()
+def serve(
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --http.")] = 8765,
+) -> None:
+    """Run the MCP server (stdio by default)."""
+    from omgml.mcp.server import serve as run_server
+
+    run_server(http=http, port=port)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a usage or input error is one line on stderr and exit code 2."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except OmgmlError as exc:
+        typer.echo(f"omgml: error: {exc}", err=True)
+        sys.exit(2)
+    except UsageError as exc:
+        if not exc.format_message():  # bare `omgml`: the help was printed
+            sys.exit(0)
+        hint = f" (see `omgml {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.info_name != "omgml" else " (see `omgml --help`)"
+        typer.echo(f"omgml: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("omgml: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("omgml: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,64 @@
+"""What every MCP tool shares: its spec, the workspace root, and the call that turns a service into a result."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from omgml.errors import OmgmlError
+from omgml.render import render
+from omgml.workspace import ROOT_ENV_VARS, default_root
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool and its annotations; the server registers every spec in ``omgml.mcp.tools.TOOLS``."""
+
+    fn: Callable[..., Any]
+    title: str
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+
+
+async def workspace_root(ctx: Context | None) -> Path:
+    """The folder every path argument must stay in: env var, else the client's first root, else the cwd."""
+    if any(os.environ.get(var) for var in ROOT_ENV_VARS) or ctx is None:
+        return default_root()
+    capabilities = ctx.client_capabilities
+    if capabilities is not None and capabilities.roots is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # roots are deprecated in 2026-07-28 but older clients offer them
+                roots = (await ctx.session.list_roots()).roots
+        except Exception:
+            roots = []
+        for root in roots:
+            uri = urlparse(str(root.uri))
+            if uri.scheme == "file" and Path(unquote(uri.path)).is_dir():
+                return Path(unquote(uri.path)).resolve()
+    return default_root()
+
+
+async def call_service(service: Callable[..., BaseModel], request: BaseModel, ctx: Context | None) -> CallToolResult:
+    """Run a service off the event loop; return its result as structured content plus rendered markdown."""
+    root = await workspace_root(ctx)
+    try:
+        result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
+    except OmgmlError as exc:
+        raise ToolError(str(exc)) from exc
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(result, "md"))],
+        structured_content=result.model_dump(mode="json"),
+    )
