@@ -19,7 +19,6 @@ _API = {
     "StatusRequest": "omgml.project.models",
     "StatusReport": "omgml.project.models",
     "OmgmlError": "omgml.errors",
-    "render": "omgml.render",
 }
 __all__ = ["__version__", *_API]
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.status import project_status
-    from omgml.render import render
 
 
 def __getattr__(name: str) -> Any:

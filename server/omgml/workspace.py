@@ -125,7 +125,7 @@ def save_report(project: Path, kind: str, *, summary: str, ok: bool, result: dic
     now = datetime.now(timezone.utc)
     envelope = {
         "kind": kind,
-        "created_at": now.isoformat(timespec="seconds"),
+        "created_at": now.isoformat(timespec="microseconds"),
         "omgml_version": _version(),
         "summary": summary,
         "ok": ok,

@@ -1,0 +1,50 @@
+"""Shared fixtures. Threads are pinned so timings stay steady on a 2-core, busy machine."""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test sees the developer's MLflow server or project root."""
+    for var in ("MLFLOW_TRACKING_URI", "OMGML_PROJECT_DIR", "CLAUDE_PROJECT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def new_project(tmp_path):
+    """A freshly scaffolded binary-classification project."""
+    from omgml import init_project
+
+    init_project({"project_dir": str(tmp_path / "proj"), "name": "Churn Model", "task": "binary", "target": "churned"})
+    return tmp_path / "proj"
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``omgml`` console script the way a person would."""
+    return subprocess.run(
+        [str(VENV_BIN / "omgml"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )

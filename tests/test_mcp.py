@@ -1,0 +1,200 @@
+"""The MCP face through real clients: in-process ``mcp.Client``, stdio, and the MCP Inspector CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.types import Root, ListRootsResult
+
+from omgml import InitResult, StatusReport, init_project, project_status
+from omgml.mcp.server import build_server
+from omgml.mcp.tools import TOOLS
+from omgml.render import render
+from tests.conftest import VENV_BIN
+
+pytestmark = pytest.mark.anyio
+
+# One scenario per tool: arguments for a call that must succeed in a fresh project root.
+SCENARIOS = {
+    "omgml_init": {"project_dir": "proj", "task": "binary", "target": "churned", "name": "Churn"},
+    "omgml_status": {"project_dir": "proj"},
+}
+RESULT_MODELS = {"omgml_init": InitResult, "omgml_status": StatusReport}
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMGML_PROJECT_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_every_tool_has_a_scenario():
+    assert {spec.fn.__name__ for spec in TOOLS} == set(SCENARIOS) == set(RESULT_MODELS)
+
+
+async def test_tools_are_listed_with_schemas_and_annotations(mode):
+    async with Client(build_server(), mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert list(tools) == [spec.fn.__name__ for spec in TOOLS]
+    for name, model in RESULT_MODELS.items():
+        assert tools[name].output_schema["properties"].keys() == model.model_json_schema()["properties"].keys()
+        assert tools[name].description and "\n" not in tools[name].description
+    assert tools["omgml_status"].annotations.read_only_hint is True
+    init = tools["omgml_init"].annotations
+    assert (init.read_only_hint, init.destructive_hint, init.idempotent_hint) == (False, False, True)
+    schema = tools["omgml_init"].input_schema
+    assert schema["properties"]["task"]["enum"] == ["binary", "multiclass", "regression"]
+    assert schema["required"] == ["task", "target"]
+    assert schema["properties"]["target"]["maxLength"] == 256
+
+
+async def test_each_tool_scenario_returns_its_result_and_markdown(root, mode):
+    async with Client(build_server(), mode=mode) as client:
+        for name, arguments in SCENARIOS.items():
+            result = await client.call_tool(name, arguments)
+            assert result.is_error is False, result.content
+            model = RESULT_MODELS[name].model_validate(result.structured_content)
+            assert result.content[0].text == render(model)
+    assert (root / "proj" / "omgml.toml").is_file()
+
+
+async def test_structured_content_equals_the_python_api(root, mode):
+    api_init = init_project({"project_dir": str(root / "proj"), "task": "binary", "target": "churned"})
+    async with Client(build_server(), mode=mode) as client:
+        again = await client.call_tool("omgml_init", {"project_dir": "proj", "task": "binary", "target": "churned"})
+        status = await client.call_tool("omgml_status", {"project_dir": "proj"})
+    assert again.structured_content["changed"] is False
+    assert again.structured_content["unchanged"] == api_init.created
+    assert status.structured_content == project_status({"project_dir": str(root / "proj")}).model_dump(mode="json")
+
+
+async def test_omgml_error_becomes_a_tool_error_with_its_text(root, mode):
+    async with Client(build_server(), mode=mode) as client:
+        outside = await client.call_tool("omgml_status", {"project_dir": "../.."})
+        empty = await client.call_tool("omgml_init", {"project_dir": "p", "task": "binary", "target": "y", "name": " "})
+        bad_task = await client.call_tool("omgml_init", {"task": "clustering", "target": "y"})
+    assert outside.is_error is True
+    assert "outside the project root" in outside.content[0].text and "Fix: give a path inside" in outside.content[0].text
+    assert empty.is_error and "The project name is empty" in empty.content[0].text
+    assert bad_task.is_error and "'binary', 'multiclass' or 'regression'" in bad_task.content[0].text
+    assert not (root / "p").exists()
+
+
+async def test_prompts_are_loaded_from_files(mode):
+    async with Client(build_server(), mode=mode) as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert {"init", "status"} <= set(prompts)
+        assert [a.name for a in prompts["init"].arguments] == ["project_dir", "task", "target", "metric"]
+        init = await client.get_prompt("init", {"task": "regression", "target": "price"})
+        status = await client.get_prompt("status", {})
+    init_text = init.messages[0].content.text
+    assert "task: regression" in init_text and "target column: price" in init_text
+    assert "`omgml_init`" in init_text and "dry_run" in init_text
+    assert "Call the `omgml_status` tool with `project_dir` set to \".\"" in status.messages[0].content.text
+
+
+async def test_client_roots_set_the_workspace_when_no_env_var(tmp_path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+
+    async def list_roots(context):
+        return ListRootsResult(roots=[Root(uri=workspace.as_uri(), name="ws")])
+
+    async with Client(build_server(), mode="legacy", list_roots_callback=list_roots) as client:
+        made = await client.call_tool("omgml_init", {"project_dir": "p", "task": "binary", "target": "y"})
+        escaped = await client.call_tool("omgml_status", {"project_dir": str(tmp_path)})
+    assert made.is_error is False
+    assert made.structured_content["project_dir"] == str(workspace / "p")
+    assert escaped.is_error and f"outside the project root {workspace}" in escaped.content[0].text
+
+
+async def test_stdio_round_trip(tmp_path):
+    params = StdioServerParameters(command=str(VENV_BIN / "omgml-mcp"), cwd=str(tmp_path), env={**os.environ})
+    async with Client(params) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        made = await client.call_tool("omgml_init", {"project_dir": "p", "task": "regression", "target": "price"})
+        status = await client.call_tool("omgml_status", {"project_dir": "p"})
+    assert names == ["omgml_init", "omgml_status"]
+    assert made.structured_content["metric"] == "rmse"
+    assert status.structured_content["is_project"] is True
+
+
+def _jsonrpc(*messages: dict) -> bytes:
+    return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
+
+
+def test_stdout_carries_only_protocol(tmp_path):
+    """Every byte on stdout must be JSON-RPC; logs and stray prints belong on stderr."""
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+    calls = [
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "omgml_init", "arguments": {
+            "project_dir": "p", "task": "binary", "target": "y"}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "omgml_status", "arguments": {"project_dir": "p"}}},
+        {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "omgml_status", "arguments": {"project_dir": "/"}}},
+        {"jsonrpc": "2.0", "id": 6, "method": "prompts/get", "params": {"name": "init", "arguments": {}}},
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "always"}
+    with subprocess.Popen(
+        [str(VENV_BIN / "omgml-mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env
+    ) as server:
+        replies = []
+        for message in [init, *calls]:  # one at a time: the server may run concurrent calls in any order
+            server.stdin.write(_jsonrpc(message))
+            server.stdin.flush()
+            if "id" in message:
+                replies.append(server.stdout.readline())
+        server.stdin.close()
+        rest = server.stdout.read()
+        server.wait(timeout=30)
+    messages = [json.loads(line) for line in replies + rest.splitlines() if line.strip()]
+    assert all(m.get("jsonrpc") == "2.0" for m in messages)
+    by_id = {m["id"]: m for m in messages if "id" in m}
+    assert set(by_id) == {1, 2, 3, 4, 5, 6}
+    assert by_id[4]["result"]["structuredContent"]["is_project"] is True
+    assert by_id[5]["result"]["isError"] is True
+
+
+@pytest.mark.skipif(shutil.which("npx") is None, reason="Node's npx is needed for the MCP Inspector CLI")
+def test_mcp_inspector_cli_lists_and_calls(tmp_path):
+    """A client nobody here wrote: the official MCP Inspector in CLI mode."""
+    init_project({"project_dir": str(tmp_path / "p"), "task": "binary", "target": "y"})
+    base = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", str(VENV_BIN / "omgml-mcp")]
+    listed = subprocess.run([*base, "--method", "tools/list"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    assert [t["name"] for t in json.loads(listed.stdout)["tools"]] == ["omgml_init", "omgml_status"]
+    called = subprocess.run(
+        [*base, "--method", "tools/call", "--tool-name", "omgml_status", "--tool-arg", "project_dir=p"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert called.returncode == 0, called.stderr
+    result = json.loads(called.stdout)
+    assert result.get("isError") in (None, False)
+    assert result["structuredContent"]["config"]["target"] == "y"
+    assert result["content"][0]["text"].startswith("## omgml status")
+
+
+def test_faces_do_not_import_heavy_libraries():
+    code = (
+        "import sys, omgml, omgml.mcp.server, omgml.cli\n"
+        "omgml.mcp.server.build_server()\n"
+        "heavy = sorted(m for m in ('mlflow', 'sklearn', 'scipy', 'pandas', 'pyarrow') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -1,0 +1,76 @@
+"""The wheel works on its own: built, installed into a fresh venv, used from a temp dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+LIST_TOOLS = """
+import anyio, json, sys
+from mcp import Client, StdioServerParameters
+
+async def main():
+    async with Client(StdioServerParameters(command=sys.argv[1])) as client:
+        tools = [t.name for t in (await client.list_tools()).tools]
+        prompts = [p.name for p in (await client.list_prompts()).prompts]
+    print(json.dumps({"tools": tools, "prompts": prompts}))
+
+anyio.run(main)
+"""
+
+
+def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
+    dist = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    [wheel] = dist.glob("omgml-*.whl")
+
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for shipped in ("omgml/templates/project/omgml.toml.j2", "omgml/templates/reports/status_report.md.j2",
+                    "omgml/prompts/init.md", "omgml/skills/ml-project-lifecycle/SKILL.md"):
+        assert shipped in names
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    installed = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    where = subprocess.run([str(bin_dir / "python"), "-c", "import omgml; print(omgml.__file__)"],
+                           capture_output=True, text=True, cwd=work, env=env)
+    assert Path(where.stdout.strip()).is_relative_to(env_dir), "omgml must come from the wheel, not the checkout"
+
+    made = subprocess.run([str(bin_dir / "omgml"), "init", "proj", "--task", "binary", "--target", "y", "--json"],
+                          capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert "omgml.toml" in json.loads(made.stdout)["created"]
+    assert (work / "proj" / "src" / "proj" / "data.py").is_file()
+
+    listed = subprocess.run([str(bin_dir / "python"), "-c", LIST_TOOLS, str(bin_dir / "omgml-mcp")],
+                            capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    from omgml.mcp.prompts import load_prompts
+    from omgml.mcp.tools import TOOLS
+
+    expected = {"tools": [spec.fn.__name__ for spec in TOOLS], "prompts": [p.name for p in load_prompts()]}
+    assert json.loads(listed.stdout) == expected
