@@ -198,3 +198,42 @@ def test_faces_do_not_import_heavy_libraries():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_http_transport_serves_on_loopback(tmp_path):
+    import anyio
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "omgml"), "serve", "--http", "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        for _ in range(100):  # wait up to 10 s for the socket
+            try:
+                async with Client(url) as client:
+                    names = [t.name for t in (await client.list_tools()).tools]
+                    instructions = client.instructions
+                break
+            except Exception:
+                await anyio.sleep(0.1)
+        else:
+            pytest.fail("the HTTP server did not answer: " + server.stderr.read1().decode())
+        assert names == [spec.fn.__name__ for spec in TOOLS]
+        assert "omgml_status first" in instructions
+        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if listening:  # ss is there: every listening socket on the port is bound to loopback only
+            local_addresses = [line.split()[3] for line in listening.splitlines()]
+            assert local_addresses == [f"127.0.0.1:{port}"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
