@@ -134,6 +134,11 @@ def _saved_reports(project: Path) -> list[SavedReport]:
     return reports
 
 
+def _when(timestamp: str) -> str:
+    """A report time as people read it: '2026-11-26 06:31 UTC'."""
+    return f"{timestamp[:16].replace('T', ' ')} UTC" if timestamp else "unknown time"
+
+
 class _Evidence:
     """Turns the gathered facts into stages and readiness items; each rule reads one fact."""
 
@@ -200,12 +205,12 @@ class _Evidence:
     def _data_processing(self) -> Stage:
         report = self.reports.get("validation")
         if report and report.ok:
-            return Stage(name="data processing", state="done", evidence=[f"validation {report.created_at}: {report.summary}"], next_step=None)
+            return Stage(name="data processing", state="done", evidence=[f"validation {_when(report.created_at)}: {report.summary}"], next_step=None)
         if report:
             return Stage(
                 name="data processing",
                 state="in_progress",
-                evidence=[f"validation {report.created_at}: {report.summary}"],
+                evidence=[f"validation {_when(report.created_at)}: {report.summary}"],
                 next_step="Fix the validation errors, then run `omgml validate` again.",
             )
         processed = self._tables("processed")
@@ -238,7 +243,7 @@ class _Evidence:
         best = self.tracking.best_run
         evidence = []
         if report:
-            evidence.append(f"baseline {report.created_at}: {report.summary}")
+            evidence.append(f"baseline {_when(report.created_at)}: {report.summary}")
         if best:
             evidence.append(f"best MLflow run {best.run_name or best.run_id}: {best.metric}={best.value:.4g}")
         evidence.append(f"MLflow: {self.tracking.note}")
@@ -274,7 +279,7 @@ class _Evidence:
     def _monitoring(self) -> Stage:
         report = self.reports.get("drift")
         if report:
-            return Stage(name="monitoring", state="done", evidence=[f"drift {report.created_at}: {report.summary}"], next_step=None)
+            return Stage(name="monitoring", state="done", evidence=[f"drift {_when(report.created_at)}: {report.summary}"], next_step=None)
         return Stage(
             name="monitoring",
             state="in_progress" if self.references else "not_started",
@@ -289,7 +294,7 @@ class _Evidence:
             return Stage(
                 name="iteration",
                 state="done",
-                evidence=[f"retrained ({baseline.created_at}) after monitoring began ({self._first_report_time('drift')})"],
+                evidence=[f"retrained ({_when(baseline.created_at)}) after monitoring began ({_when(self._first_report_time('drift'))})"],
                 next_step=None,
             )
         versions = max((m.versions for m in self.models), default=0)
