@@ -251,3 +251,14 @@ def test_config_data_path_outside_the_project(new_project):
     toml.write_text(toml.read_text().replace('raw = "data/raw"', 'raw = "../../etc"'))
     with pytest.raises(PathError, match=r"The \[data\] raw path '../../etc' resolves to .* outside the project root"):
         project_status({"project_dir": str(new_project)})
+
+
+def test_unreachable_tracking_server_is_reported_not_fatal(new_project, monkeypatch):
+    import os
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # the discard port: nothing listens
+    report = project_status({"project_dir": str(new_project)})
+    assert report.tracking.uri == "http://127.0.0.1:9"
+    assert report.tracking.note.startswith("MLflow store unreadable: MlflowException")
+    assert not ready(report, "experiments tracked").ok
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ, "the fail-fast override must not leak"

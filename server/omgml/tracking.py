@@ -7,6 +7,8 @@ its plain name (``roc_auc``, ``rmse``), so ``status`` can rank runs by it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -67,11 +69,26 @@ def read_tracking_summary(uri: str, metric: str | None) -> TrackingSummary:
     if store is not None and not store.exists():
         return TrackingSummary(uri=uri, store_found=False, note=f"no MLflow store yet ({store.name} does not exist)")
     try:
-        return _read(uri, metric)
+        with _fail_fast_http():
+            return _read(uri, metric)
     except Exception as exc:  # an unreachable or damaged store is evidence to report, not a crash
         return TrackingSummary(
-            uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {type(exc).__name__}: {exc}"[:300]
+            uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {type(exc).__name__}: {exc}"[:200]
         )
+
+
+@contextmanager
+def _fail_fast_http() -> Iterator[None]:
+    """A status read must answer in seconds: MLflow's default retries an unreachable server for minutes."""
+    overrides = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update({key: value for key, value in overrides.items() if saved[key] is None})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
 
 
 def _read(uri: str, metric: str | None) -> TrackingSummary:
