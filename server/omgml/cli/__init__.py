@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from omgml import __version__
-from omgml.cli import project
+from omgml.cli import install, project
 from omgml.errors import OmgmlError
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
@@ -47,6 +47,12 @@ def _root(
 # One explicit registry of commands: adding a capability adds its lines here.
 app.command()(project.init)
 app.command()(project.status)
+app.command()(install.install)
+app.command()(install.uninstall)
+app.command()(install.doctor)
+skills_app = typer.Typer(help="The omgml skill pack for agents.", no_args_is_help=True)
+skills_app.command("install")(install.skills_install)
+app.add_typer(skills_app, name="skills")
 
 
 @app.command()
