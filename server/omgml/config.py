@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -120,6 +121,12 @@ def load_config(project: Path) -> ProjectConfig | None:
             f"set [project] metric to one of: {valid}",
         )
     return config
+
+
+def registered_model_name(project_name: str) -> str:
+    """The registry name of a project's model: '<project slug>-model' (baseline registers it, serving loads it)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-").lower() or "project"
+    return f"{slug}-model"
 
 
 def resolve_tracking_uri(project: Path, uri: str) -> str:

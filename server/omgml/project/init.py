@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from omgml.assets import asset_dir
-from omgml.config import DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, CONFIG_FILE
+from omgml.config import CONFIG_FILE, DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, registered_model_name
 from omgml.errors import InvalidInput, from_validation_error
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
@@ -64,6 +64,7 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         "description": request.description.strip(),
         "data_path": data_path,
         "tracking_uri": DEFAULT_TRACKING_URI,
+        "model_name": registered_model_name(name),
         "omgml_version": _version(),
     }
     rendered = render_scaffold(context)
