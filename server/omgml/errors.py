@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+M = TypeVar("M")
+
 
 class OmgmlError(ValueError, TypeError):
     """A failure caused by the input or the environment, not by a bug in omgml.
@@ -34,6 +38,18 @@ class PathError(OmgmlError):
 
 class ConfigError(OmgmlError):
     """An ``omgml.toml`` that cannot be read or does not make sense."""
+
+
+def parse_request(model: type[M], request: "M | dict | None", what: str) -> M:
+    """``request`` as a ``model``; a dict that does not fit raises one readable ``InvalidInput``."""
+    if isinstance(request, model):
+        return request
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(request or {})
+    except ValidationError as exc:
+        raise from_validation_error(exc, f"The {what} request is not valid") from exc
 
 
 def from_validation_error(exc: "pydantic.ValidationError", what: str) -> InvalidInput:  # noqa: F821

@@ -4,12 +4,21 @@ Nothing here loads a whole file: callers iterate ``Table.batches()`` and keep ru
 so memory stays bounded by the batch size. Problems a user can fix raise ``DataError``; rows
 that do not fit the header (ragged rows) are skipped, counted and kept as examples, so a
 validation can report them instead of failing the whole read.
+
+Text formats carry no types, so a csv column's type is inferred from its first rows and checked on
+the first 16 MB (widened there as needed, before any caller reads). When a
+later row holds a value of another type (text in an integer column), the column is widened
+(integer to float, anything else to string) in ``Table.schema`` and ``batches()`` raises
+``SchemaChanged``: batches already handed out used the old type, so a caller that keeps running
+summaries starts again (``read_all`` does this itself). It happens at most twice per column.
+JSON Lines whose keys mix kinds of values (1 and "1") fall back to Python's json, mixed keys as text.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +32,23 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SNIFF_BYTES = 4 * 1024 * 1024
-CSV_BLOCK_BYTES = 16 * 1024 * 1024
-PARQUET_BATCH_ROWS = 256 * 1024
+CSV_BLOCK_BYTES = 16 * 1024 * 1024  # csv types are inferred from the first block of this size
+READ_BLOCK_BYTES = 1024 * 1024  # text is parsed in blocks this small (they stay in the CPU cache: 2x faster) ...
+PARQUET_BATCH_ROWS = 256 * 1024  # ... and handed out in batches of about this many rows, like parquet
+PARQUET_BUFFER_BYTES = 1024 * 1024
 MAX_RAGGED_EXAMPLES = 5
+MAX_SCHEMA_CHANGES = 64  # each column widens at most twice (integer, float, string)
 
 
 class DataError(OmgmlError):
     """A data file that cannot be read as a table."""
+
+
+class SchemaChanged(DataError):
+    """A later block did not fit the inferred type of a column; ``Table.schema`` now has a wider type.
+
+    Batches yielded before this was raised used the old schema: read the table again from the start.
+    """
 
 
 @dataclass
@@ -53,21 +72,32 @@ class Table:
     ragged: RaggedRows = field(default_factory=RaggedRows)
     _path: Path | None = None
     _frame: Any = None
+    _json_fallback: bool = False  # JSON Lines read with Python's json when Arrow refuses mixed types
 
     @property
     def column_names(self) -> list[str]:
         return list(self.schema.names)
 
     def batches(self, columns: list[str] | None = None) -> Iterator["pa.RecordBatch"]:
-        """Record batches of the whole table, in order; ragged rows are counted in ``self.ragged``."""
+        """Record batches of the whole table, in order; ragged rows are counted in ``self.ragged``.
+
+        Every batch has ``self.schema`` (or its ``columns``). Raises ``SchemaChanged`` when a csv or
+        JSON Lines block does not fit the inferred types: the schema is widened, read again.
+        """
         if self.format == "dataframe":
-            yield from self._frame.select(columns).to_batches() if columns else self._frame.to_batches()
+            frame = self._frame.select(columns) if columns else self._frame
+            yield from frame.to_batches(max_chunksize=PARQUET_BATCH_ROWS)
         elif self.format == "parquet":
             import pyarrow.parquet as pq
 
-            yield from pq.ParquetFile(self._path).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns)
+            # Without pre-buffering, reading streams each column chunk through a small buffer: a tenth
+            # of the memory of the default (which holds a whole row group's pages) and faster.
+            handle = pq.ParquetFile(self._path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
+            yield from handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns)
         elif self.format in ("csv", "tsv"):
             yield from self._csv_batches(columns)
+        elif self._json_fallback:
+            yield from _python_jsonl_batches(self._path, self.source, self.schema, columns)
         else:
             yield from self._jsonl_batches(columns)
 
@@ -75,13 +105,17 @@ class Table:
         """The whole table in memory; only for callers that truly need every row at once."""
         import pyarrow as pa
 
-        return pa.Table.from_batches(list(self.batches(columns)), schema=_select(self.schema, columns))
+        for _ in range(MAX_SCHEMA_CHANGES):
+            try:
+                batches = list(self.batches(columns))
+            except SchemaChanged:
+                continue
+            return pa.Table.from_batches(batches, schema=_select(self.schema, columns))
+        raise _too_many_changes(self.source)
 
-    def _csv_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
-        import pyarrow as pa
+    def _csv_reader(self, columns: list[str] | None) -> "tuple[Any, list[str] | None]":
+        """The raw Arrow reader (small blocks, this schema's types) and the names to hand batches out under."""
         import pyarrow.csv as pc
-
-        self.ragged = RaggedRows()
 
         def on_invalid(row: Any) -> str:
             self.ragged.count += 1
@@ -89,33 +123,97 @@ class Table:
                 self.ragged.examples.append(row.number)
             return "skip"
 
+        # Read under unique names (a header may repeat one), then hand batches out under the real ones.
+        names = list(self.schema.names)
+        internal = _dedupe(names)
+        wanted = None if columns is None else [internal[names.index(c)] for c in columns]
+        rename = None if internal == names and columns is None else (names if columns is None else list(columns))
         reader = pc.open_csv(
             self._path,
-            read_options=pc.ReadOptions(encoding=self.encoding or "utf8", block_size=CSV_BLOCK_BYTES, use_threads=False),
+            read_options=pc.ReadOptions(
+                encoding=self.encoding or "utf8",
+                block_size=READ_BLOCK_BYTES,
+                use_threads=False,
+                column_names=internal,
+                skip_rows=1,
+            ),
             parse_options=pc.ParseOptions(delimiter=self.delimiter or ",", invalid_row_handler=on_invalid, newlines_in_values=True),
             convert_options=pc.ConvertOptions(
-                column_types=self.schema, include_columns=columns, strings_can_be_null=True
-            ) if _unique(self.schema.names) else pc.ConvertOptions(strings_can_be_null=True),
+                column_types={internal[i]: self.schema.field(i).type for i in range(len(names))},
+                include_columns=wanted,
+                strings_can_be_null=True,
+            ),
         )
+        return reader, rename
+
+    def _csv_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
+        import pyarrow as pa
+
+        self.ragged = RaggedRows()
         try:
-            for batch in reader:
-                yield batch
+            reader, rename = self._csv_reader(columns)
+            for batch in _rebatch(reader):
+                yield batch if rename is None else pa.RecordBatch.from_arrays(batch.columns, names=rename)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise _text_error(self.source, self.encoding, exc) from exc
+            raise self._widen(exc) from exc
+
+    def _widen(self, exc: BaseException) -> DataError:
+        """Widen the column a conversion error names (a ``SchemaChanged`` to raise), or explain the error."""
+        widened = _widen_csv(self.schema, str(exc))
+        if widened is None:
+            return _text_error(self.source, self.encoding, exc)
+        self.schema, column, old, new = widened
+        return SchemaChanged(
+            f"{self.source}: column '{column}' was read as {old} from the first rows, but a later row does not fit",
+            f"{_first_line(exc)}; it is now read as {new}",
+            "read the table again from the start",
+        )
+
+    def _settle_types(self, limit_bytes: int) -> None:
+        """Read the first ``limit_bytes`` with the inferred types, widening columns until they all fit.
+
+        Types are inferred from the first small block (fast); checking them against the next blocks
+        here settles nearly every change of type before any caller starts a pass.
+        """
+        import pyarrow as pa
+
+        blocks = max(1, limit_bytes // READ_BLOCK_BYTES)
+        for _ in range(MAX_SCHEMA_CHANGES):
+            self.ragged = RaggedRows()
+            try:
+                reader, _ = self._csv_reader(None)
+                for seen, _batch in enumerate(reader, start=1):
+                    if seen >= blocks:
+                        break
+                return
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                error = self._widen(exc)
+                if not isinstance(error, SchemaChanged):
+                    raise error from exc
+        raise _too_many_changes(self.source)
 
     def _jsonl_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
         import pyarrow as pa
         import pyarrow.json as pj
 
         try:
-            reader = pj.open_json(self._path, read_options=pj.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False))
-            for batch in reader:
+            reader = pj.open_json(
+                self._path,
+                read_options=pj.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),  # a line must fit a block
+                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error"),
+            )
+            for batch in _rebatch(reader):
                 yield batch.select(columns) if columns else batch
         except pa.ArrowInvalid as exc:
-            raise DataError(
-                f"{self.source} is not valid JSON Lines: {_first_line(exc)}",
-                "each line must be one JSON object with the same kinds of values per key",
-                "fix the named line, or convert the file to csv or parquet",
+            if not _json_type_conflict(exc):
+                raise _json_error(self.source, exc) from exc
+            # A later block mixes kinds of values (or adds keys): Python's json reads what Arrow cannot.
+            self.schema = _python_jsonl_schema(self._path, self.source)
+            self._json_fallback = True
+            raise SchemaChanged(
+                f"{self.source}: a later block of JSON Lines does not fit the types of the first",
+                f"{_first_line(exc)}; the table is now read with Python's json, mixed keys as text",
+                "read the table again from the start",
             ) from exc
 
 
@@ -212,11 +310,12 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
     header = next(csv.reader([text.splitlines()[0]], delimiter=delimiter))
-    # Infer types on the first block, then read every block with those types, so batches agree.
+    # Infer types on the first small block, check them on the next blocks up to CSV_BLOCK_BYTES
+    # (widening where needed), then read every block with those types, so batches agree.
     try:
         probe = pc.open_csv(
             path,
-            read_options=pc.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES, use_threads=False),
+            read_options=pc.ReadOptions(encoding=encoding, block_size=READ_BLOCK_BYTES, use_threads=False),
             parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip", newlines_in_values=True),
             convert_options=pc.ConvertOptions(strings_can_be_null=True),
         )
@@ -227,7 +326,16 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
         raise _text_error(str(path), encoding, exc) from exc
     if len(set(header)) == len(header) and list(schema.names) != header:
         schema = pa.schema([schema.field(i).with_name(name) for i, name in enumerate(header)])
-    return Table(source=str(path), format=fmt, schema=schema, delimiter=delimiter, encoding=encoding, _path=path)
+    table = Table(source=str(path), format=fmt, schema=schema, delimiter=delimiter, encoding=encoding, _path=path)
+    table._settle_types(CSV_BLOCK_BYTES)
+    undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+    if undecodable:  # Arrow reads text it cannot decode as raw bytes: say so instead of checking bytes
+        raise DataError(
+            f"{path} has bytes that are not valid {encoding} in column(s) {', '.join(undecodable[:5])}",
+            "the file is not in the encoding it was read with (often latin-1 or cp1252 text in a UTF-8 file)",
+            "pass the encoding explicitly (for example --encoding latin-1), or re-save the file as UTF-8",
+        )
+    return table
 
 
 def _open_jsonl(path: Path, encoding: str) -> Table:
@@ -239,12 +347,117 @@ def _open_jsonl(path: Path, encoding: str) -> Table:
     try:
         schema = pj.open_json(path, read_options=pj.ReadOptions(block_size=CSV_BLOCK_BYTES)).schema
     except pa.ArrowInvalid as exc:
-        raise DataError(
-            f"{path} is not valid JSON Lines: {_first_line(exc)}",
-            "each line must be one JSON object",
-            "fix the named line, or convert the file to csv or parquet",
-        ) from exc
+        if not _json_type_conflict(exc):
+            raise _json_error(str(path), exc) from exc
+        schema = _python_jsonl_schema(path, str(path))
+        return Table(source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=True)
     return Table(source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path)
+
+
+def _json_error(source: str, exc: BaseException) -> DataError:
+    return DataError(
+        f"{source} is not valid JSON Lines: {_first_line(exc)}",
+        "each line must be one JSON object",
+        "fix the named line, or convert the file to csv or parquet",
+    )
+
+
+def _json_type_conflict(exc: BaseException) -> bool:
+    text = str(exc)
+    return "changed from" in text or "unexpected field" in text.lower() or "conversion" in text.lower()
+
+
+JSON_FALLBACK_LINES = 64 * 1024
+
+
+def _python_jsonl_records(path: Path, source: str) -> Iterator[tuple[int, dict]]:
+    import json
+
+    with path.open("r", encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise DataError(
+                    f"{source} is not valid JSON Lines: line {number}: {exc}",
+                    "each line must be one JSON object",
+                    "fix the named line, or convert the file to csv or parquet",
+                ) from exc
+            if not isinstance(record, dict):
+                raise DataError(
+                    f"{source} is not valid JSON Lines: line {number} is a {type(record).__name__}, not an object",
+                    "each line must be one JSON object",
+                    "fix the named line",
+                )
+            yield number, record
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str" if isinstance(value, str) else "nested"
+
+
+def _python_jsonl_schema(path: Path, source: str) -> "pa.Schema":
+    """One pass with Python's json: a key whose values are of several kinds (besides int and float) is text."""
+    import pyarrow as pa
+
+    kinds: dict[str, set[str]] = {}
+    for _, record in _python_jsonl_records(path, source):
+        for key, value in record.items():
+            kinds.setdefault(key, set()).add(_json_kind(value))
+    fields = []
+    for key, seen in kinds.items():
+        seen = seen - {"null"}
+        if not seen:
+            kind = pa.null()
+        elif seen == {"bool"}:
+            kind = pa.bool_()
+        elif seen == {"int"}:
+            kind = pa.int64()
+        elif seen <= {"int", "float"}:
+            kind = pa.float64()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(key, kind))
+    return pa.schema(fields)
+
+
+def _python_jsonl_batches(
+    path: Path, source: str, schema: "pa.Schema", columns: list[str] | None
+) -> Iterator["pa.RecordBatch"]:
+    import json
+
+    import pyarrow as pa
+
+    names = list(columns) if columns else list(schema.names)
+    types = {name: schema.field(name).type for name in names}
+
+    def convert(value: Any, kind: "pa.DataType") -> Any:
+        if value is None or not pa.types.is_string(kind):
+            return float(value) if pa.types.is_floating(kind) and value is not None else value
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def flush(rows: list[dict]) -> "pa.RecordBatch":
+        arrays = [pa.array([convert(row.get(name), types[name]) for row in rows], type=types[name]) for name in names]
+        return pa.RecordBatch.from_arrays(arrays, schema=_select(schema, names))
+
+    rows: list[dict] = []
+    for _, record in _python_jsonl_records(path, source):
+        rows.append(record)
+        if len(rows) >= JSON_FALLBACK_LINES:
+            yield flush(rows)
+            rows = []
+    if rows:
+        yield flush(rows)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -257,6 +470,86 @@ def _sniff_delimiter(text: str) -> str:
 
 def _unique(names: list[str]) -> bool:
     return len(set(names)) == len(names)
+
+
+def _rebatch(reader: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+    """Join the small batches of small read blocks into batches of about ``PARQUET_BATCH_ROWS`` rows."""
+
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= PARQUET_BATCH_ROWS:
+            yield _join(pending)
+            pending, rows = [], 0
+    if pending:
+        yield _join(pending)
+
+
+def _join(batches: list["pa.RecordBatch"]) -> "pa.RecordBatch":
+    import pyarrow as pa
+
+    if len(batches) == 1:
+        return batches[0]
+    joined = pa.Table.from_batches(batches).combine_chunks().to_batches()
+    return joined[0] if joined else batches[0]
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    """Unique names for reading: a repeated ``x`` becomes ``x.1``, ``x.2`` (as pandas does)."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 0
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}.{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to ([^:]+): invalid value '(.*)'", re.S)
+
+
+def _widen_csv(schema: "pa.Schema", message: str) -> "tuple[pa.Schema, str, str, str] | None":
+    """The schema with the failing column widened (integer to float when the value is a number, else string)."""
+    import pyarrow as pa
+
+    match = _CONVERSION.search(message)
+    if not match or int(match.group(1)) >= len(schema):
+        return None
+    index, value = int(match.group(1)), match.group(3)
+    old = schema.field(index).type
+    if pa.types.is_null(old) and _parses(int, value):
+        new = pa.int64()  # a column empty in the first rows: its first value decides
+    elif pa.types.is_null(old) and value.strip().lower() in ("true", "false"):
+        new = pa.bool_()
+    elif _parses(float, value) and (pa.types.is_integer(old) or pa.types.is_null(old)):
+        new = pa.float64()
+    elif pa.types.is_string(old) or pa.types.is_large_string(old):
+        return None  # nothing wider to fall back to
+    else:
+        new = pa.string()
+    widened = schema.set(index, schema.field(index).with_type(new))
+    return widened, schema.field(index).name, str(old), str(new)
+
+
+def _parses(kind: type, value: str) -> bool:
+    try:
+        kind(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _too_many_changes(source: str) -> DataError:
+    return DataError(
+        f"{source}: the column types kept changing while reading",
+        f"omgml widened column types {MAX_SCHEMA_CHANGES} times and a later block still did not fit",
+        "convert the file to parquet with explicit column types",
+    )
 
 
 def _select(schema: "pa.Schema", columns: list[str] | None) -> "pa.Schema":
