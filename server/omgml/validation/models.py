@@ -1,0 +1,145 @@
+"""Request and result of ``validate_data``, and the data contract's file format."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omgml.data.kinds import Kind
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+Example = str | int | float | bool | None
+CONTRACT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
+class ValidateDataRequest(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    project_dir: str = Field(".", description="the project folder; every path below is relative to it")
+    data: Any = Field(description="the table to check: a csv, tsv, parquet or jsonl path, or a pandas DataFrame")
+    contract: str | None = Field(
+        None, description="a saved contract: a name in .omgml/contracts/ or a path to a contract .json file"
+    )
+    save_contract: str | None = Field(
+        None,
+        pattern=CONTRACT_NAME_PATTERN,
+        description="infer a contract from this data and save it as .omgml/contracts/NAME.json",
+    )
+    replace_contract: bool = Field(False, description="let save_contract overwrite an existing contract of that name")
+    target: str | None = Field(None, description="the label column; default: the project's target when present")
+    keys: list[str] = Field(default_factory=list, description="columns that together identify a row")
+    against: str | None = Field(
+        None, description="another table (e.g. the test set) whose rows must not appear in data"
+    )
+    delimiter: str | None = Field(None, min_length=1, max_length=1, description="csv delimiter; sniffed when empty")
+    encoding: str | None = Field(None, description="text encoding; sniffed (utf-8, else latin-1) when empty")
+
+    @field_validator("data")
+    @classmethod
+    def _data_kind(cls, value: Any) -> Any:
+        import os
+
+        if isinstance(value, (str, os.PathLike)):
+            text = os.fspath(value)
+            if not text.strip():
+                raise ValueError("the data path is empty")
+            return text
+        if type(value).__name__ == "DataFrame":
+            return value
+        raise ValueError(f"data must be a file path or a pandas DataFrame, not {type(value).__name__}")
+
+
+class Finding(BaseModel):
+    check: str = Field(description="the id of the check that found it")
+    column: str | None = Field(description="the column, or null for the whole table")
+    severity: Severity
+    count: int = Field(
+        description="how many rows (values) have the defect; for schema checks the rows affected; "
+        "for target_leakage the held-out rows it was scored on"
+    )
+    fraction: float = Field(
+        description="count over the rows looked at; for target_leakage the held-out score (balanced accuracy or R^2)"
+    )
+    examples: list[Example] = Field(description="up to 5 example values, row numbers or column names; see example_kind")
+    example_kind: Literal["values", "rows", "columns", "lines"] = Field(
+        description="what the examples are: values, 1-based data row numbers, column names, or 1-based file line numbers"
+    )
+    message: str
+    suggestion: str
+
+
+class SeverityCounts(BaseModel):
+    error: int = 0
+    warning: int = 0
+    info: int = 0
+
+
+class ColumnSummary(BaseModel):
+    name: str
+    kind: Kind
+    kind_reason: str
+    dtype: str = Field(description="the type the column was read as")
+    present: int = Field(description="values that are not null or NaN")
+    missing: int = Field(description="null or NaN values")
+    missing_fraction: float
+    distinct: int
+    distinct_exact: bool = Field(description="False when distinct is estimated (above 1,000 distinct values)")
+    min: Example = None
+    max: Example = None
+    findings: int = Field(description="findings about this column")
+
+
+class CheckRun(BaseModel):
+    check: str
+    severity: Severity
+    status: Literal["ran", "skipped"]
+    findings: int
+    reason: str = Field(description="why it was skipped, or what it looked at")
+
+
+class ValidationReport(BaseModel):
+    source: str = Field(description="the data checked, relative to the project")
+    format: str
+    rows: int
+    columns: int
+    passed: bool = Field(description="no error-severity finding")
+    counts: SeverityCounts
+    findings: list[Finding] = Field(description="most severe first, then by share of rows affected")
+    column_summary: list[ColumnSummary]
+    checks: list[CheckRun] = Field(description="every registered check: ran or skipped, and why")
+    contract: str | None = Field(description="the contract checked against, relative to the project")
+    contract_saved: str | None = Field(description="the contract written by this run, relative to the project")
+    target: str | None
+    keys: list[str]
+    against: str | None
+    notes: list[str] = Field(description="what the run assumed or left out")
+
+
+class ContractColumn(BaseModel):
+    """One column's expectations. Edit freely: null means 'not checked'."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    kind: Kind
+    dtype: str = Field("", description="the type it was read as when the contract was inferred (informative)")
+    nullable: bool = Field(True, description="false: any missing value fires null_rate")
+    null_rate: float = Field(0.0, ge=0, le=1, description="missing share observed when inferred (informative)")
+    max_null_rate: float = Field(1.0, ge=0, le=1, description="missing share above which null_rate fires")
+    min: float | int | str | None = Field(None, description="smallest allowed value (ISO text for dates)")
+    max: float | int | str | None = Field(None, description="largest allowed value (ISO text for dates)")
+    categories: list[str | int | float | bool] | None = Field(None, description="the allowed values; null: any")
+    unique: bool = Field(False, description="no two rows may share a value")
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    omgml_version: str
+    name: str
+    created_at: str
+    source: str = Field("", description="the data it was inferred from")
+    rows: int = Field(0, description="rows in that data")
+    target: str | None = None
+    keys: list[str] = Field(default_factory=list)
+    columns: list[ContractColumn]

@@ -1,0 +1,891 @@
+"""One streaming pass over a table that keeps everything the checks need, in bounded memory.
+
+Per column: missing values, finite min and max, infinities, exact value counts while a column
+has at most ``EXACT_DISTINCT_CAP`` distinct values (then a distinct-count sketch), text that
+reads as numbers or dates, and the contract's range and category counts. Per row: one 64-bit
+hash of the whole row (duplicates, overlap), of the key columns, and of features and target
+(label conflicts): 8 bytes a row each. Exact uniqueness of a high-cardinality integer or text
+column keeps 8 bytes a row for that column while no duplicate has been seen, within
+``UNIQUE_BUDGET_ROWS``. With a target, a uniform random sample of rows is kept for the leakage
+check. Nothing else grows with the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from omgml.data.kinds import KindStats, infer_kind, physical_of
+from omgml.data.tables import MAX_SCHEMA_CHANGES, RaggedRows, SchemaChanged, Table, _too_many_changes
+from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+EXACT_DISTINCT_CAP = 1000
+MAX_EXAMPLES = 5
+UNIQUE_BUDGET_ROWS = 64_000_000  # 512 MB of hashes over all columns tracked for exact uniqueness
+UNSEEN_CAP = 1000  # distinct unseen categories counted by value
+SAMPLE_ROWS = 50_000
+SAMPLE_SEED = 20240611
+NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y")
+DATE_PROBE_VALUES = 1000
+DATE_LIKE_SHARE = 0.5  # a text column is date-like when at least half its first values read as dates
+
+
+@dataclass(frozen=True)
+class ColumnRules:
+    """What a contract asks of one column, in the form the pass counts it."""
+
+    min: Any = None
+    max: Any = None
+    categories: tuple | None = None
+    dates: bool = False  # parse text as dates whatever the first values look like
+
+
+@dataclass
+class ColumnProfile:
+    index: int
+    name: str
+    dtype: str
+    physical: str
+    rows: int = 0
+    nulls: int = 0  # null or NaN
+    nan: int = 0
+    inf: int = 0
+    inf_examples: list = field(default_factory=list)
+    fractional: int = 0  # floats that are not whole numbers
+    fractional_examples: list = field(default_factory=list)
+    min: Any = None  # finite
+    max: Any = None
+    counts: dict | None = field(default_factory=dict)  # value -> rows, while distinct <= EXACT_DISTINCT_CAP
+    sketch: DistinctSketch = field(default_factory=DistinctSketch)
+    dup_seen: bool = False  # some value is known to repeat
+    length_sum: int = 0
+    numeric_text: int = 0
+    numeric_examples: list = field(default_factory=list)
+    other_text: int = 0
+    other_examples: list = field(default_factory=list)
+    date_like: bool | None = None
+    date_ok: int = 0
+    date_bad: int = 0
+    date_bad_examples: list = field(default_factory=list)
+    below: int = 0
+    above: int = 0
+    range_examples: list = field(default_factory=list)
+    unseen: dict = field(default_factory=dict)
+    unseen_total: int = 0
+    # set by finish()
+    distinct: int = 0
+    distinct_exact: bool = True
+    all_distinct: bool | None = None
+    kind: str = "text"
+    kind_reason: str = ""
+    _seen_in_counts: bool = False  # the batch that overflowed the counts is already hashed
+
+    def __post_init__(self) -> None:
+        if self.physical in ("null", "other"):
+            self.counts = None
+
+    @property
+    def present(self) -> int:
+        return self.rows - self.nulls
+
+    def kind_stats(self) -> KindStats:
+        span = None
+        if self.physical == "integer" and self.min is not None:
+            span = int(self.max) - int(self.min) + 1
+        return KindStats(
+            physical=self.physical,  # type: ignore[arg-type]
+            non_null=self.present,
+            distinct=self.distinct,
+            all_distinct=self.all_distinct,
+            mean_length=self.length_sum / self.present if self.physical == "string" and self.present else None,
+            numeric_text=self.numeric_text,
+            date_text=self.date_ok if self.date_like else 0,
+            span=span,
+        )
+
+    def update(self, arr: pa.Array, rules: ColumnRules | None) -> np.ndarray:
+        """Fold one batch of this column into the profile; return the column's hashes for the row hashes."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
+        n = len(arr)
+        self.rows += n
+        self.nulls += arr.null_count
+        physical = self.physical
+        if physical == "float":
+            nan = pc.sum(pc.is_nan(arr)).as_py() or 0 if pa.types.is_floating(arr.type) else 0
+            self.nan += nan
+            self.nulls += nan
+            if pa.types.is_floating(arr.type):
+                inf_mask = pc.is_inf(arr)
+                inf = pc.sum(inf_mask).as_py() or 0
+                if inf:
+                    self.inf += inf
+                    _add_examples(self.inf_examples, pc.filter(arr, inf_mask).slice(0, 20).to_pylist())
+                    finite = pc.filter(arr, pc.is_finite(arr))
+                else:
+                    finite = arr
+            else:
+                finite = arr
+            batch_range = self._min_max(finite)
+            values = np.asarray(pc.fill_null(pc.cast(finite, pa.float64()), 0.0).to_numpy(zero_copy_only=False))
+            frac_mask = np.isfinite(values) & (values != np.floor(values))
+            frac = int(frac_mask.sum())
+            if frac:
+                self.fractional += frac
+                _add_examples(self.fractional_examples, values[frac_mask][:20].tolist())
+        elif physical in ("integer", "datetime"):
+            batch_range = self._min_max(arr)
+        else:
+            batch_range = None
+        if rules is not None and physical != "null":
+            self._check_range(arr, rules, batch_range)
+        if physical == "string":
+            return self._update_text(arr, rules)
+        hashes = hash_array(arr)
+        if physical in ("null", "other"):
+            return hashes
+        if self.counts is not None and self._many_distinct(arr):
+            self._give_up_counts(hashes, arr)
+        if self.counts is not None:
+            counts = pc.value_counts(pc.drop_null(arr))
+            values, weights = counts.field("values"), np.asarray(counts.field("counts").to_numpy())
+            self._check_categories(values, weights, rules)
+            self._merge_counts(values, weights, arr)
+        else:
+            self._check_categories(pc.drop_null(arr), None, rules)
+        if self.counts is None:
+            self._track(hashes, arr)
+        return hashes
+
+    def _min_max(self, arr: pa.Array) -> tuple[Any, Any] | None:
+        """Fold the batch's smallest and largest value in; return them (None when it has no value)."""
+        import pyarrow.compute as pc
+
+        if len(arr) == arr.null_count:
+            return None
+        result = pc.min_max(arr)
+        lo, hi = result["min"].as_py(), result["max"].as_py()
+        if lo is None:
+            return None
+        self.min = lo if self.min is None else min(self.min, lo)
+        self.max = hi if self.max is None else max(self.max, hi)
+        return lo, hi
+
+    def _merge_counts(self, values: pa.Array, counts: np.ndarray, arr: pa.Array) -> None:
+        """Add one batch's distinct values and counts; past ``EXACT_DISTINCT_CAP`` switch to the sketch."""
+        import pyarrow as pa
+
+        merged = self.counts
+        if len(values) > EXACT_DISTINCT_CAP:
+            # The batch alone has too many distinct values: switch without a Python loop over them.
+            import pyarrow.compute as pc
+
+            previous = pa.array(list(merged), type=values.type) if merged else None
+            if (
+                len(counts)
+                and counts.max() > 1
+                or previous is not None
+                and pc.any(pc.is_in(previous, value_set=values)).as_py()
+            ):
+                self.dup_seen = True
+            hashes = hash_array(values)
+            self.counts = None
+            self.sketch.update(hashes if previous is None else np.concatenate([hash_array(previous), hashes]))
+            self._seen_in_counts = True
+            return
+        for value, count in zip(values.to_pylist(), counts.tolist()):
+            if isinstance(value, float) and value != value:  # NaN is missing, not a category
+                continue
+            total = merged.get(value, 0) + count
+            merged[value] = total
+            if total > 1:
+                self.dup_seen = True
+        if len(merged) <= EXACT_DISTINCT_CAP:
+            return
+        self.counts = None
+        self.sketch.update(hash_array(pa.array(list(merged), type=arr.type)))
+        self._seen_in_counts = True
+
+    def _many_distinct(self, arr: pa.Array) -> bool:
+        """Whether the batch's first values alone exceed the cap (then counting them all is wasted work)."""
+        import pyarrow.compute as pc
+
+        if len(arr) <= 2 * EXACT_DISTINCT_CAP:
+            return False
+        return pc.count_distinct(arr.slice(0, 2 * EXACT_DISTINCT_CAP)).as_py() > EXACT_DISTINCT_CAP
+
+    def _give_up_counts(self, hashes: np.ndarray, arr: pa.Array) -> None:
+        """Switch to the sketch, seeding it with the values counted so far and this batch."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        merged = self.counts
+        present = hashes if not arr.null_count else hashes[~_flags(arr.is_null())]
+        if merged:
+            previous = pa.array(list(merged), type=arr.type)
+            if max(merged.values()) > 1 or pc.any(pc.is_in(previous, value_set=pc.drop_null(arr))).as_py():
+                self.dup_seen = True
+            present = np.concatenate([hash_array(previous), present])
+        self.counts = None
+        self.sketch.update(present)
+        self._seen_in_counts = True
+
+    def _track(self, hashes: np.ndarray, arr: pa.Array) -> None:
+        """Feed the distinct-count sketch once value counts were given up."""
+        if self._seen_in_counts:  # this batch's values went into the sketch when the counts overflowed
+            self._seen_in_counts = False
+            return
+        self.sketch.update(hashes if not arr.null_count else hashes[~_flags(arr.is_null())])
+
+    def _update_text(self, arr: pa.Array, rules: ColumnRules | None) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            arr = pc.cast(arr, pa.large_string())
+        if self.counts is not None and self._many_distinct(arr):
+            hashes = hash_array(arr)
+            self._give_up_counts(hashes, arr)
+            self._seen_in_counts = False  # no _track call follows for this batch
+            self._text_stats(arr, None, rules)
+            self._check_categories(pc.drop_null(arr), None, rules)
+            return hashes
+        if self.counts is not None:
+            encoded = pc.dictionary_encode(arr)
+            dictionary = encoded.dictionary
+            indices = encoded.indices
+            codes = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False))
+            weights = np.bincount(
+                codes[~indices.is_null().to_numpy(zero_copy_only=False)] if arr.null_count else codes,
+                minlength=len(dictionary),
+            )
+            hashes = hash_array(dictionary)[codes] if len(dictionary) else np.full(len(arr), NULL_HASH, np.uint64)
+            if arr.null_count:
+                hashes[indices.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
+            self._text_stats(dictionary, weights, rules)
+            self._check_categories(dictionary, weights, rules)
+            self._merge_counts(dictionary, weights, arr)
+            if self.counts is None:
+                self._seen_in_counts = False
+            return hashes
+        hashes = hash_array(arr)
+        self._text_stats(arr, None, rules)
+        self._check_categories(pc.drop_null(arr), None, rules)
+        self._track(hashes, arr)
+        return hashes
+
+    def _text_stats(self, values: pa.Array, weights: np.ndarray | None, rules: ColumnRules | None) -> None:
+        """Lengths, numbers stored as text, dates stored as text; ``weights`` counts each value when distinct."""
+        import pyarrow.compute as pc
+
+        def total(mask) -> int:
+            flags = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+            return int(weights[flags].sum()) if weights is not None else int(flags.sum())
+
+        lengths = pc.binary_length(values)
+        if weights is not None:
+            self.length_sum += int(
+                (np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) * weights).sum()
+            )
+        else:
+            self.length_sum += pc.sum(lengths).as_py() or 0
+        numeric = pc.match_substring_regex(values, NUMBER_PATTERN)
+        n_numeric = total(numeric)
+        n_present = int(weights.sum()) if weights is not None else len(values) - values.null_count
+        self.numeric_text += n_numeric
+        self.other_text += n_present - n_numeric
+        if n_numeric and len(self.numeric_examples) < MAX_EXAMPLES:
+            _add_examples(self.numeric_examples, pc.filter(values, numeric).slice(0, 20).to_pylist())
+        if n_numeric < n_present and len(self.other_examples) < MAX_EXAMPLES:
+            _add_examples(self.other_examples, pc.filter(values, pc.invert(numeric)).slice(0, 20).to_pylist())
+        if self.date_like is None and n_present:
+            probe = pc.drop_null(values).slice(0, DATE_PROBE_VALUES)
+            self.date_like = bool(
+                (rules is not None and rules.dates) or _date_mask(probe).sum() >= DATE_LIKE_SHARE * len(probe)
+            )
+        if self.date_like:
+            ok = _date_mask(values)
+            valid = ~np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            good = ok & valid
+            bad = ~ok & valid
+            if weights is not None:
+                self.date_ok += int(weights[good].sum())
+                self.date_bad += int(weights[bad].sum())
+            else:
+                self.date_ok += int(good.sum())
+                self.date_bad += int(bad.sum())
+            if bad.any() and len(self.date_bad_examples) < MAX_EXAMPLES:
+                _add_examples(self.date_bad_examples, values.filter(bad).slice(0, 20).to_pylist())
+
+    def _check_range(self, arr: pa.Array, rules: ColumnRules, batch_range: tuple[Any, Any] | None) -> None:
+        """Count values below the contract's min and above its max (skipped when the batch's range fits)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.physical not in ("integer", "float", "datetime") or (rules.min is None and rules.max is None):
+            return
+        if batch_range is None:
+            return
+        lo, hi = batch_range
+        numeric = self.physical != "datetime"
+        if (
+            numeric
+            and (rules.min is None or _fits(lo, rules.min, True))
+            and (rules.max is None or _fits(hi, rules.max, False))
+        ):
+            return
+        if pa.types.is_floating(arr.type):
+            arr = pc.filter(arr, pc.is_finite(arr))  # infinities are reported by infinite_values
+        for bound, op, attr in ((rules.min, pc.less, "below"), (rules.max, pc.greater, "above")):
+            if bound is None:
+                continue
+            scalar = _bound_scalar(bound, arr.type)
+            if scalar is None:
+                continue
+            mask = pc.fill_null(op(arr, scalar), False)
+            hits = pc.sum(mask).as_py() or 0
+            if hits:
+                setattr(self, attr, getattr(self, attr) + hits)
+                _add_examples(self.range_examples, pc.filter(arr, mask).slice(0, 20).to_pylist())
+
+    def _check_categories(self, values: pa.Array, weights: np.ndarray | None, rules: ColumnRules | None) -> None:
+        """Count values outside the contract's categories; ``weights`` counts each value when they are distinct."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if rules is None or rules.categories is None or len(values) == 0:
+            return
+        if self.physical == "float":
+            keep = pc.invert(pc.is_nan(values))
+            weights = weights[_flags(keep)] if weights is not None else None
+            values = pc.filter(values, keep)
+        allowed = _value_set(rules.categories, values.type)
+        if allowed is None:
+            values = pc.cast(values, pa.string())
+            allowed = pa.array([str(_category_text(c)) for c in rules.categories], type=pa.string())
+        outside = _flags(pc.invert(pc.is_in(values, value_set=allowed)))
+        if not outside.any():
+            return
+        if weights is not None:
+            found = zip(values.filter(pa.array(outside)).to_pylist(), weights[outside].tolist())
+        else:
+            counts = pc.value_counts(values.filter(pa.array(outside)))
+            found = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+        for value, count in found:
+            self.unseen_total += count
+            value = _jsonable(value)
+            if value in self.unseen or len(self.unseen) < UNSEEN_CAP:
+                self.unseen[value] = self.unseen.get(value, 0) + count
+
+    def finish(self, candidate: np.ndarray | None) -> None:
+        """Settle distinct counts, uniqueness and the kind; ``candidate`` holds every row's hash when kept."""
+        if self.counts is not None:
+            self.distinct, self.distinct_exact = len(self.counts), True
+            self.all_distinct = bool(self.counts) and not self.dup_seen
+        elif candidate is not None:
+            present = np.sort(candidate[candidate != NULL_HASH])
+            self.distinct = int(len(present) > 0) + int(np.count_nonzero(present[1:] != present[:-1]))
+            self.distinct_exact = True
+            self.all_distinct = self.distinct == len(present)
+        else:
+            self.distinct = max(self.sketch.estimate(), EXACT_DISTINCT_CAP + 1)
+            self.distinct_exact = False
+            self.all_distinct = False if self.dup_seen else None
+        if self.physical == "float":
+            self.all_distinct = None  # continuous values are distinct by nature: no evidence of an id
+        self.kind, self.kind_reason = infer_kind(self.kind_stats())
+
+
+@dataclass
+class Profile:
+    """What one pass learned about a table."""
+
+    source: str
+    format: str
+    names: list[str]
+    rows: int
+    columns: list[ColumnProfile]
+    ragged: RaggedRows
+    row_hashes: np.ndarray
+    key_hashes: dict[tuple[str, ...], np.ndarray]
+    feature_hashes: np.ndarray | None
+    target_hashes: np.ndarray | None
+    common_hashes: np.ndarray | None
+    sample: pa.Table | None
+    id_columns: list[str]  # id-like and single-column key columns left out of feature and overlap hashes
+    untracked: list[str]  # columns whose uniqueness was not tracked (over the memory budget)
+
+    def column(self, name: str) -> ColumnProfile | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass
+class PassPlan:
+    """What the pass must compute besides the per-column basics."""
+
+    rules: dict[str, ColumnRules] = field(default_factory=dict)
+    keys: list[tuple[str, ...]] = field(default_factory=list)
+    target: str | None = None
+    feature_exclude: set[str] = field(default_factory=set)
+    common: list[str] | None = None  # columns hashed for an overlap test; None: no overlap test
+    sample_rows: int = 0
+
+
+def profile_table(table: Table, plan: PassPlan) -> Profile:
+    """Read ``table`` once (again from the start if a csv column had to be widened) and profile it."""
+    for _ in range(MAX_SCHEMA_CHANGES):
+        try:
+            return _Pass(table, plan).run()
+        except SchemaChanged:
+            continue
+    raise _too_many_changes(table.source)
+
+
+def row_hashes_of(table: Table, columns: list[str], salts: list[np.uint64]) -> np.ndarray:
+    """Row hashes over ``columns`` of ``table`` with the other table's column ``salts``: the other side of an overlap test."""
+    for _ in range(MAX_SCHEMA_CHANGES):
+        try:
+            parts = []
+            for batch in table.batches(columns):
+                terms = [salted(hash_array(arr), salts[i]) for i, arr in enumerate(batch.columns)]
+                parts.append(_sum(terms, range(len(terms)), batch.num_rows))
+            return _concat(parts)
+        except SchemaChanged:
+            continue
+    raise _too_many_changes(table.source)
+
+
+def fetch_rows(table: Table, rows: list[int], columns: list[str]) -> dict[int, dict[str, Any]]:
+    """The values of ``columns`` in the given 0-based rows; reads only as far as the last of them."""
+    wanted = sorted(set(rows))
+    found: dict[int, dict[str, Any]] = {}
+    if not wanted:
+        return found
+    offset = 0
+    for _ in range(MAX_SCHEMA_CHANGES):
+        try:
+            offset = 0
+            for batch in table.batches(columns):
+                for row in wanted:
+                    if offset <= row < offset + batch.num_rows:
+                        found[row] = {
+                            name: _jsonable(batch.column(i)[row - offset].as_py()) for i, name in enumerate(columns)
+                        }
+                offset += batch.num_rows
+                if offset > wanted[-1]:
+                    break
+            return found
+        except SchemaChanged:
+            found.clear()
+    return found
+
+
+class _Pass:
+    def __init__(self, table: Table, plan: PassPlan) -> None:
+        import pyarrow as pa
+
+        self.table = table
+        self.plan = plan
+        schema = table.schema
+        self.names = list(schema.names)
+        self.columns = [
+            ColumnProfile(
+                index=i, name=name, dtype=str(schema.field(i).type), physical=physical_of(schema.field(i).type)
+            )
+            for i, name in enumerate(self.names)
+        ]
+        self.first: dict[str, int] = {}
+        for i, name in enumerate(self.names):
+            self.first.setdefault(name, i)
+        self.salts = column_salts(self.names)
+        self.odd_salts = [salt | np.uint64(1) for salt in self.salts]
+        self.rules = {self.first[n]: r for n, r in plan.rules.items() if n in self.first}
+        self.keys = [(k, [self.first[c] for c in k]) for k in plan.keys]
+        self.target = self.first.get(plan.target) if plan.target else None
+        self.common = [self.first[c] for c in plan.common] if plan.common is not None else None
+        self.rng = np.random.default_rng(SAMPLE_SEED)
+        self.candidates: dict[int, _Rows] | None = None  # columns that may be unique: their hashes
+        self.budget = UNIQUE_BUDGET_ROWS
+        self.untracked: list[str] = []
+        del pa
+
+    def run(self) -> Profile:
+        rows = 0
+        total = self.table.num_rows
+        row_parts, target_parts, common_parts = _Rows(total), _Rows(total), _Rows(total)
+        key_parts: dict[tuple[str, ...], _Rows] = {k: _Rows(total) for k, _ in self.keys}
+        sample_parts: list[tuple[np.ndarray, Any]] = []
+        threshold = 1.0
+        members: dict[int, list[tuple[str, ...]]] = {}
+        for key, idx in self.keys:
+            for i in idx:
+                members.setdefault(i, []).append(key)
+        common_set = set(self.common or [])
+        common_is_all = self.common is not None and len(common_set) == len(self.columns)
+        for batch in prefetch(self.table.batches()):
+            n = batch.num_rows
+            if n == 0:
+                continue
+            # Row hashes add each column's salted hash, accumulated in place (no per-column arrays kept).
+            row = np.zeros(n, dtype=np.uint64)
+            term = np.empty(n, dtype=np.uint64)
+            keyed = {key: np.zeros(n, dtype=np.uint64) for key, _ in self.keys}
+            shared = np.zeros(n, dtype=np.uint64) if self.common is not None and not common_is_all else None
+            hashes = []
+            for i, column in enumerate(self.columns):
+                h = column.update(batch.column(i), self.rules.get(i))
+                hashes.append(h)
+                with np.errstate(over="ignore"):
+                    np.multiply(h, self.odd_salts[i], out=term)
+                    row += term
+                    for key in members.get(i, ()):
+                        keyed[key] += term
+                    if shared is not None and i in common_set:
+                        shared += term
+            row_parts.add(row)
+            for key in keyed:
+                key_parts[key].add(keyed[key])
+            if self.target is not None:
+                target_parts.add(hashes[self.target])
+            if self.common is not None and not common_is_all:
+                common_parts.add(shared)
+            self._keep_candidates(hashes, total)
+            if self.plan.sample_rows:
+                draws = self.rng.random(n)
+                chosen = np.flatnonzero(draws < threshold)
+                if len(chosen):
+                    sample_parts.append((draws[chosen], batch.take(chosen)))
+                    if sum(len(d) for d, _ in sample_parts) > 2 * self.plan.sample_rows:
+                        sample_parts, threshold = _shrink(sample_parts, self.plan.sample_rows)
+            rows += n
+        candidates = {i: parts.result() for i, parts in (self.candidates or {}).items()}
+        self.candidates = None
+        for i, column in enumerate(self.columns):
+            column.finish(candidates.get(i))
+        # Id-like and single-column key columns differ on every row by design: label conflicts and
+        # overlap compare rows without them (a key's term is its key hash when the key is one column).
+        key_terms = {idx[0]: k for k, idx in self.keys if len(idx) == 1}
+        ids = sorted({i for i in candidates if self.columns[i].kind == "id_like"} | set(key_terms) - {self.target})
+        if len(ids) == len(self.columns):
+            ids = []  # nothing but ids: the whole row is what there is to compare
+        keys_total = {k: v.result() for k, v in key_parts.items()}
+        row_hashes = row_parts.result()
+        common_hashes = None
+        if self.common is not None:
+            common_hashes = row_hashes.copy() if common_is_all else common_parts.result()
+        feature_hashes = target_hashes = None
+        if self.target is not None:
+            feature_hashes = row_hashes.copy()
+            target_hashes = target_parts.result()
+        with np.errstate(over="ignore"):
+            for i in ids:
+                term = keys_total[key_terms[i]] if i in key_terms else salted(candidates[i], self.salts[i])
+                if feature_hashes is not None:
+                    feature_hashes -= term
+                if common_hashes is not None and i in common_set:
+                    common_hashes -= term
+            if feature_hashes is not None:
+                feature_hashes -= salted(target_hashes, self.salts[self.target])
+        del candidates
+        sample = None
+        if self.plan.sample_rows and sample_parts:
+            sample_parts, _ = _shrink(sample_parts, self.plan.sample_rows)
+            sample = _to_table(sample_parts[0][1])
+        return Profile(
+            source=self.table.source,
+            format=self.table.format,
+            names=self.names,
+            rows=rows,
+            columns=self.columns,
+            ragged=self.table.ragged,
+            row_hashes=row_hashes,
+            key_hashes=keys_total,
+            feature_hashes=feature_hashes,
+            target_hashes=target_hashes,
+            common_hashes=common_hashes,
+            sample=sample,
+            id_columns=[self.names[i] for i in ids],
+            untracked=self.untracked,
+        )
+
+    def _keep_candidates(self, hashes: list[np.ndarray], total: int | None) -> None:
+        """Keep each row's hash of integer and text columns with no repeated value so far (ids, unique keys)."""
+        if self.candidates is None:
+            self.candidates = {}
+            for i, column in enumerate(self.columns):
+                if column.physical not in ("integer", "string") or column.present == 0:
+                    continue
+                if column.counts is None and not column.dup_seen:
+                    if column.physical == "integer" and column.max - column.min + 1 < column.present:
+                        column.dup_seen = True  # more values than room for distinct ones
+                    else:
+                        present = np.sort(hashes[i][hashes[i] != NULL_HASH])
+                        column.dup_seen = bool((present[1:] == present[:-1]).any())
+                if not column.dup_seen:
+                    self.candidates[i] = _Rows(total)
+        for i in list(self.candidates):
+            if self.columns[i].dup_seen:
+                del self.candidates[i]
+            elif self.budget < len(hashes[i]):
+                self.budget += self.candidates.pop(i).n
+                self.untracked.append(self.names[i])
+            else:
+                self.budget -= len(hashes[i])
+                self.candidates[i].add(hashes[i])
+
+
+def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Read the next batches in a thread while the caller works on this one (Arrow decodes without the GIL).
+
+    At most ``depth`` batches wait in memory; an error in the reader is raised here, in order.
+    """
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(exc)
+
+    reader = threading.Thread(target=read, name="omgml-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                reader.join(timeout=0.1)
+
+
+def column_salts(names: list[str]) -> list[np.uint64]:
+    """One salt per column from its name (and its place among columns of the same name)."""
+    import pyarrow as pa
+
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        labels.append(f"{name}\x00{seen.get(name, 0)}")
+        seen[name] = seen.get(name, 0) + 1
+    return list(hash_array(pa.array(labels, type=pa.string()))) if labels else []
+
+
+def salted(hashes: np.ndarray, salt: np.uint64) -> np.ndarray:
+    """A column's contribution to a row hash; row hashes add contributions, so a column can be taken out.
+
+    Values are already well-mixed 64-bit hashes, so one multiplication by the column's odd salt
+    keeps columns apart (swapping two columns' values changes the sum) at a fraction of a mix.
+    """
+    with np.errstate(over="ignore"):
+        return hashes * (salt | np.uint64(1))  # the same term the pass adds
+
+
+def _sum(terms: list[np.ndarray], idx, n: int) -> np.ndarray:
+    acc = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in idx:
+            acc += terms[i]
+    return acc
+
+
+class _Rows:
+    """One uint64 per row, filled batch by batch: preallocated when the row count is known (no concat copy)."""
+
+    def __init__(self, total: int | None) -> None:
+        self.buffer = np.empty(total, dtype=np.uint64) if total is not None else None
+        self.parts: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, values: np.ndarray) -> None:
+        if self.buffer is not None and self.n + len(values) <= len(self.buffer) and not self.parts:
+            self.buffer[self.n : self.n + len(values)] = values
+        else:
+            if self.buffer is not None:
+                self.parts, self.buffer = [self.buffer[: self.n]], None
+            self.parts.append(values)
+        self.n += len(values)
+
+    def result(self) -> np.ndarray:
+        if self.buffer is not None:
+            return self.buffer[: self.n]
+        return _concat(self.parts)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+
+def _shrink(parts: list[tuple[np.ndarray, Any]], keep: int) -> tuple[list[tuple[np.ndarray, Any]], float]:
+    """Keep the ``keep`` rows with the smallest random draws (a uniform sample without replacement)."""
+    import pyarrow as pa
+
+    draws = np.concatenate([d for d, _ in parts])
+    table = pa.concat_tables([_to_table(b) for _, b in parts]) if len(parts) > 1 else _to_table(parts[0][1])
+    if len(draws) <= keep:
+        return [(draws, table)], 1.0
+    order = np.argpartition(draws, keep)[:keep]
+    order.sort()  # keep the rows in file order
+    threshold = float(draws[order].max())
+    return [(draws[order], table.take(order).combine_chunks())], threshold
+
+
+def _to_table(data: Any) -> pa.Table:
+    import pyarrow as pa
+
+    return data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
+
+
+def _jsonable(value: Any) -> Any:
+    """A value as it can appear in JSON: dates as ISO text, bytes and others as text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if np.isfinite(value) else str(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _add_examples(store: list, values: list, limit: int = MAX_EXAMPLES) -> None:
+    for value in values:
+        if len(store) >= limit:
+            return
+        value = _jsonable(value)
+        if value not in store:
+            store.append(value)
+
+
+def _date_mask(values: pa.Array) -> np.ndarray:
+    """Which values read as a real calendar date: ISO 8601, or one of ``DATE_FORMATS``.
+
+    Arrow's strptime rolls invalid days over (2024-02-30 becomes March 1), so every parse is
+    printed back and compared; the few that differ (invalid, or written without zero padding)
+    are decided by Python's strict ``datetime.strptime``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    stripped = pc.utf8_trim_whitespace(values)
+    iso = _flags(pc.match_substring_regex(stripped, ISO_PATTERN))
+    ok = np.zeros(len(values), dtype=bool)
+    if iso.any():
+        where = np.flatnonzero(iso)
+        ok[where[_parses(pc.utf8_slice_codeunits(stripped.take(pa.array(where)), 0, 10), "%Y-%m-%d")]] = True
+    rest = np.flatnonzero(~iso & ~_flags(values.is_null()))
+    for fmt in DATE_FORMATS:
+        if len(rest) == 0:
+            break
+        hit = _parses(stripped.take(pa.array(rest)), fmt)
+        ok[rest[hit]] = True
+        rest = rest[~hit]
+    return ok
+
+
+def _parses(texts: pa.Array, fmt: str) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    parsed = pc.strptime(texts, format=fmt, unit="s", error_is_null=True)
+    hit = ~_flags(parsed.is_null())
+    if not hit.any():
+        return hit
+    printed = pc.strftime(parsed, format=fmt)
+    doubtful = hit & ~_flags(pc.equal(printed, texts))
+    if doubtful.any():
+        unsure = np.flatnonzero(doubtful)
+        verdict = {}
+        for text in set(texts.take(unsure).to_pylist()):
+            try:
+                dt.datetime.strptime(text, fmt)
+                verdict[text] = True
+            except (TypeError, ValueError):
+                verdict[text] = False
+        hit[unsure] = [verdict[t] for t in texts.take(unsure).to_pylist()]
+    return hit
+
+
+def _flags(mask: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as numpy, null as False."""
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _fits(value: Any, bound: Any, lower: bool) -> bool:
+    """Whether a batch's extreme ``value`` is inside ``bound`` (False when they do not compare)."""
+    try:
+        return value >= bound if lower else value <= bound
+    except TypeError:
+        return False
+
+
+def _category_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _value_set(categories: tuple, kind: pa.DataType) -> pa.Array | None:
+    import pyarrow as pa
+
+    try:
+        return pa.array(list(categories), type=kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _bound_scalar(bound: Any, kind: pa.DataType) -> Any:
+    """The contract's bound as a scalar comparable with the column (dates come as ISO text)."""
+    import pyarrow as pa
+
+    try:
+        if pa.types.is_temporal(kind):
+            value = dt.datetime.fromisoformat(str(bound)) if not isinstance(bound, (dt.date, dt.datetime)) else bound
+            if pa.types.is_date(kind):
+                value = value.date() if isinstance(value, dt.datetime) else value
+                return pa.scalar(value, type=pa.date32()).cast(kind)
+            if getattr(kind, "tz", None) and value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return pa.scalar(value, type=pa.timestamp("us", tz=getattr(kind, "tz", None))).cast(kind)
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+            return None
+        return pa.scalar(float(bound))
+    except (ValueError, TypeError, pa.ArrowInvalid):
+        return None

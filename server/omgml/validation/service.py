@@ -1,0 +1,352 @@
+"""``validate_data``: is a table fit to train on, and exactly what is wrong with it?"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+
+from omgml.config import ProjectConfig, load_config
+from omgml.errors import InvalidInput, parse_request
+from omgml.validation.models import (
+    SEVERITIES,
+    CheckRun,
+    ColumnSummary,
+    Contract,
+    Finding,
+    SeverityCounts,
+    ValidateDataRequest,
+    ValidationReport,
+)
+from omgml.workspace import resolve_inside, resolve_project_dir, save_report
+
+REPORT_KIND = "validation"
+
+
+def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = None) -> ValidationReport:
+    """Check a table for the defects that make it unfit to train on, with or against a data contract.
+
+    Parameters
+    ----------
+    request
+        The data (a path inside the project, or a pandas DataFrame), and optionally a contract to
+        check against, a name to save an inferred contract under, the target column, key columns
+        and another table (``against``) whose rows must not appear in the data. A dict is
+        validated into a ``ValidateDataRequest``.
+    root
+        Folder the project dir must stay inside (the MCP face passes the workspace root); None
+        takes the project dir as given.
+
+    Returns
+    -------
+    ValidationReport
+        ``passed`` (no error-severity finding), counts by severity, findings ranked most severe
+        first, a per-column summary and the status of every registered check. The report is saved
+        under ``.omgml/reports/validation/``; with ``save_contract`` the inferred contract is saved
+        in ``.omgml/contracts/``.
+
+    Raises
+    ------
+    OmgmlError
+        When the input cannot be used: a missing or unreadable file, a path outside the project,
+        an unknown target or key column, a contract that does not parse.
+    """
+    from omgml.data.tables import open_table
+    from omgml.validation.checks import CHECKS, CheckContext
+    from omgml.validation.contract import infer_contract, load_contract, rules_from, save_contract
+    from omgml.validation.profile import SAMPLE_ROWS, PassPlan, profile_table
+
+    request = parse_request(ValidateDataRequest, request, "validate")
+    project = resolve_project_dir(request.project_dir, root)
+    config = load_config(project)
+    notes: list[str] = []
+
+    if isinstance(request.data, str):
+        path = resolve_inside(project, request.data, "data file")
+        source = _rel(path, project)
+        table = _open(path, source, request.delimiter, request.encoding)
+    else:
+        source = "<DataFrame>"
+        table = open_table(request.data)
+    names = table.column_names
+
+    if request.save_contract and not request.replace_contract:
+        _refuse_overwrite(project, request.save_contract)
+    contract: Contract | None = None
+    contract_rel = None
+    if request.contract:
+        contract, contract_path = load_contract(project, request.contract)
+        contract_rel = _rel(contract_path, project)
+
+    target = _target(request, contract, config, names, source, notes)
+    keys = _keys(request, contract, names, source, notes)
+    key_sets: list[tuple[str, ...]] = [tuple(keys)] if keys else []
+    if contract is not None:
+        for column in contract.columns:
+            if column.unique and column.name in names and (column.name,) not in key_sets:
+                key_sets.append((column.name,))
+
+    other = None
+    common: list[str] | None = None
+    if request.against:
+        other_path = resolve_inside(project, request.against, "--against table")
+        other = _open(other_path, _rel(other_path, project), request.delimiter, request.encoding)
+        common = [n for n in dict.fromkeys(names) if n in set(other.column_names)]
+        if not common:
+            notes.append(f"{_rel(other_path, project)} shares no column with the data: overlap not tested.")
+            common = None
+
+    plan = PassPlan(
+        rules=rules_from(contract) if contract else {},
+        keys=key_sets,
+        target=target,
+        common=common,
+        sample_rows=SAMPLE_ROWS if target else 0,
+    )
+    profile = profile_table(table, plan)
+    if profile.untracked:
+        notes.append(
+            f"Uniqueness of {', '.join(profile.untracked)} was not tracked exactly (memory budget); they are not judged id-like."
+        )
+
+    task = _task(profile, target, config)
+    against = None
+    if other is not None and common is not None:
+        against = _against(profile, other, common, _rel(other_path, project))
+
+    leakage_features = []
+    if target is not None:
+        skip = {target, *keys, *profile.id_columns}
+        leakage_features = [c.name for c in CheckContext(profile, table).columns() if c.name not in skip and c.present]
+    ctx = CheckContext(
+        profile=profile,
+        table=table,
+        contract=contract,
+        target=target,
+        task=task,
+        keys=key_sets,
+        against=against,
+        leakage_features=leakage_features,
+        source=source,
+    )
+
+    findings: list[Finding] = []
+    runs: list[CheckRun] = []
+    for spec in CHECKS:
+        reason = _skip_reason(spec.needs, ctx)
+        if reason:
+            runs.append(CheckRun(check=spec.id, severity=spec.severity, status="skipped", findings=0, reason=reason))
+            continue
+        found = spec.fn(spec, ctx)
+        findings.extend(found)
+        looked = spec.looks_at
+        if spec.id == "target_leakage" and profile.sample is not None:
+            looked += f" ({profile.sample.num_rows:,} sampled rows, {len(leakage_features)} features)"
+        runs.append(CheckRun(check=spec.id, severity=spec.severity, status="ran", findings=len(found), reason=looked))
+
+    order = {spec.id: i for i, spec in enumerate(CHECKS)}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    findings.sort(
+        key=lambda f: (
+            rank[f.severity],
+            -f.fraction if f.check != "target_leakage" else -1.0,
+            order[f.check],
+            f.column or "",
+        )
+    )
+    counts = SeverityCounts(**{s: sum(f.severity == s for f in findings) for s in SEVERITIES})
+    passed = counts.error == 0
+
+    contract_saved = None
+    if request.save_contract:
+        inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
+        contract_saved = _rel(save_contract(project, inferred), project)
+
+    report = ValidationReport(
+        source=source,
+        format=table.format,
+        rows=profile.rows,
+        columns=len(profile.names),
+        passed=passed,
+        counts=counts,
+        findings=findings,
+        column_summary=_summaries(ctx, findings),
+        checks=runs,
+        contract=contract_rel,
+        contract_saved=contract_saved,
+        target=target,
+        keys=keys,
+        against=against.source if against else (request.against or None),
+        notes=notes,
+    )
+    verdict = "passed" if passed else "FAILED"
+    summary = (
+        f"{verdict}: {source} ({profile.rows:,} rows x {len(profile.names)} columns"
+        f"{', contract ' + contract.name if contract else ''}): "
+        f"{counts.error} error(s), {counts.warning} warning(s), {counts.info} info"
+    )
+    save_report(project, REPORT_KIND, summary=summary, ok=passed, result=report.model_dump(mode="json"))
+    return report
+
+
+def _refuse_overwrite(project: Path, name: str) -> None:
+    from omgml.validation.contract import contracts_dir
+
+    existing = contracts_dir(project) / f"{name}.json"
+    if existing.exists():
+        raise InvalidInput(
+            f"A contract named '{name}' already exists ({_rel(existing, project)})",
+            "saving would replace it, and with it any edits made by hand",
+            "choose another name, or replace it on purpose (--replace-contract, or replace_contract=true)",
+        )
+
+
+def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):
+    """Open a table; messages name it as the user did (relative to the project), not by absolute path."""
+    from omgml.data.tables import DataError, open_table
+
+    try:
+        table = open_table(path, delimiter=delimiter, encoding=encoding)
+    except DataError as exc:
+        raise DataError(exc.what.replace(str(path), shown), exc.why, exc.fix) from exc
+    table.source = shown
+    return table
+
+
+def _rel(path: Path, project: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _unknown_column(what: str, name: str, names: list[str], source: str, flag: str) -> InvalidInput:
+    close = difflib.get_close_matches(name, names, n=3)
+    listed = ", ".join(names[:30]) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return InvalidInput(
+        f"The {what} column '{name}' is not in {source}",
+        f"the columns are: {listed}",
+        f"pass {flag} with one of those names{hint}",
+    )
+
+
+def _target(
+    request: ValidateDataRequest,
+    contract: Contract | None,
+    config: ProjectConfig | None,
+    names: list[str],
+    source: str,
+    notes: list[str],
+) -> str | None:
+    if request.target:
+        if request.target not in names:
+            raise _unknown_column("target", request.target, names, source, "--target")
+        return request.target
+    for origin, name in (
+        ("the contract", contract.target if contract else None),
+        ("omgml.toml", config.target if config else None),
+    ):
+        if not name:
+            continue
+        if name in names:
+            notes.append(f"Target '{name}' taken from {origin}.")
+            return name
+        notes.append(f"The target '{name}' from {origin} is not in the data: target checks skipped (unlabelled data?).")
+        return None
+    return None
+
+
+def _keys(
+    request: ValidateDataRequest, contract: Contract | None, names: list[str], source: str, notes: list[str]
+) -> list[str]:
+    if request.keys:
+        for key in request.keys:
+            if key not in names:
+                raise _unknown_column("key", key, names, source, "--key")
+        return list(dict.fromkeys(request.keys))
+    if contract is not None and contract.keys:
+        missing = [k for k in contract.keys if k not in names]
+        if missing:
+            notes.append(f"The contract's key column(s) {', '.join(missing)} are missing: keys not checked.")
+            return []
+        return list(contract.keys)
+    return []
+
+
+def _task(profile, target: str | None, config: ProjectConfig | None) -> str | None:
+    """Classification or regression: the project's task when the target is its target, else from the column."""
+    from omgml.validation.checks import CLASSIFICATION_MAX_CLASSES
+
+    if target is None:
+        return None
+    if config is not None and config.target == target:
+        return "regression" if config.task == "regression" else "classification"
+    column = profile.column(target)
+    if column.kind in ("boolean", "categorical"):
+        return "classification"
+    few = column.counts is not None and len(column.counts) <= CLASSIFICATION_MAX_CLASSES
+    if column.physical in ("integer", "float") and few and column.fractional == 0:
+        return "classification"  # a handful of whole numbers (0/1 read as 0.0/1.0 when labels are missing)
+    return "regression"
+
+
+def _against(profile, other, common: list[str], source: str):
+    import numpy as np
+
+    from omgml.validation.checks import Against
+    from omgml.validation.profile import column_salts, row_hashes_of
+
+    salts = column_salts(profile.names)
+    first = {}
+    for i, name in enumerate(profile.names):
+        first.setdefault(name, i)
+    used = [c for c in common if c not in profile.id_columns]
+    hashes = row_hashes_of(other, used, [salts[first[c]] for c in used])
+    left_out = [n for n in dict.fromkeys(profile.names) if n not in common]
+    return Against(source=source, hashes=np.unique(hashes), rows=len(hashes), common=common, left_out=left_out)
+
+
+def _skip_reason(needs: tuple[str, ...], ctx) -> str:
+    reasons = {
+        "contract": (
+            ctx.contract is None,
+            "no contract given (pass --contract NAME, or save one with --save-contract NAME)",
+        ),
+        "rows": (ctx.rows == 0, "the table has no data rows"),
+        "target": (ctx.target is None, "no target column (pass --target COLUMN, or set target in omgml.toml)"),
+        "classes": (ctx.task != "classification", "the target is numeric (regression), so there are no classes"),
+        "keys": (not ctx.keys, "no key columns (pass --key COLUMN, or mark columns unique in the contract)"),
+        "against": (ctx.against is None, "no other table given (pass --against TEST_DATA)"),
+    }
+    for need in needs:
+        missing, reason = reasons[need]
+        if missing:
+            return reason
+    return ""
+
+
+def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
+    from omgml.validation.profile import _jsonable
+
+    per_column: dict[str, int] = {}
+    for f in findings:
+        if f.column is not None:
+            per_column[f.column] = per_column.get(f.column, 0) + 1
+    return [
+        ColumnSummary(
+            name=c.name,
+            kind=c.kind,  # type: ignore[arg-type]
+            kind_reason=c.kind_reason,
+            dtype=c.dtype,
+            present=c.present,
+            missing=c.nulls,
+            missing_fraction=round(c.nulls / c.rows, 6) if c.rows else 0.0,
+            distinct=c.distinct,
+            distinct_exact=c.distinct_exact,
+            min=_jsonable(c.min),
+            max=_jsonable(c.max),
+            findings=per_column.get(c.name, 0),
+        )
+        for c in ctx.columns()
+    ]
