@@ -1,0 +1,80 @@
+"""Which columns drift can compare, and as what: numeric or categorical, or skipped and why.
+
+The storage type (``omgml.data.kinds.physical_of``) decides how a column is read; the column's
+kind (``omgml.data.kinds.infer_kind``, from the reference's counts) decides whether comparing
+its distribution means anything: identifiers, free text and timestamps are skipped with the
+reason, never reported as "no drift".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from omgml.data.kinds import KindStats, infer_kind, physical_of
+from omgml.drift.profile import CategorySummary, NumericSummary, Summary
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Reader = Literal["numeric", "categorical"]
+
+
+def physical(kind: pa.DataType) -> str:
+    return physical_of(kind)
+
+
+def reader_for(physical_type: str) -> Reader | None:
+    """How a column of this storage type is summarized; None when drift cannot read it."""
+    if physical_type in ("integer", "float"):
+        return "numeric"
+    if physical_type in ("string", "boolean"):
+        return "categorical"
+    return None
+
+
+def unreadable_reason(physical_type: str, arrow_type: str) -> str:
+    if physical_type == "datetime":
+        return ("a date/time column: time moves on, so its values always shift; "
+                "pass it as --time-column to compare windows instead")
+    if physical_type == "null":
+        return "all values are null (the column has no type)"
+    return f"values of type {arrow_type} are neither numbers nor categories"
+
+
+def kind_stats(summary: Summary) -> KindStats:
+    """What ``infer_kind`` needs, from a finalized reference summary."""
+    if isinstance(summary, CategorySummary):
+        present = summary.count
+        return KindStats(
+            physical=summary.physical,  # type: ignore[arg-type]
+            non_null=present,
+            distinct=summary.distinct,
+            all_distinct=(summary.other_count == summary.other_distinct and len(summary.values) > 0
+                          and int(summary.counts.max()) == 1) if present else None,
+            mean_length=summary.mean_length,
+        )
+    s: NumericSummary = summary
+    present = s.count + s.pos_inf + s.neg_inf
+    known = s.distinct is not None
+    span = None
+    if s.physical == "integer" and s.count:
+        span = int(s.maximum - s.minimum) + 1
+    return KindStats(
+        physical=s.physical,  # type: ignore[arg-type]
+        non_null=present,
+        distinct=s.distinct if known else present,
+        all_distinct=(s.distinct == present) if known else None,
+        span=span,
+    )
+
+
+def untestable_kind(summary: Summary) -> str | None:
+    """Why a column's kind makes a drift test meaningless (None when it can be tested)."""
+    kind, reason = infer_kind(kind_stats(summary))
+    if kind == "id_like":
+        return f"an identifier ({reason}): new rows bring new ids by design, so their distribution says nothing"
+    if kind == "text":
+        return f"free text ({reason}): omgml compares numbers and categories, not prose"
+    if kind == "datetime":
+        return f"a date/time column ({reason}): pass it as --time-column to compare windows instead"
+    return None

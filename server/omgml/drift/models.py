@@ -1,0 +1,142 @@
+"""Request and result of ``check_drift``: the same objects for the Python API, the CLI and MCP."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from omgml.drift.profile import NAME_PATTERN
+
+Role = Literal["target", "prediction", "feature"]
+
+
+class DriftRequest(BaseModel):
+    """Compare ``current`` with ``reference`` column by column (paths are relative to the project)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_dir: str = Field(".", max_length=4096)
+    reference: str = Field(min_length=1, max_length=4096, description="A data file, or the name of a saved reference profile.")
+    current: str | None = Field(None, min_length=1, max_length=4096, description="The data file to check.")
+    columns: list[str] | None = Field(None, min_length=1, max_length=10_000, description="Compare only these columns.")
+    target: str | None = Field(None, max_length=256)
+    prediction: str | None = Field(None, max_length=256)
+    tests: dict[str, str] = Field(default_factory=dict, description="Column -> stat test name, overriding the choice.")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Stat test name -> threshold.")
+    drift_share: float = Field(0.5, gt=0, le=1, description="Share of drifted features that makes the dataset drifted.")
+    save_reference: str | None = Field(None, pattern=NAME_PATTERN, description="Save the reference's profile under this name.")
+    time_column: str | None = Field(None, max_length=256)
+    window: str | None = Field(None, max_length=32)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DriftRequest:
+        if self.current is None and self.save_reference is None:
+            raise ValueError("give the current data to check, or save_reference to only save a profile")
+        if (self.time_column is None) != (self.window is None):
+            raise ValueError("time_column and window go together: give both, or neither")
+        return self
+
+
+class EffectSize(BaseModel):
+    """The distance that says whether a change is material, against its threshold."""
+
+    measure: str
+    value: float
+    threshold: float
+    material: bool
+
+
+class ColumnDrift(BaseModel):
+    column: str
+    role: Role
+    kind: Literal["numeric", "categorical", "binary"]
+    test: str
+    score_kind: Literal["pvalue", "distance"]
+    statistic: float
+    pvalue: float | None
+    adjusted_pvalue: float | None = Field(description="Benjamini-Hochberg across the columns tested with a p-value")
+    threshold: float
+    decision_rule: Literal["pvalue_below", "score_above"]
+    effect: EffectSize
+    drifted: bool
+    decision: str = Field(description="Why drifted or not, in words")
+    why: str = Field(description="Why this test")
+    method: str = Field(description="How the statistic and p-value were computed")
+    rows_reference: int
+    rows_current: int
+    statistic_bound: float = Field(description="Largest possible difference from the raw-data statistic (0: exact)")
+    near_threshold: bool = Field(description="The decision could flip within statistic_bound")
+
+
+class ColumnSignals(BaseModel):
+    """Missingness and novelty: reported beside the tests, not inside them."""
+
+    column: str
+    role: Role
+    null_rate_reference: float
+    null_rate_current: float
+    null_rate_change: float
+    infinite_rate_reference: float
+    infinite_rate_current: float
+    new_categories: list[str]
+    new_category_count: int
+    new_category_share: float = Field(description="Share of current values in categories the reference lacks")
+    vanished_categories: list[str]
+    vanished_category_count: int
+    vanished_reference_share: float = Field(description="Share of reference values in categories absent now")
+    out_of_range_share: float | None = Field(description="Share of current values outside the reference min..max")
+    alerts: list[str]
+
+
+class SkippedColumn(BaseModel):
+    column: str
+    role: Role
+    reason: str
+
+
+class WindowDrift(BaseModel):
+    start: str
+    end: str
+    rows: int
+    status: Literal["drift", "no_drift", "skipped"]
+    drifted_share: float | None
+    features_tested: int
+    features_drifted: int
+    drifted_columns: list[str]
+    target_drifted: bool | None
+    note: str
+
+
+class DriftReport(BaseModel):
+    """The dataset verdict, per-column results (target and prediction first), signals and skips."""
+
+    project_dir: str
+    reference: str
+    reference_kind: Literal["file", "profile"]
+    current: str | None
+    rows_reference: int
+    rows_current: int
+    checked: bool = Field(description="False when only a reference profile was saved")
+    drifted: bool
+    verdict: str
+    drift_share_threshold: float
+    drifted_share: float | None
+    features_tested: int
+    features_drifted: int
+    target_drifted: bool | None
+    prediction_drifted: bool | None
+    top_columns: list[str]
+    columns: list[ColumnDrift]
+    signals: list[ColumnSignals]
+    skipped: list[SkippedColumn]
+    only_in_reference: list[str]
+    only_in_current: list[str]
+    time_column: str | None
+    window: str | None
+    windows: list[WindowDrift]
+    first_drift_window: str | None
+    saved_reference: str | None
+    report_path: str | None
+    notes: list[str]
+    next_steps: list[str]

@@ -1,0 +1,796 @@
+"""Mergeable per-batch column summaries, and saved reference profiles built from them.
+
+Every summary here is an accumulator with three operations: ``update(batch_column)``,
+``merge(other)`` and ``finalize()``. ``merge`` is associative and commutative up to float
+rounding of the mean and variance, so the same summary comes out whether one reader feeds
+every batch or many workers each summarize a part and their summaries are merged. The drift
+check never needs anything else from the data, which is what lets a saved profile stand in
+for the raw reference.
+
+A saved profile (``.omgml/references/NAME.json``) keeps, per column: row, null and infinity
+counts, min/max, mean/std, and
+
+- numeric: every distinct value with its count when there are at most ``EXACT_CAP`` of them
+  (the profile is then exact: every test gives what it gives on the raw data), else the
+  ``Grid`` buckets with their counts and the smallest and largest value in each;
+- categorical: the ``MAX_CATEGORIES`` most frequent values with their counts, and one
+  "other" bucket (count and number of distinct values) for the rest.
+
+Building a profile reads the table once, or twice when a float column has more than
+``EXACT_CAP`` distinct values (the first pass finds the mean and std that fix the grid).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omgml.drift.histogram import Grid, Histogram
+from omgml.errors import InvalidInput, PathError
+from omgml.workspace import atomic_write, omgml_dir
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+EXACT_CAP = 5_000  # a profile keeps every distinct numeric value up to this many per column
+CURRENT_EXACT_ROWS = 5_000  # against a profile, the current side keeps its raw values up to this many rows
+MAX_CATEGORIES = 1_000  # categories kept by name; the rest share one "other" bucket
+DISTINCT_MEMORY_CAP = 20_000_000  # integer columns: exact distinct tracking gives up beyond this
+COMPACT_PARTS = 32
+PROFILE_FORMAT = "omgml-drift-profile"
+PROFILE_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+# ---------------------------------------------------------------------------------------------
+# finalized summaries
+
+
+@dataclass
+class NumericSummary:
+    """One numeric column on one side. ``hist`` is None when no finite value was seen."""
+
+    physical: str
+    rows: int
+    count: int  # finite values
+    nulls: int  # null or NaN
+    pos_inf: int
+    neg_inf: int
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+    hist: Histogram | None
+    distinct: int | None  # exact when known
+    grid: Grid | None = None
+    below: int | None = None  # values below / above the bounds given to the accumulator
+    above: int | None = None
+
+
+@dataclass
+class CategorySummary:
+    """One categorical column on one side: counts by value, most frequent first."""
+
+    physical: str
+    rows: int
+    count: int  # non-null values
+    nulls: int
+    values: list[str]
+    counts: np.ndarray
+    other_count: int = 0  # values folded into "other" (a saved profile keeps MAX_CATEGORIES)
+    other_distinct: int = 0
+    mean_length: float | None = None
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def distinct(self) -> int:
+        return len(self.values) + self.other_distinct
+
+    def count_of(self, value: str) -> int:
+        if not self._index:
+            self._index.update({v: int(c) for v, c in zip(self.values, self.counts)})
+        return self._index.get(value, 0)
+
+    def folded(self, keep: int = MAX_CATEGORIES) -> CategorySummary:
+        """The ``keep`` most frequent values by name, the rest in "other"."""
+        if len(self.values) <= keep:
+            return self
+        rest = self.counts[keep:]
+        return CategorySummary(
+            physical=self.physical,
+            rows=self.rows,
+            count=self.count,
+            nulls=self.nulls,
+            values=self.values[:keep],
+            counts=self.counts[:keep],
+            other_count=self.other_count + int(rest.sum()),
+            other_distinct=self.other_distinct + len(rest),
+            mean_length=self.mean_length,
+        )
+
+
+Summary = NumericSummary | CategorySummary
+
+
+# ---------------------------------------------------------------------------------------------
+# accumulators
+
+
+_NUMPY_TYPES = {
+    "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+    "halffloat": "f2", "float": "f4", "double": "f8",
+}
+
+
+def numpy_view(array: pa.Array) -> np.ndarray:
+    """The values of a primitive Arrow array without nulls, as a numpy view.
+
+    ``to_numpy`` would do, but its first call imports pandas (half a second) for nothing here.
+    """
+    import numpy as np
+
+    dtype = np.dtype(_NUMPY_TYPES[str(array.type)])
+    if array.null_count or len(array) == 0:
+        if len(array) == 0:
+            return np.empty(0, dtype=dtype)
+        raise ValueError("numpy_view needs an array without nulls")
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
+
+
+def arrow_int64(values: np.ndarray) -> pa.Array:
+    """A numpy integer array as an Arrow int64 array (``pa.array`` would import pandas to check its type)."""
+    import numpy as np
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def finite_values(array: pa.Array) -> tuple[np.ndarray, int, int, int]:
+    """Finite float64 values of a numeric Arrow array, and its null-or-NaN, +inf and -inf counts."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_decimal(array.type) or str(array.type) not in _NUMPY_TYPES:
+        array = array.cast(pa.float64())
+    nulls = array.null_count
+    if nulls:
+        array = array.drop_null()
+    x = numpy_view(array).astype(np.float64, copy=False)
+    finite = np.isfinite(x)
+    if finite.all():
+        return x, nulls, 0, 0
+    bad = x[~finite]
+    pos = int(np.count_nonzero(bad == np.inf))
+    neg = int(np.count_nonzero(bad == -np.inf))
+    return x[finite], nulls + (bad.size - pos - neg), pos, neg
+
+
+class NumericAccumulator:
+    """Running summary of a numeric column: counts, exact moments, values or grid buckets.
+
+    ``keep`` decides what is kept of the values: ``all`` (every value: an exact comparison),
+    ``distinct`` (distinct values and counts, giving up past ``cap`` distinct values), ``rows``
+    (raw values while at most ``cap`` rows were seen) or ``none``. With a ``grid``, values are
+    also counted in grid buckets; with ``bounds``, values below and above them are counted.
+    """
+
+    def __init__(
+        self,
+        physical: str,
+        *,
+        keep: Literal["all", "distinct", "rows", "none"],
+        cap: int | None = None,
+        grid: Grid | None = None,
+        bounds: tuple[float, float] | None = None,
+    ) -> None:
+        self.physical, self.keep, self.cap, self.grid, self.bounds = physical, keep, cap, grid, bounds
+        self.rows = self.count = self.nulls = self.pos_inf = self.neg_inf = 0
+        self.minimum, self.maximum = math.inf, -math.inf
+        self.mean = self.m2 = 0.0
+        self.parts: list[Any] = []  # value chunks (all, rows) or (values, counts) pairs (distinct)
+        self.parts_size = 0
+        self.overflow = keep == "none"
+        self.buckets: list[tuple[Any, Any, Any, Any]] = []  # (ids, counts, lo, hi) per batch
+        self.below = self.above = 0
+
+    def fresh(self) -> NumericAccumulator:
+        return NumericAccumulator(self.physical, keep=self.keep, cap=self.cap, grid=self.grid, bounds=self.bounds)
+
+    def update(self, array: pa.Array) -> None:
+        import numpy as np
+
+        x, nulls, pos, neg = finite_values(array)
+        self.rows += len(array)
+        self.nulls += nulls
+        self.pos_inf += pos
+        self.neg_inf += neg
+        if x.size == 0:
+            return
+        z = None
+        if self.grid is not None:
+            # Standardized once, for the buckets and the moments (shifted sums: no cancellation
+            # unless the values sit millions of stds from the grid's centre).
+            z = self.grid.standardize(x)
+            mz = float(z.sum()) / z.size
+            mean = self.grid.center + self.grid.scale * mz
+            m2 = self.grid.scale**2 * max(float(np.dot(z, z)) - z.size * mz * mz, 0.0)
+        elif self.keep == "all":
+            mean = m2 = 0.0  # finalize computes both from the sorted values, the same whatever the order
+        else:
+            mean = float(x.mean())
+            centred = x - mean
+            m2 = float(np.dot(centred, centred))
+        self._add_moments(x.size, mean, m2, float(x.min()), float(x.max()))
+        if self.bounds is not None:
+            self.below += int(np.count_nonzero(x < self.bounds[0]))
+            self.above += int(np.count_nonzero(x > self.bounds[1]))
+        if z is not None:
+            self.buckets.append(_grid_buckets(x, z, self.grid))
+            if len(self.buckets) > COMPACT_PARTS:
+                self.buckets = [_merge_buckets(self.buckets)]
+        if self.overflow:
+            return
+        if self.keep == "distinct":
+            values, starts = _sorted_unique(x)
+            self.parts.append((values, np.diff(np.append(starts, x.size))))
+            self.parts_size += values.size
+            self._maybe_compact()
+        else:
+            self.parts.append(x)
+            self.parts_size += x.size
+            if self.keep == "rows" and self.cap is not None and self.count > self.cap:
+                self._give_up()
+
+    def merge(self, other: NumericAccumulator) -> None:
+        """Fold ``other`` (a summary of other rows of the same column) into this one."""
+        self.rows += other.rows
+        self.nulls += other.nulls
+        self.pos_inf += other.pos_inf
+        self.neg_inf += other.neg_inf
+        self.below += other.below
+        self.above += other.above
+        if other.count:
+            self._add_moments(other.count, other.mean, other.m2, other.minimum, other.maximum)
+        self.buckets.extend(other.buckets)
+        if other.overflow and not self.overflow:
+            self._give_up()
+        if self.overflow:
+            return
+        self.parts.extend(other.parts)
+        self.parts_size += other.parts_size
+        if self.keep == "rows" and self.cap is not None and self.count > self.cap:
+            self._give_up()
+        elif self.keep == "distinct":
+            self._maybe_compact()
+
+    def _add_moments(self, n: int, mean: float, m2: float, lo: float, hi: float) -> None:
+        # Chan, Golub and LeVeque (1979): exact pairwise update of the count, mean and sum of squares.
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.count * n / total
+        self.count = total
+        self.minimum = min(self.minimum, lo)
+        self.maximum = max(self.maximum, hi)
+
+    def _give_up(self) -> None:
+        self.overflow = True
+        self.parts = []
+        self.parts_size = 0
+
+    def _maybe_compact(self) -> None:
+        limit = DISTINCT_MEMORY_CAP if self.cap is None else 2 * self.cap
+        if self.parts_size > limit or len(self.parts) > COMPACT_PARTS:
+            values, counts = _merge_distinct(self.parts)
+            self.parts, self.parts_size = [(values, counts)], values.size
+            if values.size > (DISTINCT_MEMORY_CAP if self.cap is None else self.cap):
+                self._give_up()
+
+    def finalize(self) -> NumericSummary:
+        import numpy as np
+
+        std = math.sqrt(self.m2 / self.count) if self.count else math.nan
+        mean = self.mean if self.count else math.nan
+        hist: Histogram | None = None
+        distinct: int | None = None
+        if self.count and not self.overflow and self.keep == "distinct":
+            values, counts = _merge_distinct(self.parts)
+            if self.cap is None or values.size <= self.cap:
+                hist = Histogram.from_counts(values, counts, mean, std)
+                distinct = hist.buckets
+        elif self.count and not self.overflow:
+            ordered = np.concatenate(self.parts) if len(self.parts) > 1 else self.parts[0].copy()
+            ordered.sort()
+            if self.keep == "all":
+                self.parts = [ordered]  # drop the batches' buffers; finalize stays repeatable
+            if self.keep == "all":  # from the sorted values: the same bits whatever the row order
+                mean = float(ordered.sum()) / ordered.size
+                centred = ordered - mean
+                std = math.sqrt(float(np.dot(centred, centred)) / ordered.size)
+            hist = Histogram.from_sorted(ordered, mean, std)
+            distinct = hist.buckets
+        if hist is None and self.count and self.buckets:
+            ids, counts, lo, hi = _merge_buckets(self.buckets)
+            if np.array_equal(lo, hi):  # every bucket holds one value: the histogram is exact
+                hist = Histogram(lo, lo, counts, mean, std)
+                distinct = hist.buckets
+            else:
+                hist = Histogram(lo, hi, counts, mean, std, ids=ids)
+        bounded = self.bounds is not None
+        return NumericSummary(
+            physical=self.physical,
+            rows=self.rows,
+            count=self.count,
+            nulls=self.nulls,
+            pos_inf=self.pos_inf,
+            neg_inf=self.neg_inf,
+            minimum=self.minimum if self.count else math.nan,
+            maximum=self.maximum if self.count else math.nan,
+            mean=mean,
+            std=std,
+            hist=hist,
+            distinct=distinct,
+            grid=self.grid,
+            below=self.below if bounded else None,
+            above=self.above if bounded else None,
+        )
+
+
+def _sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    ordered = np.sort(x)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[starts], starts
+
+
+def _merge_distinct(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    if len(parts) == 1:
+        return parts[0]
+    values = np.concatenate([p[0] for p in parts])
+    counts = np.concatenate([p[1] for p in parts])
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.add.reduceat(counts, starts)
+
+
+def _grid_buckets(x: np.ndarray, z: np.ndarray, grid: Grid) -> tuple:
+    import numpy as np
+
+    ids = grid.ids_of_standardized(z)
+    first = int(ids.min())
+    span = int(ids.max()) - first + 1
+    if span <= 4 * x.size + 1024:
+        k = ids
+        k -= first
+        counts = np.bincount(k, minlength=span)
+        lo = np.full(span, np.inf)
+        hi = np.full(span, -np.inf)
+        np.minimum.at(lo, k, x)
+        np.maximum.at(hi, k, x)
+        used = np.flatnonzero(counts)
+        return used + first, counts[used], lo[used], hi[used]
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    counts = np.bincount(inverse)
+    lo = np.full(uniq.size, np.inf)
+    hi = np.full(uniq.size, -np.inf)
+    np.minimum.at(lo, inverse, x)
+    np.maximum.at(hi, inverse, x)
+    return uniq, counts, lo, hi
+
+
+def _merge_buckets(parts: list) -> tuple:
+    import numpy as np
+
+    if len(parts) == 1:
+        return parts[0]
+    ids = np.concatenate([p[0] for p in parts])
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    counts = np.concatenate([p[1] for p in parts])[order]
+    lo = np.concatenate([p[2] for p in parts])[order]
+    hi = np.concatenate([p[3] for p in parts])[order]
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    return ids[starts], np.add.reduceat(counts, starts), np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
+
+
+class CategoryAccumulator:
+    """Running counts of a categorical column's values (Arrow's hash counting per batch)."""
+
+    def __init__(self, physical: str) -> None:
+        self.physical = physical
+        self.rows = self.nulls = 0
+        self.parts: list[tuple[Any, Any]] = []
+
+    def fresh(self) -> CategoryAccumulator:
+        return CategoryAccumulator(self.physical)
+
+    def update(self, array: pa.Array) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        self.rows += len(array)
+        if pa.types.is_dictionary(array.type) and array.dictionary.null_count == 0:
+            # Count the codes, not the strings: parquet hands text columns over dictionary-encoded.
+            self.nulls += array.null_count
+            codes = array.indices.drop_null() if array.null_count else array.indices
+            counts = np.bincount(numpy_view(codes).astype(np.int64, copy=False), minlength=len(array.dictionary))
+            used = np.flatnonzero(counts)
+            if used.size:
+                values = as_text(array.dictionary.take(arrow_int64(used)))
+                self.parts.append((values, arrow_int64(counts[used])))
+        else:
+            array = as_text(array)
+            self.nulls += array.null_count
+            counted = pc.value_counts(array.drop_null() if array.null_count else array)
+            if len(counted):
+                self.parts.append((counted.field("values"), counted.field("counts")))
+        if len(self.parts) > COMPACT_PARTS:
+            self.parts = [self._merged()]
+
+    def merge(self, other: CategoryAccumulator) -> None:
+        self.rows += other.rows
+        self.nulls += other.nulls
+        self.parts.extend(other.parts)
+        if len(self.parts) > COMPACT_PARTS:
+            self.parts = [self._merged()]
+
+    def _merged(self) -> tuple[Any, Any]:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if len(self.parts) == 1:
+            return self.parts[0]
+        # Hash the values once (a compute kernel; Table.group_by would pull in Arrow's query engine).
+        encoded = pc.dictionary_encode(pa.concat_arrays([p[0] for p in self.parts]))
+        counts = np.concatenate([numpy_view(p[1]) for p in self.parts])
+        codes = numpy_view(encoded.indices).astype(np.int64, copy=False)
+        summed = np.bincount(codes, weights=counts, minlength=len(encoded.dictionary))
+        return encoded.dictionary, arrow_int64(np.rint(summed))
+
+    def finalize(self) -> CategorySummary:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        if not self.parts:
+            return CategorySummary(self.physical, self.rows, 0, self.nulls, [], np.zeros(0, dtype=np.int64))
+        values, counts = self._merged()
+        counts_np = numpy_view(counts).astype(np.int64, copy=False)
+        lengths = numpy_view(pc.binary_length(values)).astype(np.float64)
+        texts = values.to_pylist()
+        order = sorted(range(len(texts)), key=lambda i: (-counts_np[i], texts[i]))
+        total = int(counts_np.sum())
+        return CategorySummary(
+            physical=self.physical,
+            rows=self.rows,
+            count=total,
+            nulls=self.nulls,
+            values=[texts[i] for i in order],
+            counts=counts_np[order],
+            mean_length=float((lengths * counts_np).sum() / total) if total else None,
+        )
+
+
+def as_text(array: pa.Array) -> pa.Array:
+    """A categorical column's values as plain strings (booleans become ``true``/``false``)."""
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if not pa.types.is_string(array.type):
+        array = array.cast(pa.string())
+    return array
+
+
+# ---------------------------------------------------------------------------------------------
+# saved profiles
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GridModel(_Strict):
+    center: float
+    scale: float = Field(gt=0)
+    alpha: float = Field(gt=0, lt=1)
+    linear: float = Field(gt=0)
+
+
+class Buckets(_Strict):
+    ids: list[int]
+    counts: list[int]
+    lo: list[float]
+    hi: list[float]
+
+
+class NumericColumnProfile(_Strict):
+    kind: Literal["numeric"] = "numeric"
+    physical: str
+    rows: int = Field(ge=0)
+    count: int = Field(ge=0)
+    nulls: int = Field(ge=0)
+    pos_inf: int = Field(ge=0)
+    neg_inf: int = Field(ge=0)
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None
+    distinct: int | None
+    grid: GridModel | None
+    values: list[float] | None = None  # exact: every distinct value ...
+    counts: list[int] | None = None  # ... and its count
+    buckets: Buckets | None = None  # binned: grid buckets
+
+
+class CategoricalColumnProfile(_Strict):
+    kind: Literal["categorical"] = "categorical"
+    physical: str
+    rows: int = Field(ge=0)
+    count: int = Field(ge=0)
+    nulls: int = Field(ge=0)
+    categories: list[str]
+    counts: list[int]
+    other_count: int = Field(ge=0)
+    other_distinct: int = Field(ge=0)
+    mean_length: float | None
+
+
+class UntestedColumnProfile(_Strict):
+    kind: Literal["untested"] = "untested"
+    physical: str
+    rows: int = Field(ge=0)
+
+
+ColumnProfile = Annotated[
+    NumericColumnProfile | CategoricalColumnProfile | UntestedColumnProfile, Field(discriminator="kind")
+]
+
+
+class ReferenceProfile(_Strict):
+    """What ``.omgml/references/NAME.json`` holds."""
+
+    format: Literal["omgml-drift-profile"] = PROFILE_FORMAT
+    version: Literal[1] = PROFILE_VERSION
+    name: str
+    created_at: str
+    omgml_version: str
+    source: str
+    rows: int = Field(ge=0)
+    exact_cap: int
+    max_categories: int
+    columns: dict[str, ColumnProfile]
+
+
+def profile_path(project: Path, name: str) -> Path:
+    return omgml_dir(project) / "references" / f"{name}.json"
+
+
+def saved_profiles(project: Path) -> list[str]:
+    folder = omgml_dir(project) / "references"
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def column_profile(summary: Summary | None, physical: str, rows: int) -> ColumnProfile:
+    """The saved form of one finalized reference summary (categories folded to ``MAX_CATEGORIES``)."""
+    if summary is None:
+        return UntestedColumnProfile(physical=physical, rows=rows)
+    if isinstance(summary, CategorySummary):
+        folded = summary.folded()
+        return CategoricalColumnProfile(
+            physical=physical,
+            rows=folded.rows,
+            count=folded.count,
+            nulls=folded.nulls,
+            categories=folded.values,
+            counts=[int(c) for c in folded.counts],
+            other_count=folded.other_count,
+            other_distinct=folded.other_distinct,
+            mean_length=folded.mean_length,
+        )
+    s = summary
+    hist = s.hist
+    grid = s.grid or (Grid.for_values(s.mean, s.std) if s.count else None)
+    model = NumericColumnProfile(
+        physical=physical,
+        rows=s.rows,
+        count=s.count,
+        nulls=s.nulls,
+        pos_inf=s.pos_inf,
+        neg_inf=s.neg_inf,
+        min=s.minimum if s.count else None,
+        max=s.maximum if s.count else None,
+        mean=s.mean if s.count else None,
+        std=s.std if s.count else None,
+        distinct=s.distinct,
+        grid=GridModel(center=grid.center, scale=grid.scale, alpha=grid.alpha, linear=grid.linear) if grid else None,
+    )
+    if hist is not None and hist.exact and hist.buckets <= EXACT_CAP:
+        model.values = [float(v) for v in hist.lo]
+        model.counts = [int(c) for c in hist.counts]
+    elif hist is not None:
+        ids, counts, lo, hi = binned(hist, grid)
+        model.buckets = Buckets(ids=[int(i) for i in ids], counts=[int(c) for c in counts],
+                                lo=[float(v) for v in lo], hi=[float(v) for v in hi])
+        if physical != "integer":  # a streamed build stops counting distinct floats at EXACT_CAP
+            model.distinct = None
+    return model
+
+
+def binned(hist: Histogram, grid: Grid) -> tuple:
+    """Grid buckets (ids, counts, lo, hi) of a histogram; an exact one is grouped by bucket."""
+    import numpy as np
+
+    if not hist.exact:
+        return hist.ids, hist.counts, hist.lo, hist.hi
+    ids = grid.ids(hist.lo)
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    return (ids[starts], np.add.reduceat(hist.counts, starts),
+            hist.lo[starts], np.maximum.reduceat(hist.hi, starts))
+
+
+def summary_from_profile(column: ColumnProfile) -> Summary | None:
+    """The finalized reference summary a saved column stands for (None for untested columns)."""
+    import numpy as np
+
+    if isinstance(column, UntestedColumnProfile):
+        return None
+    if isinstance(column, CategoricalColumnProfile):
+        return CategorySummary(
+            physical=column.physical,
+            rows=column.rows,
+            count=column.count,
+            nulls=column.nulls,
+            values=list(column.categories),
+            counts=np.asarray(column.counts, dtype=np.int64),
+            other_count=column.other_count,
+            other_distinct=column.other_distinct,
+            mean_length=column.mean_length,
+        )
+    grid = Grid(column.grid.center, column.grid.scale, column.grid.alpha, column.grid.linear) if column.grid else None
+    mean = column.mean if column.mean is not None else math.nan
+    std = column.std if column.std is not None else math.nan
+    hist = None
+    if column.values is not None and column.counts is not None:
+        hist = Histogram.from_counts(np.asarray(column.values), np.asarray(column.counts), mean, std)
+    elif column.buckets is not None:
+        b = column.buckets
+        lo, hi = np.asarray(b.lo, dtype=np.float64), np.asarray(b.hi, dtype=np.float64)
+        counts = np.asarray(b.counts, dtype=np.int64)
+        if np.array_equal(lo, hi):  # every bucket holds one value: as exact as a list of values
+            hist = Histogram(lo, lo, counts, mean, std)
+        else:
+            hist = Histogram(lo, hi, counts, mean, std, ids=np.asarray(b.ids, dtype=np.int64))
+    return NumericSummary(
+        physical=column.physical,
+        rows=column.rows,
+        count=column.count,
+        nulls=column.nulls,
+        pos_inf=column.pos_inf,
+        neg_inf=column.neg_inf,
+        minimum=column.min if column.min is not None else math.nan,
+        maximum=column.max if column.max is not None else math.nan,
+        mean=mean,
+        std=std,
+        hist=hist,
+        distinct=column.distinct,
+        grid=grid,
+    )
+
+
+def _check_profile(profile: ReferenceProfile, path: Path) -> None:
+    """Internal consistency a hand edit or a truncated write would break."""
+    problems = []
+    for name, col in profile.columns.items():
+        if isinstance(col, NumericColumnProfile):
+            if col.count and col.grid is None:
+                problems.append(f"column '{name}' has values but no grid")
+            if col.values is not None and (col.counts is None or len(col.values) != len(col.counts)):
+                problems.append(f"column '{name}' has {len(col.values)} values but not as many counts")
+            if col.values is not None and any(b <= a for a, b in zip(col.values, col.values[1:])):
+                problems.append(f"column '{name}' values are not sorted and distinct")
+            if col.buckets is not None:
+                b = col.buckets
+                if not (len(b.ids) == len(b.counts) == len(b.lo) == len(b.hi)):
+                    problems.append(f"column '{name}' buckets have lists of different lengths")
+                elif any(y <= x for x, y in zip(b.ids, b.ids[1:])):
+                    problems.append(f"column '{name}' bucket ids are not increasing")
+            held = sum(col.counts or []) if col.values is not None else sum(col.buckets.counts) if col.buckets else 0
+            if held != col.count:
+                problems.append(f"column '{name}' says {col.count} values but its counts add up to {held}")
+        elif isinstance(col, CategoricalColumnProfile):
+            if len(col.categories) != len(col.counts):
+                problems.append(f"column '{name}' has {len(col.categories)} categories but {len(col.counts)} counts")
+            elif sum(col.counts) + col.other_count != col.count:
+                problems.append(f"column '{name}' counts do not add up to its {col.count} values")
+    if problems:
+        raise InvalidInput(
+            f"The saved reference profile {path} is corrupt",
+            "; ".join(problems[:5]),
+            "save it again with `omgml drift REFERENCE_FILE CURRENT --save-reference NAME`",
+        )
+
+
+def load_profile(project: Path, name: str) -> ReferenceProfile:
+    """Read and check ``.omgml/references/NAME.json``; a missing or damaged file is an error that says so."""
+    path = profile_path(project, name)
+    if not path.is_file():
+        known = saved_profiles(project)
+        raise PathError(
+            f"No saved reference profile named '{name}' ({path} does not exist)",
+            f"saved profiles: {', '.join(known)}" if known else "this project has no saved reference profiles yet",
+            "pass a data file as the reference, or save a profile first with --save-reference NAME",
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"The saved reference profile {path} is corrupt: it is not readable JSON ({exc})",
+            "the file was cut short or edited by hand",
+            "save it again with `omgml drift REFERENCE_FILE CURRENT --save-reference NAME`",
+        ) from exc
+    if not isinstance(raw, dict) or raw.get("format") != PROFILE_FORMAT:
+        raise InvalidInput(
+            f"The saved reference profile {path} is corrupt: it is not an omgml drift profile",
+            f"its 'format' field is {raw.get('format') if isinstance(raw, dict) else type(raw).__name__!r}, "
+            f"expected '{PROFILE_FORMAT}'",
+            "save it again with --save-reference NAME",
+        )
+    if raw.get("version") != PROFILE_VERSION:
+        raise InvalidInput(
+            f"The saved reference profile {path} has version {raw.get('version')!r}",
+            f"this omgml reads version {PROFILE_VERSION}",
+            "save it again with this omgml (--save-reference NAME)",
+        )
+    try:
+        profile = ReferenceProfile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(
+            f"The saved reference profile {path} is corrupt: '{where}': {first['msg']}",
+            f"{exc.error_count()} problem(s) in its fields",
+            "save it again with `omgml drift REFERENCE_FILE CURRENT --save-reference NAME`",
+        ) from exc
+    _check_profile(profile, path)
+    return profile
+
+
+def save_profile(project: Path, name: str, source: str, rows: int, columns: dict[str, ColumnProfile]) -> Path:
+    from omgml import __version__
+
+    profile = ReferenceProfile(
+        name=name,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        omgml_version=__version__,
+        source=source,
+        rows=rows,
+        exact_cap=EXACT_CAP,
+        max_categories=MAX_CATEGORIES,
+        columns=columns,
+    )
+    path = profile_path(project, name)
+    atomic_write(path, json.dumps(profile.model_dump(mode="json"), separators=(",", ":")) + "\n")
+    return path

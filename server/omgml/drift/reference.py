@@ -1,0 +1,123 @@
+"""The reference side: a data file or a saved profile; building and saving profiles.
+
+``REFERENCE`` names a saved profile when ``.omgml/references/REFERENCE.json`` exists, else a
+data file under the project root. A bare name with neither is an error that lists the saved
+profiles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omgml.data.tables import open_table
+from omgml.drift.columns import physical, reader_for
+from omgml.drift.histogram import Grid
+from omgml.drift.profile import (
+    EXACT_CAP,
+    NAME_PATTERN,
+    CategoryAccumulator,
+    ColumnProfile,
+    NumericAccumulator,
+    ReferenceProfile,
+    Summary,
+    UntestedColumnProfile,
+    column_profile,
+    load_profile,
+    profile_path,
+)
+from omgml.drift.scan import scan_table
+from omgml.workspace import resolve_inside
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from omgml.data.tables import Table
+
+
+@dataclass
+class Reference:
+    kind: str  # "file" | "profile"
+    label: str  # the path relative to the project, or the profile name
+    table: Table | None = None
+    profile: ReferenceProfile | None = None
+
+    def physicals(self) -> dict[str, str]:
+        if self.profile is not None:
+            return {name: col.physical for name, col in self.profile.columns.items()}
+        return {f.name: physical(f.type) for f in self.table.schema}
+
+
+def open_reference(project: Path, text: str) -> Reference:
+    """The saved profile ``text`` if one exists, else the data file at ``text``."""
+    is_name = bool(re.match(NAME_PATTERN, text))
+    if is_name and profile_path(project, text).is_file():
+        return Reference(kind="profile", label=text, profile=load_profile(project, text))
+    path = resolve_inside(project, text, "reference data")
+    if not path.exists() and is_name and not Path(text).suffix:
+        load_profile(project, text)  # raises: no such profile, and lists the saved ones
+    table = open_table(path)
+    return Reference(kind="file", label=_relative(project, path), table=table)
+
+
+def _relative(project: Path, path: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:  # pragma: no cover - resolve_inside keeps paths under the project
+        return str(path)
+
+
+def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:
+    """A profile of every column, from mergeable per-batch summaries, in bounded memory.
+
+    Pass 1 counts, finds mean and std, and keeps distinct values (integers: all of them, so an
+    identifier is recognized; floats: up to ``EXACT_CAP``). Pass 2 runs only for float columns
+    with more distinct values, to count them in buckets of a grid fixed by pass 1's mean and std.
+    """
+
+    def first(schema: pa.Schema) -> dict:
+        accs: dict = {}
+        for f in schema:
+            kind = physical(f.type)
+            reader = reader_for(kind)
+            if reader == "numeric":
+                accs[f.name] = NumericAccumulator(kind, keep="distinct", cap=None if kind == "integer" else EXACT_CAP)
+            elif reader == "categorical":
+                accs[f.name] = CategoryAccumulator(kind)
+        return accs
+
+    scan = scan_table(table, first)
+    summaries: dict[str, Summary] = dict(scan.columns)
+    overflowed = {name: s for name, s in summaries.items() if getattr(s, "hist", 0) is None and s.count}
+    if overflowed:
+        grids = {name: Grid.for_values(s.mean, s.std) for name, s in overflowed.items()}
+
+        def second(schema: pa.Schema) -> dict:
+            return {name: NumericAccumulator(physical(schema.field(name).type), keep="none", grid=grids[name])
+                    for name in grids}
+
+        for name, binned in scan_table(table, second).columns.items():
+            first_pass = summaries[name]  # keep pass 1's moments: the grid came from them
+            first_pass.hist = binned.hist if binned.hist is None else _with_moments(binned.hist, first_pass)
+            first_pass.grid = binned.grid
+    return scan.rows, profile_columns(scan.schema, summaries, scan.rows)
+
+
+def _with_moments(hist, summary):
+    from dataclasses import replace
+
+    return replace(hist, mean=summary.mean, std=summary.std, _cum=[])
+
+
+def profile_columns(schema: pa.Schema, summaries: dict[str, Summary], rows: int) -> dict[str, ColumnProfile]:
+    """Saved form of every column of ``schema`` (columns drift cannot read are kept as untested)."""
+    out: dict[str, ColumnProfile] = {}
+    for f in schema:
+        kind = physical(f.type)
+        summary = summaries.get(f.name)
+        out[f.name] = column_profile(summary, kind, rows) if summary is not None else UntestedColumnProfile(
+            physical=kind, rows=rows
+        )
+    return out

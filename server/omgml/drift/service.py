@@ -1,0 +1,489 @@
+"""``check_drift``: compare current data with a reference, column by column, effect size first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+
+from omgml.config import load_config
+from omgml.data.tables import open_table
+from omgml.drift.columns import physical, reader_for, unreadable_reason
+from omgml.drift.compare import MIN_VALUES, Comparison, Pair, compare, reference_grid
+from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, SkippedColumn, WindowDrift
+from omgml.drift.profile import (
+    CURRENT_EXACT_ROWS,
+    CategoryAccumulator,
+    NumericAccumulator,
+    Summary,
+    save_profile,
+    summary_from_profile,
+)
+from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
+from omgml.drift.scan import Scan, scan_table
+from omgml.drift.stattests import BY_NAME, StatTest, get_test
+from omgml.drift.windows import Window, parse_window
+from omgml.errors import InvalidInput, parse_request
+from omgml.workspace import resolve_inside, resolve_project_dir, save_report
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MIN_ROWS = MIN_VALUES  # per side, for the whole table and for a time window
+TOP_COLUMNS = 5
+
+
+@dataclass
+class _Plan:
+    """What to do with one compared column, decided from both sides' storage types."""
+
+    name: str
+    role: Role
+    reader: str | None
+    skip: str | None = None
+
+
+def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> DriftReport:
+    """Compare current data with a reference, one column at a time, and decide whether it drifted.
+
+    Parameters
+    ----------
+    request
+        ``DriftRequest`` (or a dict of its fields): the reference (a data file or a saved profile
+        name), the current data file, optional column selection, target and prediction columns,
+        tests forced per column, thresholds, the dataset drift share, a profile name to save,
+        and a time column with a window length.
+    root
+        Folder every path must stay inside (the MCP face passes the workspace root); None takes
+        the project dir as given.
+
+    Returns
+    -------
+    DriftReport
+        The dataset verdict; per column the test, why it was chosen, statistic, raw and
+        Benjamini-Hochberg adjusted p-value, effect size and decision (target and prediction
+        first); missingness and novelty signals; skipped columns with reasons; per-window
+        results. Saved under ``.omgml/reports/drift/`` when current data was checked.
+
+    Raises
+    ------
+    OmgmlError
+        For input that cannot be compared: no common columns, empty or one-row data, an unknown
+        test or one that does not fit a column, a missing or corrupt profile, a path outside the
+        project root.
+    """
+    request = parse_request(DriftRequest, request, "drift")
+    project = resolve_project_dir(request.project_dir, root)
+    config = load_config(project)
+    window = parse_window(request.window) if request.window else None
+    forced = {column: get_test(name) for column, name in request.tests.items()}
+    thresholds = _thresholds(request.thresholds)
+    reference = open_reference(project, request.reference)
+    if request.save_reference and reference.kind == "profile":
+        raise InvalidInput(
+            f"Cannot save a profile of '{request.reference}': it is already a saved profile",
+            "a profile is built from the rows of a data file",
+            "pass the data file as REFERENCE with --save-reference NAME",
+        )
+    if request.current is None:
+        return _save_only(project, request, reference)
+
+    current_path = resolve_inside(project, request.current, "current data")
+    current = open_table(current_path)
+    current_label = current_path.relative_to(project).as_posix()
+    notes: list[str] = []
+
+    ref_physical = reference.physicals()
+    cur_names = list(current.schema.names)
+    common = [c for c in ref_physical if c in cur_names and c != request.time_column]
+    if request.time_column is not None and request.time_column not in cur_names:
+        raise InvalidInput(
+            f"The time column '{request.time_column}' is not in the current data",
+            f"its columns are: {_listing(cur_names)}",
+            "pass one of them as --time-column",
+        )
+    if not common:
+        raise InvalidInput(
+            "The reference and the current data have no column in common",
+            f"reference columns: {_listing(list(ref_physical))}; current columns: {_listing(cur_names)}",
+            "compare tables with the same column names (check the header and the delimiter)",
+        )
+    roles = _roles(request, config, common, notes)
+    compared = list(roles)
+    for column in forced:
+        if column not in roles:
+            raise InvalidInput(
+                f"--test names the column '{column}', which is not compared",
+                f"the compared columns are: {_listing(compared)}",
+                "name a compared column, or add it with --columns",
+            )
+
+    ref_scan: Scan | None = None
+    if reference.kind == "file":
+        wanted = list(ref_physical) if request.save_reference else compared
+        ref_scan = scan_table(reference.table, lambda schema: _reference_plan(schema, wanted))
+        ref_physical = {f.name: physical(f.type) for f in ref_scan.schema}
+        ref_rows = ref_scan.rows
+        ref_summaries: dict[str, Summary] = dict(ref_scan.columns)
+        if reference.table.ragged.count:
+            notes.append(f"{reference.table.ragged.count:,} ragged row(s) of the reference were skipped.")
+    else:
+        profile = reference.profile
+        ref_rows = profile.rows
+        ref_summaries = {}
+        for name in compared:
+            summary = summary_from_profile(profile.columns[name])
+            if summary is not None:
+                ref_summaries[name] = summary
+        notes.append(f"Reference: saved profile '{profile.name}' of {profile.source} ({profile.rows:,} rows, "
+                     f"saved {profile.created_at}).")
+    _check_rows("reference", reference.label, ref_rows)
+
+    saved_path = None
+    if request.save_reference:
+        saved_path = save_profile(project, request.save_reference, reference.label, ref_rows,
+                                  profile_columns(ref_scan.schema, ref_summaries, ref_rows))
+        notes.append(f"Saved the reference profile '{request.save_reference}': later checks can pass that name "
+                     "instead of the reference file.")
+
+    plans: dict[str, _Plan] = {}
+
+    def current_plan(schema: pa.Schema) -> dict:
+        plans.clear()
+        accs: dict = {}
+        for name, role in roles.items():
+            plan = _column_plan(name, role, ref_physical[name], physical(schema.field(name).type),
+                                str(schema.field(name).type), ref_summaries.get(name))
+            plans[name] = plan
+            if plan.skip is None:
+                accs[name] = _current_accumulator(plan, ref_summaries[name], reference.kind,
+                                                  physical(schema.field(name).type))
+        return accs
+
+    if current.num_rows is not None:
+        _check_rows("current data", current_label, current.num_rows)
+    cur_scan = scan_table(current, current_plan, time_column=request.time_column, window=window)
+    _check_rows("current data", current_label, cur_scan.rows)
+    if current.ragged.count:
+        notes.append(f"{current.ragged.count:,} ragged row(s) of the current data were skipped.")
+
+    forced_checked = {c: t for c, t in forced.items() if plans[c].skip is None}
+    for column, spec in forced_checked.items():
+        _check_applies(column, spec, plans[column].reader)
+    pairs = [Pair(name, roles[name], ref_summaries[name], cur_scan.columns[name], forced_checked.get(name))
+             for name in compared if plans[name].skip is None]
+    early_skips = [SkippedColumn(column=n, role=roles[n], reason=plans[n].skip) for n in compared if plans[n].skip]
+    comparison = compare(pairs, thresholds)
+    comparison.skipped[:0] = early_skips
+    comparison.skipped.sort(key=lambda s: compared.index(s.column))
+    if not comparison.columns:
+        raise InvalidInput(
+            f"None of the {len(compared)} compared column(s) could be tested",
+            "; ".join(f"{s.column}: {s.reason}" for s in comparison.skipped[:8]),
+            "check that both files hold the same data with values in these columns",
+        )
+
+    windows = _windows(cur_scan, ref_summaries, roles, plans, forced_checked, thresholds, window, request.drift_share)
+    if cur_scan.untimed_rows:
+        notes.append(f"{cur_scan.untimed_rows:,} current row(s) have no '{request.time_column}' and are in no window.")
+    binned = [c.column for c in comparison.columns if c.statistic_bound > 0]
+    if binned:
+        notes.append(f"{len(binned)} column(s) were compared on binned values of the saved profile "
+                     f"({_listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value.")
+    only_ref = [c for c in ref_physical if c not in cur_names]
+    only_cur = [c for c in cur_names if c not in ref_physical and c != request.time_column]
+    if only_ref:
+        notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {_listing(only_ref, 8)}.")
+    if only_cur:
+        notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {_listing(only_cur, 8)}.")
+    report = _report(project, request, reference, current_label, ref_rows, cur_scan.rows, comparison, only_ref,
+                     only_cur, windows, window, saved_path, notes)
+    path = save_report(project, "drift", summary=report.verdict, ok=not report.drifted,
+                       result=report.model_dump(mode="json"))
+    report.report_path = path.relative_to(project).as_posix()
+    return report
+
+
+def _thresholds(given: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for name, value in given.items():
+        spec = get_test(name)
+        upper = 1.0 if spec.score == "pvalue" else float("inf")
+        if not 0 < value < upper:
+            raise InvalidInput(
+                f"The threshold {value} for '{spec.name}' is out of range",
+                "a p-value threshold is between 0 and 1" if spec.score == "pvalue" else "a distance threshold is above 0",
+                f"pass for example {spec.name}={spec.threshold}",
+            )
+        out[spec.name] = float(value)
+    return out
+
+
+def _listing(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "") if names else "(none)"
+
+
+def _roles(request: DriftRequest, config, common: list[str], notes: list[str]) -> dict[str, Role]:
+    """Compared columns in order: target, prediction, then features in the reference's order."""
+    if request.columns is not None:
+        missing = [c for c in request.columns if c not in common]
+        if missing:
+            raise InvalidInput(
+                f"--columns names column(s) not in both tables: {_listing(missing)}",
+                f"the columns in both are: {_listing(common)}",
+                "name columns that the reference and the current data share",
+            )
+        selected = list(dict.fromkeys(request.columns))
+    else:
+        selected = list(common)
+    target = request.target
+    if target is None and config is not None and config.target in common:
+        target = config.target
+        notes.append(f"Target column '{target}' from omgml.toml.")
+    if target is not None and target == request.prediction:
+        raise InvalidInput(
+            f"The target and the prediction are the same column '{target}'",
+            "the target is what happened, the prediction what the model said: two different columns",
+            "pass the model's output column as --prediction",
+        )
+    roles: dict[str, Role] = {}
+    for role, column in (("target", target), ("prediction", request.prediction)):
+        if column is None:
+            continue
+        if column not in common:
+            raise InvalidInput(
+                f"The {role} column '{column}' is not in both tables",
+                f"the columns in both are: {_listing(common)}",
+                f"pass a shared column as --{role}, or leave it out",
+            )
+        roles[column] = role  # type: ignore[assignment]
+    for column in selected:
+        roles.setdefault(column, "feature")
+    return roles
+
+
+def _check_rows(side: str, label: str, rows: int) -> None:
+    if rows == 0:
+        raise InvalidInput(
+            f"The {side} {label} has no rows",
+            "there is nothing to compare",
+            "check the file (a csv needs a header and at least one data row)",
+        )
+    if rows < MIN_ROWS:
+        raise InvalidInput(
+            f"The {side} {label} has {rows} row(s)",
+            f"comparing distributions needs at least {MIN_ROWS} rows on each side",
+            "check more rows at once (for example a day of data instead of one request)",
+        )
+
+
+def _reference_plan(schema: pa.Schema, wanted: list[str]) -> dict:
+    accs: dict = {}
+    for name in wanted:
+        kind = physical(schema.field(name).type)
+        reader = reader_for(kind)
+        if reader == "numeric":
+            accs[name] = NumericAccumulator(kind, keep="all")
+        elif reader == "categorical":
+            accs[name] = CategoryAccumulator(kind)
+    return accs
+
+
+def _column_plan(name: str, role: Role, ref_kind: str, cur_kind: str, cur_type: str, ref: Summary | None) -> _Plan:
+    ref_reader = reader_for(ref_kind)
+    if ref_reader is None:
+        return _Plan(name, role, None, unreadable_reason(ref_kind, "its type") if ref_kind != "null"
+                     else "all values are null in the reference (the column has no type)")
+    cur_reader = ref_reader if cur_kind == "null" else reader_for(cur_kind)
+    if cur_reader != ref_reader:
+        return _Plan(name, role, None, (
+            f"type changed: {_words(ref_kind)} in the reference, {_words(cur_kind)} ({cur_type}) in the current data; "
+            "a few non-numeric values turn a csv column into text (run a validation to find them)"
+        ))
+    if ref is None:  # pragma: no cover - every readable reference column has a summary
+        return _Plan(name, role, None, "the reference has no summary for this column")
+    return _Plan(name, role, ref_reader)
+
+
+def _words(kind: str) -> str:
+    return {"integer": "numbers", "float": "numbers", "string": "text", "boolean": "true/false",
+            "datetime": "dates", "null": "nulls"}.get(kind, kind)
+
+
+def _current_accumulator(plan: _Plan, ref: Summary, reference_kind: str, cur_kind: str):
+    kind = cur_kind if cur_kind != "null" else ("float" if plan.reader == "numeric" else "string")
+    if plan.reader == "categorical":
+        return CategoryAccumulator(kind)
+    bounds = (ref.minimum, ref.maximum) if ref.count else None
+    if reference_kind == "file":
+        return NumericAccumulator(kind, keep="all", bounds=bounds)
+    grid = reference_grid(ref) if ref.count else None
+    return NumericAccumulator(kind, keep="rows", cap=CURRENT_EXACT_ROWS, grid=grid, bounds=bounds)
+
+
+def _check_applies(column: str, spec: StatTest, reader: str | None) -> None:
+    possible = {"numeric": ("numeric", "binary"), "categorical": ("categorical", "binary")}.get(reader or "", ())
+    if not any(spec.applies_to(kind, reader == "numeric") for kind in possible):
+        fits = [t.name for t in BY_NAME.values() if any(t.applies_to(k, reader == "numeric") for k in possible)]
+        raise InvalidInput(
+            f"The test '{spec.name}' does not apply to column '{column}', which is {reader}",
+            f"'{spec.name}' compares {' or '.join(sorted(spec.kinds))} columns",
+            f"choose one of: {', '.join(fits)}",
+        )
+
+
+def _save_only(project: Path, request: DriftRequest, reference: Reference) -> DriftReport:
+    rows, columns = stream_profile(reference.table)
+    _check_rows("reference", reference.label, rows)
+    path = save_profile(project, request.save_reference, reference.label, rows, columns)
+    rel = path.relative_to(project).as_posix()
+    tested = sum(1 for c in columns.values() if c.kind != "untested")
+    return DriftReport(
+        project_dir=str(project),
+        reference=reference.label,
+        reference_kind="file",
+        current=None,
+        rows_reference=rows,
+        rows_current=0,
+        checked=False,
+        drifted=False,
+        verdict=f"Saved the reference profile '{request.save_reference}' ({rows:,} rows, {tested} of "
+                f"{len(columns)} columns profiled); no current data was given, so nothing was compared.",
+        drift_share_threshold=request.drift_share,
+        drifted_share=None,
+        features_tested=0,
+        features_drifted=0,
+        target_drifted=None,
+        prediction_drifted=None,
+        top_columns=[],
+        columns=[],
+        signals=[],
+        skipped=[],
+        only_in_reference=[],
+        only_in_current=[],
+        time_column=None,
+        window=None,
+        windows=[],
+        first_drift_window=None,
+        saved_reference=rel,
+        report_path=None,
+        notes=[f"The profile is in {rel}."],
+        next_steps=[f"Check new data against it: `omgml drift {request.save_reference} NEW_DATA_FILE`."],
+    )
+
+
+def _verdict(columns: list[ColumnDrift], share_threshold: float) -> tuple[bool, float | None, int, int, bool | None, bool | None, str]:
+    features = [c for c in columns if c.role == "feature"]
+    drifted_features = [c for c in features if c.drifted]
+    share = len(drifted_features) / len(features) if features else None
+    target = next((c.drifted for c in columns if c.role == "target"), None)
+    prediction = next((c.drifted for c in columns if c.role == "prediction"), None)
+    by_share = share is not None and share >= share_threshold
+    drifted = by_share or bool(target) or bool(prediction)
+    parts = []
+    if features:
+        sign = ">=" if by_share else "<"
+        parts.append(f"{len(drifted_features)} of {len(features)} features drifted ({share:.0%} {sign} {share_threshold:.0%})")
+    for role, flag in (("target", target), ("prediction", prediction)):
+        if flag is not None:
+            name = next(c.column for c in columns if c.role == role)
+            parts.append(f"the {role} '{name}' {'drifted' if flag else 'did not drift'}")
+    text = ("Dataset drift: " if drifted else "No dataset drift: ") + "; ".join(parts) + "."
+    return drifted, share, len(features), len(drifted_features), target, prediction, text
+
+
+def _ratio(column: ColumnDrift) -> float:
+    return column.effect.value / column.effect.threshold if column.effect.threshold else 0.0
+
+
+def _windows(scan: Scan, ref_summaries, roles, plans, forced, thresholds, window: Window | None,
+             share_threshold: float) -> list[WindowDrift]:
+    if window is None:
+        return []
+    out = []
+    for w in scan.windows:
+        start, end = window.bounds(w.index)
+        pairs = [Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None]
+        if w.rows < MIN_ROWS:
+            out.append(WindowDrift(start=start, end=end, rows=w.rows, status="skipped", drifted_share=None,
+                                   features_tested=0, features_drifted=0, drifted_columns=[], target_drifted=None,
+                                   note=f"{w.rows} row(s): too few to compare (at least {MIN_ROWS})"))
+            continue
+        result = compare(pairs, thresholds)
+        if not result.columns:
+            out.append(WindowDrift(start=start, end=end, rows=w.rows, status="skipped", drifted_share=None,
+                                   features_tested=0, features_drifted=0, drifted_columns=[], target_drifted=None,
+                                   note="no column could be tested in this window"))
+            continue
+        drifted, share, tested, n_drifted, target, _, _ = _verdict(result.columns, share_threshold)
+        ranked = sorted((c for c in result.columns if c.drifted), key=_ratio, reverse=True)
+        out.append(WindowDrift(
+            start=start, end=end, rows=w.rows, status="drift" if drifted else "no_drift", drifted_share=share,
+            features_tested=tested, features_drifted=n_drifted, drifted_columns=[c.column for c in ranked],
+            target_drifted=target, note=f"{len(result.skipped)} column(s) skipped" if result.skipped else "",
+        ))
+    return out
+
+
+def _report(project, request, reference: Reference, current_label, ref_rows, cur_rows, comparison: Comparison,
+            only_ref, only_cur, windows, window, saved_path, notes) -> DriftReport:
+    order = {"target": 0, "prediction": 1, "feature": 2}
+    columns = sorted(comparison.columns, key=lambda c: (order[c.role], not c.drifted, -_ratio(c)))
+    drifted, share, tested, n_drifted, target, prediction, verdict = _verdict(columns, request.drift_share)
+    top = [c.column for c in sorted((c for c in columns if c.drifted), key=_ratio, reverse=True)[:TOP_COLUMNS]]
+    if top:
+        verdict = verdict[:-1] + f". Most changed: {', '.join(top)}."
+    first = next((w.start for w in windows if w.status == "drift"), None)
+    return DriftReport(
+        project_dir=str(project),
+        reference=reference.label,
+        reference_kind=reference.kind,  # type: ignore[arg-type]
+        current=current_label,
+        rows_reference=ref_rows,
+        rows_current=cur_rows,
+        checked=True,
+        drifted=drifted,
+        verdict=verdict,
+        drift_share_threshold=request.drift_share,
+        drifted_share=share,
+        features_tested=tested,
+        features_drifted=n_drifted,
+        target_drifted=target,
+        prediction_drifted=prediction,
+        top_columns=top,
+        columns=columns,
+        signals=[s for s in comparison.signals],
+        skipped=comparison.skipped,
+        only_in_reference=only_ref,
+        only_in_current=only_cur,
+        time_column=request.time_column,
+        window=window.text if window else None,
+        windows=windows,
+        first_drift_window=first,
+        saved_reference=saved_path.relative_to(project).as_posix() if saved_path else None,
+        report_path=None,
+        notes=notes,
+        next_steps=_next_steps(drifted, top, comparison, reference, request, first),
+    )
+
+
+def _next_steps(drifted, top, comparison: Comparison, reference: Reference, request, first) -> list[str]:
+    steps = []
+    if drifted:
+        steps.append(f"Look at how {', '.join(top[:3]) or 'the drifted columns'} changed (upstream bug, new population, "
+                     "or a real trend) before retraining.")
+        if first:
+            steps.append(f"Drift starts in the window from {first}: check what changed in the pipeline then.")
+        steps.append("If the change is real, retrain on recent data and compare the new model with the champion.")
+    alerts = [s for s in comparison.signals if s.alerts]
+    if alerts:
+        steps.append(f"Check the missingness and novelty alerts on {', '.join(s.column for s in alerts[:3])}.")
+    if comparison.skipped:
+        steps.append(f"{len(comparison.skipped)} column(s) were skipped: see why below; nothing was concluded about them.")
+    if reference.kind == "file" and not request.save_reference:
+        steps.append("Save the reference as a profile (--save-reference NAME) so later checks need no raw reference.")
+    if not steps:
+        steps.append("Nothing to do now: check again when new data arrives.")
+    return steps
