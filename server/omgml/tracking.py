@@ -7,14 +7,19 @@ its plain name (``roc_auc``, ``rmse``), so ``status`` can rank runs by it.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
 from omgml.config import DEFAULT_TRACKING_URI, METRICS, ProjectConfig, resolve_tracking_uri
+from omgml.errors import OmgmlError
 
 MAX_RUNS_COUNTED = 10_000
 
@@ -143,3 +148,427 @@ def _read(uri: str, metric: str | None) -> TrackingSummary:
         best_run=best,
         registered_models=models,
     )
+
+
+# --- Writing: the baseline trainer's session (parent run, nested runs, model, registry) ---------------
+#
+# Everything goes through an ``MlflowClient`` bound to the project's URI: nothing here calls
+# ``mlflow.set_tracking_uri`` or starts a fluent run, so a long-lived server process keeps no
+# global MLflow state and two projects in one process never see each other's store.
+
+PROBE_TIMEOUT_S = 5.0
+MODEL_ARTIFACT_NAME = "model"
+# Types a scikit-learn pipeline of omgml's candidates holds that skops does not trust by default.
+# Reviewed: they are scikit-learn's and numpy's own; the model is one omgml just fitted.
+SKOPS_TRUSTED_TYPES = (
+    "numpy.dtype",
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
+
+
+class TrackingError(OmgmlError):
+    """MLflow could not be reached, or refused a write."""
+
+
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_saved_stdout: Any = None
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send Python-level ``print``/``sys.stdout`` writes to stderr while the block runs.
+
+    MLflow writes "View run ... at: ..." to ``sys.stdout`` when a run ends on a tracking server;
+    on the MCP stdio transport and under ``omgml ... --json`` stdout must carry only the protocol
+    or the JSON. Re-entrant and thread-safe: the first caller in swaps, the last one out restores.
+    """
+    global _redirect_depth, _saved_stdout
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            _saved_stdout = sys.stdout
+            sys.stdout = sys.stderr
+        _redirect_depth += 1
+    try:
+        yield
+    finally:
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0:
+                sys.stdout = _saved_stdout
+                _saved_stdout = None
+
+
+@dataclass(frozen=True)
+class ExperimentRef:
+    uri: str
+    name: str
+    experiment_id: str
+    artifact_location: str
+    note: str
+
+
+def open_experiment(uri: str, name: str, artifact_root: Path | None, source: str = "") -> ExperimentRef:
+    """Reach the store and get (or create) the experiment ``name``; fails fast, before any training.
+
+    A new experiment in a local store keeps its artifacts under ``artifact_root/<name>`` (the
+    project's ``mlruns/``) instead of MLflow's default, which is relative to the working directory.
+    ``source`` says where the URI came from, for the error message.
+    """
+    _probe_server(uri, source)
+    try:
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        experiment = client.get_experiment_by_name(name)
+        note = f"experiment '{name}' found"
+        if experiment is None:
+            location = None
+            if artifact_root is not None and local_store_path(uri) is not None:
+                location = (artifact_root / _slug(name)).resolve().as_uri()
+            experiment_id = client.create_experiment(name, artifact_location=location, tags={"omgml.project": name})
+            experiment = client.get_experiment(experiment_id)
+            note = f"experiment '{name}' created"
+        elif experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+            note = f"experiment '{name}' restored (it had been deleted)"
+    except Exception as exc:
+        raise _unreachable(uri, source, exc) from exc
+    return ExperimentRef(uri, name, experiment.experiment_id, experiment.artifact_location, note)
+
+
+def _probe_server(uri: str, source: str) -> None:
+    """For an http(s) server, one quick request: MLflow's own client would retry for minutes."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("http", "https"):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
+    except urllib.error.HTTPError:
+        return  # it answered: reachable, whatever it thinks of /health
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _unreachable(uri, source, exc) from exc
+
+
+def _unreachable(uri: str, source: str, exc: BaseException) -> TrackingError:
+    reason = getattr(exc, "reason", None) or exc
+    return TrackingError(
+        f"MLflow tracking at {uri}{f' (from {source})' if source else ''} cannot be reached or used",
+        f"{type(exc).__name__}: {_first_line(reason)}. Nothing was trained or logged",
+        "start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI to use the project's own "
+        "sqlite:///mlflow.db",
+    )
+
+
+@dataclass
+class RunRecord:
+    """One run to log: a nested candidate run, or the parent."""
+
+    name: str
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    fold_metrics: dict[str, list[float]] = field(default_factory=dict)  # logged as steps 0..k-1
+    tags: dict[str, str] = field(default_factory=dict)
+    failed: bool = False
+
+
+@dataclass
+class ModelRecord:
+    """A fitted scikit-learn model to log, and optionally register."""
+
+    estimator: Any
+    input_example: Any  # a few rows of the training frame
+    signature_input: Any  # rows to infer the input schema from
+    signature_output: Any  # the model's predictions on them
+    registered_name: str | None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class DatasetRecord:
+    frame: Any  # pandas DataFrame: features and target
+    source: str
+    target: str
+    name: str
+    schema_rows: Any = None  # a few rows of ``frame`` (with missing values) to infer the schema from
+    digest: str | None = None  # None: MLflow hashes the frame (most of a second on 200k rows)
+
+
+@dataclass
+class SessionRecord:
+    parent: RunRecord
+    children: list[RunRecord | None]  # None: not run (skipped), so not logged
+    dataset: DatasetRecord | None = None
+    model: ModelRecord | None = None
+    json_artifacts: dict[str, Any] = field(default_factory=dict)  # artifact path -> JSON-able object
+
+
+@dataclass
+class LoggedSession:
+    parent_run_id: str
+    child_run_ids: list[str | None]
+    model_uri: str | None = None
+    registered_model: str | None = None
+    model_version: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def model_requirements() -> list[str]:
+    """Pinned pip requirements of a logged omgml model: given explicitly, MLflow's inference costs seconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for package in REQUIREMENTS:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            if package == "mlflow":
+                import mlflow
+
+                pins.append(f"mlflow=={mlflow.__version__}")
+    return pins
+
+
+def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSession:
+    """Log the parent run, its nested runs, the dataset, the model and its registration, or nothing usable.
+
+    On any failure every run this call created is marked FAILED, a model version it created
+    is deleted, and ``TrackingError`` says what happened.
+    """
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=experiment.uri, registry_uri=experiment.uri)
+    open_runs: list[str] = []
+    undo: list[Any] = []
+    try:
+        parent = client.create_run(experiment.experiment_id, run_name=record.parent.name, tags=record.parent.tags)
+        parent_id = parent.info.run_id
+        open_runs.append(parent_id)
+        _log_values(client, parent_id, record.parent)
+        if record.dataset is not None:
+            _log_dataset(client, parent_id, record.dataset)
+        child_ids: list[str | None] = []
+        for child in record.children:
+            if child is None:
+                child_ids.append(None)
+                continue
+            run = client.create_run(
+                experiment.experiment_id, run_name=child.name, tags={**child.tags, "mlflow.parentRunId": parent_id}
+            )
+            open_runs.append(run.info.run_id)
+            _log_values(client, run.info.run_id, child)
+            client.set_terminated(run.info.run_id, "FAILED" if child.failed else "FINISHED")
+            open_runs.remove(run.info.run_id)
+            child_ids.append(run.info.run_id)
+        for path, payload in record.json_artifacts.items():
+            client.log_dict(parent_id, payload, path)
+        logged = LoggedSession(parent_run_id=parent_id, child_run_ids=child_ids)
+        if record.model is not None:
+            model_id, location = _log_model(client, experiment, parent_id, record.model, logged.notes)
+            logged.model_uri = f"models:/{model_id}"
+            if record.model.registered_name:
+                _register(client, record.model, parent_id, model_id, location, logged, undo)
+        client.set_terminated(parent_id, "FAILED" if record.parent.failed else "FINISHED")
+        open_runs.remove(parent_id)
+        return logged
+    except Exception as exc:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:
+                pass
+        for run_id in open_runs:
+            try:
+                client.set_terminated(run_id, "FAILED")
+                client.set_tag(run_id, "omgml.error", f"{type(exc).__name__}: {_first_line(exc)}"[:5000])
+            except Exception:
+                pass
+        marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
+        raise TrackingError(
+            f"Logging the baseline to MLflow at {experiment.uri} failed",
+            f"{type(exc).__name__}: {_first_line(exc)}; {marked}, and no model version was registered",
+            "check the tracking server and its artifact store are reachable and writable, then run the baseline again",
+        ) from exc
+
+
+def _log_values(client: Any, run_id: str, run: RunRecord) -> None:
+    import math
+    import time
+
+    from mlflow.entities import Metric, Param
+
+    now = int(time.time() * 1000)
+    params = [Param(key, str(value)[:6000]) for key, value in run.params.items()]
+    metrics = [Metric(key, float(value), now, 0) for key, value in run.metrics.items() if _finite(value, math)]
+    for key, values in run.fold_metrics.items():
+        metrics += [Metric(key, float(v), now, step) for step, v in enumerate(values) if _finite(v, math)]
+    for start in range(0, max(len(params), len(metrics)), 100):  # MLflow takes at most 100 params per batch
+        client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100])
+
+
+def _finite(value: Any, math: Any) -> bool:
+    return value is not None and math.isfinite(float(value))
+
+
+def _log_dataset(client: Any, run_id: str, dataset: DatasetRecord) -> None:
+    import warnings
+
+    import mlflow.data
+    from mlflow.entities import DatasetInput, InputTag
+
+    with warnings.catch_warnings():
+        # "source can be interpreted in multiple ways" (both readings are the local file) and the
+        # integer-columns hint (the schema is the training data's): nothing for the user to act on.
+        warnings.simplefilter("ignore")
+        data = mlflow.data.from_pandas(
+            dataset.frame, source=dataset.source, targets=dataset.target, name=dataset.name, digest=dataset.digest
+        )
+        if dataset.schema_rows is not None:
+            # MLflow infers the schema value by value over every row (seconds on 200k rows of text);
+            # a sample holding each column's missing values gives the same schema. ``schema`` is a
+            # cached_property: filling its cache is enough, and harmless if that ever changes.
+            from mlflow.models import infer_signature
+
+            data.__dict__["schema"] = infer_signature(dataset.schema_rows).inputs
+        entity = DatasetInput(data._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", "training")])
+    client.log_inputs(run_id, datasets=[entity])
+
+
+def _log_model(
+    client: Any, experiment: ExperimentRef, run_id: str, model: ModelRecord, notes: list[str]
+) -> tuple[str, str]:
+    """Log ``model`` as an MLflow LoggedModel of ``run_id``; (model id, artifact location)."""
+    import tempfile
+    import warnings
+
+    import mlflow.sklearn
+    from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model, infer_signature
+
+    logged = client.create_logged_model(
+        experiment_id=experiment.experiment_id,
+        name=MODEL_ARTIFACT_NAME,
+        source_run_id=run_id,
+        params=model.params or None,
+        tags=model.tags or None,
+        model_type="omgml-baseline",
+    )
+    try:
+        client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
+        requirements = model_requirements()
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="omgml-model-") as tmp:
+            # MLflow hints that integer columns cannot hold missing values: the schema is the training data's.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            warnings.filterwarnings("ignore", message="Operation with range is deprecated")  # MLflow on pandas 3
+            signature = infer_signature(model.signature_input, model.signature_output)
+            path = os.path.join(tmp, MODEL_ARTIFACT_NAME)
+            save = {"signature": signature, "input_example": model.input_example}
+
+            def metadata() -> Any:
+                return Model(
+                    artifact_path=logged.artifact_location,
+                    model_uuid=logged.model_id,
+                    run_id=run_id,
+                    model_id=logged.model_id,
+                )
+
+            # skops (safe to load) when this MLflow has it; cloudpickle, MLflow's older default, otherwise.
+            fallback = ""
+            if getattr(mlflow.sklearn, "SERIALIZATION_FORMAT_SKOPS", None) is None:
+                fallback = "this MLflow version has no skops format"
+            else:
+                try:
+                    mlflow.sklearn.save_model(
+                        model.estimator,
+                        path,
+                        mlflow_model=metadata(),
+                        pip_requirements=requirements,
+                        serialization_format="skops",
+                        skops_trusted_types=list(SKOPS_TRUSTED_TYPES),
+                        **save,
+                    )
+                except MlflowException as exc:
+                    if "untrusted types" not in str(exc).lower():
+                        raise
+                    import shutil
+
+                    shutil.rmtree(path, ignore_errors=True)
+                    fallback = f"skops refused a type ({_first_line(exc)[:200]})"
+            if fallback:
+                mlflow.sklearn.save_model(
+                    model.estimator,
+                    path,
+                    mlflow_model=metadata(),
+                    pip_requirements=[*requirements, _pin("cloudpickle")],
+                    serialization_format="cloudpickle",
+                    **save,
+                )
+                notes.append(f"model saved with cloudpickle: {fallback}")
+            client.log_model_artifacts(logged.model_id, path)
+        client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+    except Exception:
+        try:
+            client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
+        except Exception:
+            pass
+        raise
+    return logged.model_id, logged.artifact_location
+
+
+def _pin(package: str) -> str:
+    from importlib.metadata import version
+
+    return f"{package}=={version(package)}"
+
+
+def _register(
+    client: Any, model: ModelRecord, run_id: str, model_id: str, location: str, logged: LoggedSession, undo: list
+) -> None:
+    """A new version of ``model.registered_name`` with alias ``baseline``, and ``champion`` when there is none."""
+    from mlflow.exceptions import MlflowException
+
+    name = model.registered_name
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name, description=model.description or None)
+        undo.append(lambda: client.delete_registered_model(name))
+    # The artifact location, not "models:/<id>": a local registry resolves that through MLflow's
+    # global tracking URI, which this client does not set (the store's own TODO says so).
+    version = client.create_model_version(
+        name,
+        source=location,
+        run_id=run_id,
+        model_id=model_id,
+        tags=model.tags or None,
+        description=model.description or None,
+    )
+    undo.append(lambda: client.delete_model_version(name, version.version))
+    existing = dict(client.get_registered_model(name).aliases or {})
+    client.set_registered_model_alias(name, "baseline", version.version)
+    logged.aliases.append("baseline")
+    if "champion" not in existing:
+        client.set_registered_model_alias(name, "champion", version.version)
+        logged.aliases.append("champion")
+    logged.registered_model, logged.model_version = name, str(version.version)
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "experiment"
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip()
+    return (text.splitlines()[0] if text else type(value).__name__)[:300]

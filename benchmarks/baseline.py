@@ -1,0 +1,195 @@
+"""Baseline training: omgml's ``train_baseline`` vs the same scikit-learn calls written by hand.
+
+The anchor is what a careful person writes without omgml: read the table, build the same three
+pipelines (dummy, linear, HistGradientBoosting), one ``cross_validate`` per candidate on the
+same stratified 5 folds with the same scorers, then refit the best on every row (a baseline
+has to be refit to be used). omgml's time is the whole call: reading, checks, the same
+cross-validation, the refit, the overfit check, MLflow logging (parent and nested runs,
+dataset, model with signature) and registration. Both run in this process with the same
+thread limit, interleaved; the best of ``--runs`` is compared. Target: overhead <= 10%.
+
+A first run in a new project also creates the MLflow store (schema migrations): that
+one-time cost is reported on its own line. Then 1M rows with the default time budget.
+
+Usage: python benchmarks/baseline.py [--rows 200000] [--runs 3] [--big-rows 1000000] [--skip-big]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # the Makefile pins threads: the same for both sides
+for var in ("MLFLOW_TRACKING_URI", "OMGML_PROJECT_DIR", "CLAUDE_PROJECT_DIR"):
+    os.environ.pop(var, None)
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / ".bench" / "baseline"
+NUMERIC, CATEGORICAL = 15, 5
+SEED = 0
+
+
+def make_table(rows: int, seed: int = SEED) -> pd.DataFrame:
+    """15 numeric features (5% missing in two), 5 categorical with 5 to 45 levels, a binary target with signal."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, NUMERIC)), columns=[f"x{i}" for i in range(NUMERIC)])
+    for i in range(CATEGORICAL):
+        levels = np.array([f"L{j}" for j in range(5 + 10 * i)], dtype=object)
+        frame[f"c{i}"] = levels[rng.integers(0, len(levels), size=rows)]
+    for column in ("x0", "x3"):
+        frame.loc[rng.random(rows) < 0.05, column] = np.nan
+    logit = frame["x1"] - 0.5 * frame["x2"] ** 2 + np.where(frame["c0"] == "L1", 1.0, 0.0) + 0.5 * frame["x4"] * frame["x5"]
+    frame["target"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    return frame
+
+
+def by_hand(path: Path) -> tuple[float, str, dict[str, float]]:
+    """The anchor: plain scikit-learn, the calls a person would write. Returns (seconds, best, seconds per step)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.dummy import DummyClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score, log_loss, make_scorer
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    frame = pd.read_parquet(path)
+    y = frame.pop("target").to_numpy()
+    X = frame
+    numeric = [c for c in X.columns if c.startswith("x")]
+    categorical = [c for c in X.columns if c.startswith("c")]
+    for column in categorical:
+        X[column] = X[column].astype(object)
+    linear = Pipeline([
+        ("prepare", ColumnTransformer([
+            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                                  ("scale", StandardScaler())]), numeric),
+            ("categorical", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, max_categories=100),
+             categorical),
+        ])),
+        ("model", LogisticRegression(max_iter=1000)),
+    ])
+    hgb = Pipeline([
+        ("prepare", ColumnTransformer([
+            ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                                           encoded_missing_value=np.nan, min_frequency=10, max_categories=255),
+             categorical),
+            ("numeric", "passthrough", numeric),
+        ])),
+        ("model", HistGradientBoostingClassifier(random_state=SEED,
+                                                 categorical_features=[True] * len(categorical) + [False] * len(numeric))),
+    ])
+    scoring = {
+        "roc_auc": "roc_auc",
+        "average_precision": make_scorer(average_precision_score, response_method=("decision_function", "predict_proba"),
+                                         pos_label=1),
+        "accuracy": "accuracy",
+        "balanced_accuracy": "balanced_accuracy",
+        "f1_macro": "f1_macro",
+        "log_loss": make_scorer(log_loss, greater_is_better=False, response_method="predict_proba", labels=[0, 1]),
+    }
+    folds = StratifiedKFold(5, shuffle=True, random_state=SEED)
+    scores, steps = {}, {"read": time.perf_counter() - started}
+    with threadpool_limits(limits=int(os.environ["OMP_NUM_THREADS"])):
+        for name, estimator in (("dummy", DummyClassifier(strategy="prior")), ("linear", linear), ("hgb", hgb)):
+            step = time.perf_counter()
+            scores[name] = cross_validate(estimator, X, y, cv=folds, scoring=scoring)["test_roc_auc"].mean()
+            steps[name] = time.perf_counter() - step
+        best = max(("linear", "hgb"), key=scores.get)
+        step = time.perf_counter()
+        {"linear": linear, "hgb": hgb}[best].fit(X, y)
+        steps["refit"] = time.perf_counter() - step
+    return time.perf_counter() - started, best, steps
+
+
+def with_omgml(project: Path, time_budget: float | None = None):
+    from omgml.baseline import train_baseline
+
+    request = {"project_dir": str(project), "data_path": "data.parquet", "target": "target", "seed": SEED}
+    if time_budget is not None:
+        request["time_budget"] = time_budget
+    started = time.perf_counter()
+    report = train_baseline(request)
+    return time.perf_counter() - started, report
+
+
+def fresh_project(name: str, table: Path) -> Path:
+    project = WORK / name
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    shutil.copy(table, project / "data.parquet")
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-big", action="store_true")
+    args = parser.parse_args()
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    table = WORK / f"table-{args.rows}.parquet"
+    if not table.exists():
+        make_table(args.rows).to_parquet(table, index=False)
+    print(f"# {args.rows:,} rows x {NUMERIC + CATEGORICAL} features, binary; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
+
+    import importlib
+
+    imports = time.perf_counter()
+    for module in ("sklearn", "mlflow", "mlflow.sklearn", "skops.io"):  # paid once per process: not in the ratio
+        importlib.import_module(module)
+    print(f"one-time imports (scikit-learn, mlflow, skops): {time.perf_counter() - imports:.2f} s")
+
+    started = time.perf_counter()
+    project = fresh_project("main", table)
+    first, report = with_omgml(project)
+    print(f"omgml first run in a new project (creates the MLflow store): {first:7.2f} s")
+    hand_times, omgml_times = [], []
+    for run in range(args.runs):
+        seconds, best, steps = by_hand(table)
+        hand_times.append(seconds)
+        detail = ", ".join(f"{name} {value:.1f} s" for name, value in steps.items())
+        print(f"run {run + 1}: by hand (cross_validate x3 + refit of {best}): {seconds:7.2f} s  ({detail})")
+        seconds, report = with_omgml(project)
+        omgml_times.append(seconds)
+        print(f"run {run + 1}: omgml train_baseline (best {report.best}, MLflow v{report.tracking.model_version}): "
+              f"{seconds:7.2f} s")
+    hand, ours = min(hand_times), min(omgml_times)
+    median = statistics.median(o / h for o, h in zip(omgml_times, hand_times))
+    per_candidate = ", ".join(f"{c.name} {c.seconds:.1f} s" for c in report.candidates)
+    print(f"omgml breakdown (last run): {per_candidate}; total {report.elapsed_s:.1f} s")
+    print(f"ratio omgml / by hand (best of {args.runs}): {ours / hand:.3f}  (overhead {100 * (ours / hand - 1):+.1f}%, "
+          f"target <= +10%)")
+    print(f"ratio omgml / by hand, median of the {args.runs} interleaved pairs: {median:.3f}")
+    print(f"ratio incl. the one-time store creation (first run / best by hand): {first / hand:.3f}")
+
+    if not args.skip_big:
+        big_table = WORK / f"table-{args.big_rows}.parquet"
+        if not big_table.exists():
+            make_table(args.big_rows, seed=1).to_parquet(big_table, index=False)
+        big = fresh_project("big", big_table)
+        seconds, report = with_omgml(big)
+        ran = ", ".join(f"{c.name} {c.status} ({c.seconds:.0f} s)" for c in report.candidates)
+        print(f"# {args.big_rows:,} rows, default budget {report.time_budget_s:g} s: omgml {seconds:.1f} s; {ran}; "
+              f"best {report.best} roc_auc {report.leaderboard[0].primary_mean:.4f}")
+        for finding in report.findings:
+            print(f"  finding {finding.code}: {finding.message}")
+    print(f"# benchmark wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
