@@ -13,7 +13,15 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import Root, ListRootsResult
 
-from omgml import InitResult, StatusReport, init_project, project_status
+from omgml import (
+    BaselineReport,
+    DriftReport,
+    InitResult,
+    StatusReport,
+    ValidationReport,
+    init_project,
+    project_status,
+)
 from omgml.mcp.server import build_server
 from omgml.mcp.tools import TOOLS
 from omgml.render import render
@@ -25,8 +33,17 @@ pytestmark = pytest.mark.anyio
 SCENARIOS = {
     "omgml_init": {"project_dir": "proj", "task": "binary", "target": "churned", "name": "Churn"},
     "omgml_status": {"project_dir": "proj"},
+    "omgml_validate_data": {"project_dir": "proj", "data": "data/raw/train.csv", "target": "churned"},
+    "omgml_check_drift": {"project_dir": "proj", "reference": "data/raw/train.csv", "current": "data/raw/current.csv"},
+    "omgml_train_baseline": {"project_dir": "proj", "data_path": "data/raw/train.csv", "cv": 3, "models": ["linear"]},
 }
-RESULT_MODELS = {"omgml_init": InitResult, "omgml_status": StatusReport}
+RESULT_MODELS = {
+    "omgml_init": InitResult,
+    "omgml_status": StatusReport,
+    "omgml_validate_data": ValidationReport,
+    "omgml_check_drift": DriftReport,
+    "omgml_train_baseline": BaselineReport,
+}
 
 
 @pytest.fixture(params=["legacy", "auto"])
@@ -60,7 +77,16 @@ async def test_tools_are_listed_with_schemas_and_annotations(mode):
     assert schema["properties"]["target"]["maxLength"] == 256
 
 
+def write_scenario_data(root: Path) -> None:
+    raw = root / "proj" / "data" / "raw"
+    raw.mkdir(parents=True)
+    rows = "".join(f"{i % 7},{'ab'[i % 3 == 0]},{i % 2}\n" for i in range(60))
+    (raw / "train.csv").write_text("x,c,churned\n" + rows)
+    (raw / "current.csv").write_text("x,c,churned\n" + rows)
+
+
 async def test_each_tool_scenario_returns_its_result_and_markdown(root, mode):
+    write_scenario_data(root)
     async with Client(build_server(), mode=mode) as client:
         for name, arguments in SCENARIOS.items():
             result = await client.call_tool(name, arguments)
@@ -126,7 +152,7 @@ async def test_stdio_round_trip(tmp_path):
         names = [t.name for t in (await client.list_tools()).tools]
         made = await client.call_tool("omgml_init", {"project_dir": "p", "task": "regression", "target": "price"})
         status = await client.call_tool("omgml_status", {"project_dir": "p"})
-    assert names == ["omgml_init", "omgml_status"]
+    assert names == [spec.fn.__name__ for spec in TOOLS]
     assert made.structured_content["metric"] == "rmse"
     assert status.structured_content["is_project"] is True
 
@@ -176,7 +202,7 @@ def test_mcp_inspector_cli_lists_and_calls(tmp_path):
     base = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", str(VENV_BIN / "omgml-mcp")]
     listed = subprocess.run([*base, "--method", "tools/list"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert listed.returncode == 0, listed.stderr
-    assert [t["name"] for t in json.loads(listed.stdout)["tools"]] == ["omgml_init", "omgml_status"]
+    assert [t["name"] for t in json.loads(listed.stdout)["tools"]] == [spec.fn.__name__ for spec in TOOLS]
     called = subprocess.run(
         [*base, "--method", "tools/call", "--tool-name", "omgml_status", "--tool-arg", "project_dir=p"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,

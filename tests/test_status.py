@@ -161,7 +161,9 @@ def test_mlflow_store_is_read_for_runs_best_run_and_registry(new_project):
     [model] = report.tracking.registered_models
     assert (model.name, model.versions, model.aliases) == ("churn-model", 1, {"champion": "1"})
     assert stage(report, "model development").state == "done"
-    assert stage(report, "deployment").state == "in_progress"  # a champion, but nothing serves it yet
+    assert stage(report, "deployment").state == "done"  # a champion, and the scaffold's serve.py serves it
+    (new_project / "src" / "churn_model" / "serve.py").unlink()
+    assert stage(project_status({"project_dir": str(new_project)}), "deployment").state == "in_progress"
     assert ready(report, "experiments tracked").ok and ready(report, "model registered").ok
     assert "@champion = v1" in render(report)
 

@@ -18,15 +18,31 @@ _API = {
     "InitResult": "omgml.project.models",
     "StatusRequest": "omgml.project.models",
     "StatusReport": "omgml.project.models",
+    "validate_data": "omgml.validation.service",
+    "ValidateDataRequest": "omgml.validation.models",
+    "ValidationReport": "omgml.validation.models",
+    "Finding": "omgml.validation.models",
+    "check_drift": "omgml.drift.service",
+    "DriftRequest": "omgml.drift.models",
+    "DriftReport": "omgml.drift.models",
+    "train_baseline": "omgml.baseline.service",
+    "TrainBaselineRequest": "omgml.baseline.models",
+    "BaselineReport": "omgml.baseline.models",
     "OmgmlError": "omgml.errors",
 }
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
+    from omgml.baseline.models import BaselineReport, TrainBaselineRequest
+    from omgml.baseline.service import train_baseline
+    from omgml.drift.models import DriftReport, DriftRequest
+    from omgml.drift.service import check_drift
     from omgml.errors import OmgmlError
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.status import project_status
+    from omgml.validation.models import Finding, ValidateDataRequest, ValidationReport
+    from omgml.validation.service import validate_data
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The shell face: ``omgml init|status|serve``. Thin: parse, call the service, print.
+"""The shell face: ``omgml init|status|validate|drift|baseline|serve|install``. Thin: parse, call the service, print.
 
 Errors a user can fix print one line to stderr and exit 2; ``--json`` prints the same
 object the MCP tool returns as structured content.
@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from omgml import __version__
-from omgml.cli import install, project
+from omgml.cli import baseline, drift, install, project, validation
 from omgml.errors import OmgmlError
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
@@ -47,6 +47,9 @@ def _root(
 # One explicit registry of commands: adding a capability adds its lines here.
 app.command()(project.init)
 app.command()(project.status)
+app.command()(validation.validate)
+app.command()(drift.drift)
+app.command()(baseline.baseline)
 app.command()(install.install)
 app.command()(install.uninstall)
 app.command()(install.doctor)

@@ -8,10 +8,8 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from omgml.assets import asset_dir
-from omgml.errors import InvalidInput, OmgmlError, from_validation_error
+from omgml.errors import InvalidInput, OmgmlError, parse_request
 from omgml.install.clients import CLIENTS, SERVER_NAME, ClientSpec, client_spec, launch_for
 from omgml.install.models import (
     InstallRequest,
@@ -42,7 +40,7 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
         The file, what happened (created, updated, unchanged), the backup and the diff.
         Malformed JSON is refused, never overwritten; a second run changes nothing.
     """
-    request = _validate(InstallRequest, request)
+    request = parse_request(InstallRequest, request, "install")
     spec = client_spec(request.client)
     scope, path = _config_path(spec, request.scope, request.project_dir, root)
     entry = spec.entry(launch_for(request.launcher))
@@ -58,7 +56,7 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
 
 def uninstall_client(request: InstallRequest | dict, *, root: Path | None = None) -> InstallResult:
     """Remove only omgml's entry from a client's MCP config; other servers and keys stay."""
-    request = _validate(InstallRequest, request)
+    request = parse_request(InstallRequest, request, "install")
     spec = client_spec(request.client)
     scope, path = _config_path(spec, request.scope, request.project_dir, root)
 
@@ -72,7 +70,7 @@ def uninstall_client(request: InstallRequest | dict, *, root: Path | None = None
 
 def install_skills(request: SkillsInstallRequest | dict, *, root: Path | None = None) -> SkillsInstallResult:
     """Copy the skill pack (the root skill as ``omgml/`` and every ``skills/<name>/``) where each client looks."""
-    request = _validate(SkillsInstallRequest, request)
+    request = parse_request(SkillsInstallRequest, request, "skills install")
     base = _home() if request.scope == "user" else resolve_project_dir(request.project_dir, root)
     folders = sorted({base / getattr(client_spec(c), f"skills_{request.scope}") for c in request.clients})
     sources = _skill_files()
@@ -124,15 +122,6 @@ def config_paths(project: Path) -> list[tuple[ClientSpec, str, Path]]:
         if spec.user_file:
             paths.append((spec, "user", spec.user_file()))
     return paths
-
-
-def _validate(model, request):
-    if isinstance(request, model):
-        return request
-    try:
-        return model.model_validate(request)
-    except ValidationError as exc:
-        raise from_validation_error(exc, "The install request is not valid") from exc
 
 
 def _home() -> Path:

@@ -17,6 +17,9 @@ INSTRUCTIONS = """\
 omgml gives computed, repeatable answers for building ML systems; prefer its tools over improvising.
 - omgml_status first, to see where the project stands (lifecycle stages, readiness, next step).
 - omgml_init to start a project: ask for the task (binary, multiclass, regression) and target column.
+- omgml_validate_data before training on a table (pass the test set as `against`); save a contract once from trusted data.
+- omgml_train_baseline for the first model: cross-validated dummy, linear and boosted trees, logged to MLflow, best registered.
+- omgml_check_drift to compare new data with the training data (save a reference profile once with save_reference).
 Paths are relative to the project root; results are structured, and markdown summaries are short.
 """
 

@@ -6,11 +6,9 @@ import keyword
 import re
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from omgml.assets import asset_dir
 from omgml.config import CONFIG_FILE, DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, registered_model_name
-from omgml.errors import InvalidInput, from_validation_error
+from omgml.errors import InvalidInput, parse_request
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
 from omgml.workspace import check_writable, resolve_inside, resolve_project_dir, write_all_or_nothing
@@ -35,11 +33,7 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         What was created, what was already there, and what conflicts were left alone.
         Files are rendered first and written all-or-nothing; nothing existing is overwritten.
     """
-    if isinstance(request, dict):
-        try:
-            request = InitRequest.model_validate(request)
-        except ValidationError as exc:
-            raise from_validation_error(exc, "The init request is not valid") from exc
+    request = parse_request(InitRequest, request, "init")
     project = resolve_project_dir(request.project_dir, root, create=True)
 
     name = (request.name if request.name is not None else project.name).strip()
