@@ -7,7 +7,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench bench-startup bench-validate bench-drift bench-baseline lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,8 +21,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+# Each benchmark runs its anchor (bare MCPServer, pandera, Evidently, sklearn by hand) in the same run.
+bench: bench-startup bench-validate bench-drift bench-baseline
+
+bench-startup: $(STAMP)
 	$(PY) benchmarks/startup.py
+
+bench-validate: $(STAMP)
+	$(PY) benchmarks/validate.py
+
+bench-drift: $(STAMP)
+	$(PY) benchmarks/drift.py
+
+bench-baseline: $(STAMP)
+	$(PY) benchmarks/baseline.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q ruff

@@ -195,23 +195,38 @@ def test_stdout_carries_only_protocol(tmp_path):
     assert by_id[5]["result"]["isError"] is True
 
 
+INSPECTOR_CALLS = [
+    ("omgml_status", ["project_dir=cancer"]),
+    ("omgml_validate_data", ["project_dir=cancer", "data=data/raw/incoming.csv", "target=diagnosis"]),
+    ("omgml_check_drift", ["project_dir=cancer", "reference=data/raw/train.csv", "current=data/processed/current.csv"]),
+    ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", "models=[\"linear\"]"]),
+    ("omgml_init", ["project_dir=cancer", "task=binary", "target=diagnosis", "name=Cancer Screening", "dry_run=true"]),
+]
+
+
 @pytest.mark.skipif(shutil.which("npx") is None, reason="Node's npx is needed for the MCP Inspector CLI")
-def test_mcp_inspector_cli_lists_and_calls(tmp_path):
-    """A client nobody here wrote: the official MCP Inspector in CLI mode."""
-    init_project({"project_dir": str(tmp_path / "p"), "task": "binary", "target": "y"})
+def test_mcp_inspector_cli_lists_and_calls_every_tool_on_the_demo_project(tmp_path):
+    """A client nobody here wrote: the official MCP Inspector in CLI mode, on the demo's project."""
+    from omgml.demo import write_demo_data
+
+    init_project({"project_dir": str(tmp_path / "cancer"), "name": "Cancer Screening", "task": "binary", "target": "diagnosis"})
+    write_demo_data(tmp_path / "cancer")
     base = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", str(VENV_BIN / "omgml-mcp")]
-    listed = subprocess.run([*base, "--method", "tools/list"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert listed.returncode == 0, listed.stderr
-    assert [t["name"] for t in json.loads(listed.stdout)["tools"]] == [spec.fn.__name__ for spec in TOOLS]
-    called = subprocess.run(
-        [*base, "--method", "tools/call", "--tool-name", "omgml_status", "--tool-arg", "project_dir=p"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
-    )
-    assert called.returncode == 0, called.stderr
-    result = json.loads(called.stdout)
-    assert result.get("isError") in (None, False)
-    assert result["structuredContent"]["config"]["target"] == "y"
-    assert result["content"][0]["text"].startswith("## omgml status")
+
+    def inspect(*args: str) -> dict:
+        done = subprocess.run([*base, *args], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    assert [t["name"] for t in inspect("--method", "tools/list")["tools"]] == [spec.fn.__name__ for spec in TOOLS]
+    assert {p["name"] for p in inspect("--method", "prompts/list")["prompts"]} == {"init", "status", "validate", "drift", "baseline"}
+    assert {name for name, _ in INSPECTOR_CALLS} == set(SCENARIOS)
+    for name, arguments in INSPECTOR_CALLS:
+        flags = [flag for argument in arguments for flag in ("--tool-arg", argument)]
+        result = inspect("--method", "tools/call", "--tool-name", name, *flags)
+        assert result.get("isError") in (None, False), result
+        RESULT_MODELS[name].model_validate(result["structuredContent"])
+        assert result["content"][0]["text"].startswith(("## omgml", "# Drift"))
 
 
 def test_faces_do_not_import_heavy_libraries():
