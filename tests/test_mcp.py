@@ -131,6 +131,18 @@ async def test_prompts_are_loaded_from_files(mode):
     assert "Call the `omgml_status` tool with `project_dir` set to \".\"" in status.messages[0].content.text
 
 
+async def test_prompt_arguments_come_in_the_order_a_person_types_them():
+    async with Client(build_server()) as client:
+        prompts = {p.name: [a.name for a in p.arguments] for p in (await client.list_prompts()).prompts}
+    assert prompts == {
+        "init": ["project_dir", "task", "target", "metric"],  # /omgml:init DIR TASK TARGET
+        "status": ["project_dir"],
+        "validate": ["data", "contract", "target", "against"],  # omgml validate DATA --contract ...
+        "drift": ["reference", "current", "target"],  # omgml drift REFERENCE CURRENT
+        "baseline": ["data_path", "target", "project_dir"],  # omgml baseline DATA --target COL
+    }
+
+
 async def test_client_roots_set_the_workspace_when_no_env_var(tmp_path):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
