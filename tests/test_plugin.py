@@ -45,3 +45,26 @@ def test_every_command_exists_and_names_a_tool_that_exists():
 
 def test_every_command_is_also_an_mcp_prompt():
     assert COMMANDS <= {prompt.name for prompt in load_prompts()}
+
+
+def test_plugin_mcp_command_starts_the_server_through_uvx(tmp_path):
+    """The plugin's launch line, run for real: uvx builds omgml from the plugin folder and serves it."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    uvx = shutil.which("uvx") or str(Path(sys.executable).with_name("uvx"))
+    server = json.loads((REPO / ".mcp.json").read_text())["mcpServers"]["omgml"]
+    args = [arg.replace("${CLAUDE_PLUGIN_ROOT:-.}", str(REPO)) for arg in server["args"]]
+    env = {**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_SYSTEM_CERTS": "1"}
+
+    async def list_tools() -> list[str]:
+        with anyio.fail_after(600):
+            async with Client(StdioServerParameters(command=uvx, args=args, env=env, cwd=str(tmp_path))) as client:
+                return [t.name for t in (await client.list_tools()).tools]
+
+    assert anyio.run(list_tools) == [spec.fn.__name__ for spec in TOOLS]
