@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import anyio
@@ -143,6 +144,9 @@ def test_skills_are_copied_where_each_client_looks(home, project):
         assert (project / folder / "omgml" / "SKILL.md").is_file()
         assert (project / folder / "ml-project-lifecycle" / "SKILL.md").is_file()
     assert not result.conflicts and result.created
+    installed_root = project / ".claude/skills/omgml/SKILL.md"
+    for link in re.findall(r"\]\(([^)#:]+)\)", installed_root.read_text()):
+        assert (installed_root.parent / link).exists(), f"installed root skill links to missing {link}"
     again = install_skills({"clients": ["claude-code"], "project_dir": str(project)})
     assert again.created == [] and again.unchanged
     mine = project / ".claude/skills/omgml/SKILL.md"

@@ -198,7 +198,8 @@ def _skill_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     root_skill = skills / "SKILL.md" if (skills / "SKILL.md").is_file() else skills.parent / "SKILL.md"
     if root_skill.is_file():
-        files["omgml/SKILL.md"] = root_skill.read_bytes()
+        # Installed, the root skill sits beside the others, so its links to skills/<name>/ become ../<name>/.
+        files["omgml/SKILL.md"] = root_skill.read_bytes().replace(b"](skills/", b"](../")
     for path in sorted(skills.rglob("*")):
         if path.is_file() and path.parent != skills and "__pycache__" not in path.parts:
             files[path.relative_to(skills).as_posix()] = path.read_bytes()
