@@ -215,3 +215,23 @@ def test_check_finds_exactly_its_defect(project, check):
     spec = next(s for s in CHECKS if s.id == expected_check)
     assert finding.severity == spec.severity
     assert report.passed == (spec.severity != "error")
+
+
+@pytest.mark.parametrize("null_id", [False, True])
+def test_duplicate_counts_match_pandas_beside_a_distinct_column(project, null_id):
+    """The shortcut that skips the sort when a column is distinct on every row must not change counts."""
+    frame = clean_frame()
+    frame["code"] = frame["id"].astype(str)  # distinct on every row...
+    frame = pd.concat([frame, frame.iloc[[2, 5]]], ignore_index=True)  # ...until rows repeat
+    if null_id:
+        frame.loc[[0, 1], "code"] = None
+    expected_rows = int(frame.duplicated().sum())
+    expected_keys = int(frame["code"].duplicated().sum())  # pandas, like omgml, treats missing keys as equal
+    report = run(project, frame, {"target": "label", "keys": ["code"]})
+    found = {f.check: f.count for f in report.findings}
+    assert found.get("duplicate_rows", 0) == expected_rows == 2
+    assert found.get("duplicate_keys", 0) == expected_keys == (3 if null_id else 2)
+    distinct = clean_frame()
+    distinct["code"] = distinct["id"].astype(str)
+    silent = run(project, distinct, {"target": "label", "keys": ["code"]}, name="distinct.csv")
+    assert not {"duplicate_rows", "duplicate_keys"} & {f.check for f in silent.findings}

@@ -362,7 +362,32 @@ def _repeats(hashes: np.ndarray) -> tuple[int, np.ndarray, int]:
     return len(later), later, groups
 
 
+def _distinct_on_every_row(profile: Profile, names: tuple[str, ...] | None = None) -> bool:
+    """Whether one of the columns (all when ``names`` is None) holds a different value on every row.
+
+    Known exactly, without a sort, when the pass kept every row's hash of the column (ids, unique
+    keys) and they all differ: then no two rows (or keys with that column) can repeat each other.
+    """
+    seen: set[str] = set()
+    for column in profile.columns:
+        first = column.name not in seen  # a key names the first column of a repeated name
+        seen.add(column.name)
+        if names is not None and (column.name not in names or not first):
+            continue
+        if (
+            column.counts is None
+            and column.distinct_exact
+            and column.nulls == 0
+            and column.rows == profile.rows
+            and column.distinct == profile.rows
+        ):
+            return True
+    return False
+
+
 def duplicate_rows(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
+    if _distinct_on_every_row(ctx.profile):
+        return []
     count, later, groups = _repeats(ctx.profile.row_hashes)
     if not count:
         return []
@@ -383,7 +408,7 @@ def duplicate_keys(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
     for key in ctx.keys:
         hashes = ctx.profile.key_hashes.get(key)
-        if hashes is None:
+        if hashes is None or _distinct_on_every_row(ctx.profile, key):
             continue
         count, later, groups = _repeats(hashes)
         if not count:
