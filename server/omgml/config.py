@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from omgml.errors import ConfigError
+from omgml.errors import ConfigError, InvalidInput
 
 CONFIG_FILE = "omgml.toml"
 Task = Literal["binary", "multiclass", "regression"]
@@ -55,6 +55,24 @@ METRICS: dict[str, Metric] = {
     )
 }
 DEFAULT_METRIC: dict[str, str] = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
+
+
+def metric_names(task: str) -> list[str]:
+    """The metrics omgml computes for ``task``, in the order reports list them."""
+    return [m.name for m in METRICS.values() if task in m.tasks]
+
+
+def require_metric(task: str, metric: str, role: str) -> str:
+    """``metric`` normalised, or ``InvalidInput`` naming the valid ones; ``role`` says why it must fit."""
+    name = metric.strip().lower()
+    valid = metric_names(task)
+    if name not in valid:
+        raise InvalidInput(
+            f"The metric '{metric}' does not fit a {task} task",
+            f"{role}, so omgml must be able to compute it for the task",
+            f"use one of: {', '.join(valid)}",
+        )
+    return name
 
 
 class DataPaths(BaseModel):
@@ -114,7 +132,7 @@ def load_config(project: Path) -> ProjectConfig | None:
         ) from exc
     metric = METRICS.get(config.metric)
     if metric is None or config.task not in metric.tasks:
-        valid = ", ".join(m.name for m in METRICS.values() if config.task in m.tasks)
+        valid = ", ".join(metric_names(config.task))
         raise ConfigError(
             f"{path}: metric '{config.metric}' does not fit task '{config.task}'",
             "the success metric decides which model is best, so it must be one omgml can compute for the task",

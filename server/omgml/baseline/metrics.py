@@ -10,16 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from omgml.config import DEFAULT_METRIC, METRICS
-from omgml.errors import InvalidInput
+from omgml.config import DEFAULT_METRIC, METRICS, metric_names, require_metric
 
 
 @dataclass(frozen=True)
 class MetricSpec:
     name: str
-    tasks: tuple[str, ...]
     negated: bool  # the scorer returns minus the metric
     scorer: Callable[[str, list[Any], Any], Any]  # (task, classes, positive class) -> scorer
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return METRICS[self.name].tasks
 
     @property
     def greater_is_better(self) -> bool:
@@ -61,23 +63,23 @@ def _log_loss(task: str, classes: list[Any], positive: Any) -> Any:
     return make_scorer(log_loss, greater_is_better=False, response_method="predict_proba", labels=list(classes))
 
 
-CLASSIFICATION = ("binary", "multiclass")
+# Which tasks each metric serves, and its direction, live in config.METRICS; this adds the scorers.
 SPECS: tuple[MetricSpec, ...] = (
-    MetricSpec("roc_auc", CLASSIFICATION, False, _roc_auc),
-    MetricSpec("average_precision", ("binary",), False, _average_precision),
-    MetricSpec("accuracy", CLASSIFICATION, False, _named("accuracy")),
-    MetricSpec("balanced_accuracy", CLASSIFICATION, False, _named("balanced_accuracy")),
-    MetricSpec("f1_macro", CLASSIFICATION, False, _named("f1_macro")),
-    MetricSpec("log_loss", CLASSIFICATION, True, _log_loss),
-    MetricSpec("rmse", ("regression",), True, _named("neg_root_mean_squared_error")),
-    MetricSpec("mae", ("regression",), True, _named("neg_mean_absolute_error")),
-    MetricSpec("r2", ("regression",), False, _named("r2")),
+    MetricSpec("roc_auc", False, _roc_auc),
+    MetricSpec("average_precision", False, _average_precision),
+    MetricSpec("accuracy", False, _named("accuracy")),
+    MetricSpec("balanced_accuracy", False, _named("balanced_accuracy")),
+    MetricSpec("f1_macro", False, _named("f1_macro")),
+    MetricSpec("log_loss", True, _log_loss),
+    MetricSpec("rmse", True, _named("neg_root_mean_squared_error")),
+    MetricSpec("mae", True, _named("neg_mean_absolute_error")),
+    MetricSpec("r2", False, _named("r2")),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}
 
 
 def metrics_for(task: str) -> list[MetricSpec]:
-    return [spec for spec in SPECS if task in spec.tasks]
+    return [BY_NAME[name] for name in metric_names(task)]
 
 
 def build_scorers(task: str, classes: list[Any], positive: Any) -> dict[str, Any]:
@@ -87,17 +89,10 @@ def build_scorers(task: str, classes: list[Any], positive: Any) -> dict[str, Any
 
 def choose_primary(task: str, requested: str | None, configured: str | None) -> tuple[str, str, str]:
     """(metric, source, reason): the request's metric, else omgml.toml's when it fits the task, else the default."""
-    valid = [spec.name for spec in metrics_for(task)]
     if requested:
-        name = requested.strip().lower()
-        if name not in valid:
-            raise InvalidInput(
-                f"The metric '{requested}' does not fit a {task} task",
-                "the primary metric ranks the candidates, so omgml must compute it for the task",
-                f"use one of: {', '.join(valid)}",
-            )
+        name = require_metric(task, requested, "the primary metric ranks the candidates")
         return name, "request", f"{name} was asked for"
-    if configured and configured in valid:
+    if configured and configured in metric_names(task):
         return configured, "omgml.toml", f"{configured} is the project's success metric in omgml.toml"
     default = DEFAULT_METRIC[task]
     why = METRICS[default].why_default

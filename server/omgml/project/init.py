@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from omgml.assets import asset_dir
-from omgml.config import CONFIG_FILE, DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, registered_model_name
+from omgml.config import CONFIG_FILE, DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, registered_model_name, require_metric
 from omgml.errors import InvalidInput, parse_request
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
@@ -121,18 +121,10 @@ def package_name(name: str) -> tuple[str, str]:
 
 def choose_metric(task: str, metric: str | None) -> tuple[str, str]:
     """The success metric for ``task``: the given one when it fits, else the task's default and why."""
-    valid = [m.name for m in METRICS.values() if task in m.tasks]
     if metric is None or not metric.strip():
         chosen = DEFAULT_METRIC[task]
         return chosen, f"No metric given: chose {chosen} for a {task} task, because {METRICS[chosen].why_default}."
-    metric = metric.strip().lower()
-    if metric not in valid:
-        raise InvalidInput(
-            f"The metric '{metric}' does not fit a {task} task",
-            "the success metric decides which model wins, so omgml must be able to compute it for the task",
-            f"use one of: {', '.join(valid)}",
-        )
-    return metric, ""
+    return require_metric(task, metric, "the success metric decides which model wins"), ""
 
 
 def render_scaffold(context: dict) -> dict[str, bytes]:
