@@ -111,6 +111,16 @@ class Histogram:
     ids: np.ndarray | None = None
     _cum: list = field(default_factory=list, repr=False)
 
+    @classmethod
+    def from_buckets(cls, lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, mean: float, std: float,
+                     ids: np.ndarray) -> "Histogram":
+        """A binned histogram, or an exact one when every bucket holds a single value."""
+        import numpy as np
+
+        if np.array_equal(lo, hi):
+            return cls(lo, lo, counts, mean, std)
+        return cls(lo, hi, counts, mean, std, ids=ids)
+
     @property
     def n(self) -> int:
         return int(self.counts.sum())

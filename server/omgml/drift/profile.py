@@ -324,11 +324,9 @@ class NumericAccumulator:
             distinct = hist.buckets
         if hist is None and self.count and self.buckets:
             ids, counts, lo, hi = _merge_buckets(self.buckets)
-            if np.array_equal(lo, hi):  # every bucket holds one value: the histogram is exact
-                hist = Histogram(lo, lo, counts, mean, std)
+            hist = Histogram.from_buckets(lo, hi, counts, mean, std, ids)
+            if hist.exact:
                 distinct = hist.buckets
-            else:
-                hist = Histogram(lo, hi, counts, mean, std, ids=ids)
         bounded = self.bounds is not None
         return NumericSummary(
             physical=self.physical,
@@ -677,12 +675,10 @@ def summary_from_profile(column: ColumnProfile) -> Summary | None:
         hist = Histogram.from_counts(np.asarray(column.values), np.asarray(column.counts), mean, std)
     elif column.buckets is not None:
         b = column.buckets
-        lo, hi = np.asarray(b.lo, dtype=np.float64), np.asarray(b.hi, dtype=np.float64)
-        counts = np.asarray(b.counts, dtype=np.int64)
-        if np.array_equal(lo, hi):  # every bucket holds one value: as exact as a list of values
-            hist = Histogram(lo, lo, counts, mean, std)
-        else:
-            hist = Histogram(lo, hi, counts, mean, std, ids=np.asarray(b.ids, dtype=np.int64))
+        hist = Histogram.from_buckets(
+            np.asarray(b.lo, dtype=np.float64), np.asarray(b.hi, dtype=np.float64),
+            np.asarray(b.counts, dtype=np.int64), mean, std, np.asarray(b.ids, dtype=np.int64),
+        )
     return NumericSummary(
         physical=column.physical,
         rows=column.rows,
