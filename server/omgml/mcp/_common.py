@@ -51,7 +51,7 @@ async def workspace_root(ctx: Context | None) -> Path:
     return default_root()
 
 
-async def call_service(service: Callable[..., BaseModel], request: BaseModel, ctx: Context | None) -> CallToolResult:
+async def call_service(service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None) -> CallToolResult:
     """Run a service off the event loop; return its result as structured content plus rendered markdown."""
     root = await workspace_root(ctx)
     try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from omgml.config import CONFIG_FILE, ProjectConfig, load_config
 from omgml.data.files import FingerprintCache, table_format, table_shape
+from omgml.errors import parse_request
 from omgml.git import git_state
 from omgml.project.models import (
     DataFile,
@@ -39,7 +40,7 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
         stages with evidence and next step, and the readiness checklist. Reads only, except
         that file fingerprints are cached in ``.omgml/`` of an omgml project.
     """
-    request = StatusRequest.model_validate(request or {})
+    request = parse_request(StatusRequest, request, "status")
     project = resolve_project_dir(request.project_dir, root)
     config = load_config(project)
     is_repo, commit, branch, dirty = git_state(project)

@@ -18,7 +18,6 @@ from omgml.baseline.models import (
     DEFAULT_TIME_BUDGET_S,
     BaselineReport,
     CandidateName,
-    TrainBaselineRequest,
 )
 from omgml.config import Task
 from omgml.mcp._args import ProjectDir
@@ -82,7 +81,8 @@ async def omgml_train_baseline(
     """Cross-validate a dummy, a linear model and boosted trees, log them to MLflow, and register the best one."""
     from omgml.baseline.service import train_baseline
 
-    request = TrainBaselineRequest(
+    # A dict: the service validates it, so a bad value comes back as a readable tool error.
+    request = dict(
         project_dir=project_dir,
         data_path=data_path,
         target=target,

@@ -9,12 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from omgml.drift.models import DriftReport, DriftRequest
-from omgml.errors import from_validation_error
+from omgml.drift.models import DriftReport
 from omgml.mcp._args import ProjectDir
 from omgml.mcp._common import ToolSpec, call_service
 
@@ -74,23 +72,21 @@ async def omgml_check_drift(
     """Check whether current data drifted from a reference, per column with the right test, effect size first."""
     from omgml.drift.service import check_drift
 
-    try:
-        request = DriftRequest(
-            project_dir=project_dir,
-            reference=reference,
-            current=current,
-            columns=columns,
-            target=target,
-            prediction=prediction,
-            tests=tests or {},
-            thresholds=thresholds or {},
-            drift_share=drift_share,
-            save_reference=save_reference,
-            time_column=time_column,
-            window=window,
-        )
-    except ValidationError as exc:
-        raise ToolError(str(from_validation_error(exc, "The drift request is not valid"))) from exc
+    # A dict: the service validates it, so a bad value comes back as a readable tool error.
+    request = dict(
+        project_dir=project_dir,
+        reference=reference,
+        current=current,
+        columns=columns,
+        target=target,
+        prediction=prediction,
+        tests=tests or {},
+        thresholds=thresholds or {},
+        drift_share=drift_share,
+        save_reference=save_reference,
+        time_column=time_column,
+        window=window,
+    )
     return await call_service(check_drift, request, ctx)
 
 

@@ -15,7 +15,7 @@ from pydantic import Field
 from omgml.config import Task
 from omgml.mcp._args import ProjectDir
 from omgml.mcp._common import ToolSpec, call_service
-from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
+from omgml.project.models import InitResult, StatusReport
 
 
 async def omgml_init(
@@ -43,7 +43,8 @@ async def omgml_init(
     """Scaffold a runnable production ML project (config, package, tests, data folders); never overwrites files."""
     from omgml.project.init import init_project
 
-    request = InitRequest(
+    # A dict: the service validates it, so a bad value comes back as a readable tool error.
+    request = dict(
         project_dir=project_dir,
         name=name,
         task=task,
@@ -60,7 +61,7 @@ async def omgml_status(project_dir: ProjectDir = ".", ctx: Context | None = None
     """Report where the project stands in the ML lifecycle, from evidence: config, data, reports, MLflow."""
     from omgml.project.status import project_status
 
-    return await call_service(project_status, StatusRequest(project_dir=project_dir), ctx)
+    return await call_service(project_status, {"project_dir": project_dir}, ctx)
 
 
 SPECS: tuple[ToolSpec, ...] = (

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from omgml.mcp._args import ProjectDir
 from omgml.mcp._common import ToolSpec, call_service
-from omgml.validation.models import CONTRACT_NAME_PATTERN, ValidateDataRequest, ValidationReport
+from omgml.validation.models import CONTRACT_NAME_PATTERN, ValidationReport
 
 
 async def omgml_validate_data(
@@ -76,7 +76,8 @@ async def omgml_validate_data(
     """Check a table for what makes it unfit to train on (schema, nulls, duplicates, invalid values, leakage, overlap)."""
     from omgml.validation.service import validate_data
 
-    request = ValidateDataRequest(
+    # A dict: the service validates it, so a bad value comes back as a readable tool error.
+    request = dict(
         project_dir=project_dir,
         data=data,
         contract=contract,
