@@ -141,10 +141,14 @@ def load_config(project: Path) -> ProjectConfig | None:
     return config
 
 
+def project_slug(project_name: str) -> str:
+    """A file- and registry-safe form of the project name: 'Churn Model' -> 'churn-model'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-").lower() or "project"
+
+
 def registered_model_name(project_name: str) -> str:
     """The registry name of a project's model: '<project slug>-model' (baseline registers it, serving loads it)."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-").lower() or "project"
-    return f"{slug}-model"
+    return f"{project_slug(project_name)}-model"
 
 
 def resolve_tracking_uri(project: Path, uri: str) -> str:

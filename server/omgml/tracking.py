@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
-from omgml.config import DEFAULT_TRACKING_URI, METRICS, ProjectConfig, resolve_tracking_uri
+from omgml.config import DEFAULT_TRACKING_URI, METRICS, ProjectConfig, project_slug, resolve_tracking_uri
 from omgml.errors import OmgmlError
 
 MAX_RUNS_COUNTED = 10_000
@@ -228,7 +228,7 @@ def open_experiment(uri: str, name: str, artifact_root: Path | None, source: str
         if experiment is None:
             location = None
             if artifact_root is not None and local_store_path(uri) is not None:
-                location = (artifact_root / _slug(name)).resolve().as_uri()
+                location = (artifact_root / project_slug(name)).resolve().as_uri()
             experiment_id = client.create_experiment(name, artifact_location=location, tags={"omgml.project": name})
             experiment = client.get_experiment(experiment_id)
             note = f"experiment '{name}' created"
@@ -561,12 +561,6 @@ def _register(
         client.set_registered_model_alias(name, "champion", version.version)
         logged.aliases.append("champion")
     logged.registered_model, logged.model_version = name, str(version.version)
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "experiment"
 
 
 def _first_line(value: object) -> str:
