@@ -5,7 +5,9 @@
    duplicates, infinities, mixed types, ...). pandera validates the same file with the
    equivalent schema checks: dtype, not-null (or the contract's null allowance), min/max,
    allowed values, a unique id. Both times include reading the file, each in a fresh process,
-   medians of --runs runs. pandera runs in its own venv under .bench/ (created when missing).
+   medians of --runs runs. omgml parses a large csv on two threads (and checks on a third),
+   as it does for a user on any machine with two cores; pandas' read_csv parses on one.
+   pandera runs in its own venv under .bench/ (created when missing).
 2. 10M rows x 20 eight-byte columns parquet (1.6 GB as a table in memory) against a saved
    contract: peak RSS of the validating process (its own ru_maxrss). Target: <= 1.5 GB.
 

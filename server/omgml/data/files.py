@@ -10,7 +10,14 @@ from pathlib import Path
 
 from omgml.workspace import atomic_write, read_json
 
-TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+TABLE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 # Counting text rows reads the whole file; past this many bytes the count is estimated from a sample.
 COUNT_CAP_BYTES = 64 * 1024 * 1024
 SAMPLE_BYTES = 1024 * 1024

@@ -12,6 +12,9 @@ later row holds a value of another type (text in an integer column), the column 
 ``SchemaChanged``: batches already handed out used the old type, so a caller that keeps running
 summaries starts again (``read_all`` does this itself). It happens at most twice per column.
 JSON Lines whose keys mix kinds of values (1 and "1") fall back to Python's json, mixed keys as text.
+
+A full read of a large UTF-8 csv is parsed on two threads, segment by segment (see ``csv_split``),
+and handed out in order: the same rows, types, ragged rows and line numbers as the sequential reader.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omgml.data import csv_split
+from omgml.data.csv_split import ordered_map, parse_threads, segments
 from omgml.data.files import table_format
 from omgml.errors import OmgmlError
 
@@ -40,8 +45,10 @@ PARQUET_BATCH_ROWS = 256 * 1024  # ... and handed out in batches of about this m
 # batches than parquet's keep both busy from the first batch to the last (the pipeline fills and drains
 # in a quarter of the time) for little more per-batch overhead.
 CSV_BATCH_ROWS = 64 * 1024
+CSV_FIRST_BATCH_ROWS = 8 * 1024  # ... growing from this, so the caller's work starts while the rest is parsed
 PARQUET_BUFFER_BYTES = 1024 * 1024
 MAX_RAGGED_EXAMPLES = 5
+CSV_SPLIT_MIN_SEGMENTS = 4  # smaller text files are parsed on one thread: splitting would not pay
 MAX_SCHEMA_CHANGES = 64  # each column widens at most twice (integer, float, string)
 
 
@@ -63,6 +70,30 @@ class RaggedRows:
     count: int = 0
     examples: list[int] = field(default_factory=list)  # 1-based line numbers when known
 
+    def merge(self, other: "RaggedRows", offset: int) -> None:
+        """Add the ragged rows of a later part of the file, whose line numbers start after ``offset``."""
+        self.count += other.count
+        room = MAX_RAGGED_EXAMPLES - len(self.examples)
+        self.examples.extend(number + offset for number in other.examples[: max(room, 0)])
+
+
+class _SkipRagged:
+    """Arrow's invalid-row handler: skip a row whose field count differs from the header's, and count it.
+
+    Remembers the last such row (number, text): a parsed segment's sentinel line must be it.
+    """
+
+    def __init__(self, ragged: RaggedRows, offset: int = 0) -> None:
+        self.ragged, self.offset = ragged, offset
+        self.last: tuple[int | None, str] | None = None
+
+    def __call__(self, row: Any) -> str:
+        self.ragged.count += 1
+        if len(self.ragged.examples) < MAX_RAGGED_EXAMPLES and row.number is not None:
+            self.ragged.examples.append(row.number + self.offset)
+        self.last = (row.number, row.text)
+        return "skip"
+
 
 @dataclass
 class Table:
@@ -79,6 +110,7 @@ class Table:
     _frame: Any = None
     _json_fallback: bool = False  # JSON Lines read with Python's json when Arrow refuses mixed types
     _resume: Any = None  # csv: the settled reader, its batches read so far and ragged rows, for the first pass
+    _resume_pieces: Any = None  # csv parsed on threads: the settled segments and the rest to cut, for the first pass
 
     @property
     def column_names(self) -> list[str]:
@@ -119,55 +151,142 @@ class Table:
             return pa.Table.from_batches(batches, schema=_select(self.schema, columns))
         raise _too_many_changes(self.source)
 
-    def _csv_reader(self, columns: list[str] | None) -> "tuple[Any, list[str] | None]":
+    def _csv_reader(
+        self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: "_SkipRagged | None" = None
+    ) -> "tuple[Any, list[str] | None]":
         """The raw Arrow reader (small blocks, this schema's types) and the names to hand batches out under."""
         import pyarrow.csv as pc
 
-        def on_invalid(row: Any) -> str:
-            self.ragged.count += 1
-            if len(self.ragged.examples) < MAX_RAGGED_EXAMPLES and row.number is not None:
-                self.ragged.examples.append(row.number)
-            return "skip"
+        read, parse, convert, rename = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
+        return pc.open_csv(self._path if source is None else source, read, parse, convert), rename
+
+    def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: "_SkipRagged") -> tuple:
+        import pyarrow.csv as pc
 
         # Read under unique names (a header may repeat one), then hand batches out under the real ones.
         names = list(self.schema.names)
         internal = _dedupe(names)
         wanted = None if columns is None else [internal[names.index(c)] for c in columns]
         rename = None if internal == names and columns is None else (names if columns is None else list(columns))
-        reader = pc.open_csv(
-            self._path,
-            read_options=pc.ReadOptions(
+        return (
+            pc.ReadOptions(
                 encoding=self.encoding or "utf8",
                 block_size=READ_BLOCK_BYTES,
                 use_threads=False,
                 column_names=internal,
-                skip_rows=1,
+                skip_rows=skip_rows,
             ),
-            parse_options=pc.ParseOptions(delimiter=self.delimiter or ",", invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pc.ConvertOptions(
+            pc.ParseOptions(delimiter=self.delimiter or ",", invalid_row_handler=skipped, newlines_in_values=True),
+            pc.ConvertOptions(
                 column_types={internal[i]: self.schema.field(i).type for i in range(len(names))},
                 include_columns=wanted,
                 strings_can_be_null=True,
             ),
+            rename,
         )
-        return reader, rename
 
     def _csv_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
+        resume_pieces, self._resume_pieces = self._resume_pieces, None
         try:
-            if resume is not None and columns is None:
+            if columns is None and self._splittable():
+                self.ragged = RaggedRows()
+                reader = self._parallel_csv(resume_pieces)
+                rename = None if _unique(self.column_names) else self.column_names
+            elif resume is not None and columns is None:
                 # The first full read goes on from where settling the types stopped (no block parsed twice).
                 reader, read, rename, self.ragged = resume
                 reader = itertools.chain(read, reader)
             else:
                 self.ragged = RaggedRows()
                 reader, rename = self._csv_reader(columns)
-            for batch in _rebatch(reader, CSV_BATCH_ROWS):
+            for batch in _rebatch(reader, CSV_BATCH_ROWS, CSV_FIRST_BATCH_ROWS):
                 yield batch if rename is None else pa.RecordBatch.from_arrays(batch.columns, names=rename)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._widen(exc) from exc
+
+    def _splittable(self) -> bool:
+        """Whether to parse on two threads: a UTF-8 file (others are decoded holding the GIL) of several segments."""
+        return (
+            self.encoding == "utf8"
+            and parse_threads() > 1
+            and self._path.stat().st_size >= CSV_SPLIT_MIN_SEGMENTS * csv_split.SEGMENT_BYTES
+        )
+
+    def _parallel_csv(self, resume: "tuple[list, Iterator] | None" = None) -> Iterator["pa.RecordBatch"]:
+        """All rows, parsed segment by segment on two threads and handed out in order, with ragged rows
+        numbered as the sequential reader numbers them. From the first segment whose cut is not proven,
+        the sequential reader reads the rest. ``resume``: segments parsed already, and the rest to cut."""
+        import pyarrow as pa
+
+        records = 0  # records (rows, ragged rows, the header) before the current segment
+        done, parts = resume or ([], self._segments())
+        ahead = ordered_map(self._parse_segment, parts, parse_threads())
+        for offset, piece in itertools.chain(done, ahead):
+            if piece is None:
+                ahead.close()  # stop parsing ahead before reading on
+                with pa.OSFile(str(self._path)) as stream:
+                    stream.seek(offset)
+                    reader, _ = self._csv_reader(None, stream, 0 if offset else 1, _SkipRagged(self.ragged, records))
+                    yield from reader
+                return
+            table, ragged, count = piece
+            self.ragged.merge(ragged, records)
+            records += count
+            yield from table.to_batches()
+
+    def _sentinel(self) -> str:
+        return (self.delimiter or ",") * len(self.schema)
+
+    def _segments(self) -> Iterator[tuple[int, memoryview | None]]:
+        return segments(self._path, self._sentinel().encode(), csv_split.SEGMENT_BYTES)
+
+    def _settle_pieces(self, limit_bytes: int) -> "tuple[list, Iterator] | None":
+        """The first ``limit_bytes`` parsed as segments on threads (kept for the first pass), or None when a
+        segment did not parse (a column's type does not fit, or a cut is not proven)."""
+        parts = self._segments()
+        done = list(
+            ordered_map(
+                self._parse_segment,
+                itertools.islice(parts, max(1, limit_bytes // csv_split.SEGMENT_BYTES)),
+                parse_threads(),
+            )
+        )
+        return None if any(piece is None for _, piece in done) else (done, parts)
+
+    def _parse_segment(self, segment: "tuple[int, memoryview | None]") -> tuple:
+        """``(offset, (table, ragged rows, records))`` of one segment, or ``(offset, None)`` when its cut is not proven.
+
+        The segment ends with a sentinel line, one field longer than the header. Arrow reports it as
+        a ragged row, and as the segment's last record exactly when the cut lies outside quoted
+        fields (inside an open one, it becomes part of that field's value).
+        """
+        import pyarrow as pa
+        import pyarrow.csv as pc
+
+        offset, data = segment
+        if data is None:
+            return offset, None
+        sentinel = self._sentinel()
+        ragged = RaggedRows()
+        skipped = _SkipRagged(ragged)
+        read, parse, convert, _ = self._csv_options(None, 0 if offset else 1, skipped)
+        try:
+            table = pc.read_csv(pa.py_buffer(data), read, parse, convert)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            return offset, None  # a real error or a cut inside quotes: the sequential reader tells which
+        if (
+            skipped.last is None
+            or skipped.last[1] != sentinel
+            or skipped.last[0] != read.skip_rows + table.num_rows + ragged.count
+        ):
+            return offset, None
+        ragged.count -= 1
+        if ragged.examples and ragged.examples[-1] == skipped.last[0]:
+            ragged.examples.pop()
+        return offset, (table, ragged, skipped.last[0] - 1)
 
     def _widen(self, exc: BaseException) -> DataError:
         """Widen the column a conversion error names (a ``SchemaChanged`` to raise), or explain the error."""
@@ -192,7 +311,11 @@ class Table:
         blocks = max(1, limit_bytes // READ_BLOCK_BYTES)
         for _ in range(MAX_SCHEMA_CHANGES):
             self.ragged = RaggedRows()
-            try:
+            if self._splittable():
+                self._resume_pieces = self._settle_pieces(limit_bytes)
+                if self._resume_pieces is not None:
+                    return
+            try:  # the sequential reader settles the types, or names the error
                 reader, rename = self._csv_reader(None)
                 read = []
                 for batch in reader:
@@ -240,9 +363,17 @@ def open_table(
         return _from_frame(source)
     path = Path(source)
     if not path.exists():
-        raise DataError(f"{path} does not exist", "there is no file at that path", "check the path (it is relative to the project root)")
+        raise DataError(
+            f"{path} does not exist",
+            "there is no file at that path",
+            "check the path (it is relative to the project root)",
+        )
     if path.is_dir():
-        raise DataError(f"{path} is a folder, not a table file", "omgml reads one csv, tsv, parquet or jsonl file at a time", "name a file inside it")
+        raise DataError(
+            f"{path} is a folder, not a table file",
+            "omgml reads one csv, tsv, parquet or jsonl file at a time",
+            "name a file inside it",
+        )
     fmt = table_format(path)
     if fmt == "file":
         raise DataError(
@@ -251,7 +382,9 @@ def open_table(
             "convert the file, or rename it if it is one of those formats",
         )
     if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty (0 bytes)", "there is no header and no rows to check", "write the data to the file first")
+        raise DataError(
+            f"{path} is empty (0 bytes)", "there is no header and no rows to check", "write the data to the file first"
+        )
     if fmt == "parquet":
         return _open_parquet(path)
     head = _read_head(path)
@@ -278,9 +411,7 @@ def _from_frame(frame: Any) -> Table:
             "pass a path or a DataFrame",
         )
     names = [str(c) for c in frame.columns]
-    arrow = pa.Table.from_arrays(
-        [pa.Array.from_pandas(frame.iloc[:, i]) for i in range(frame.shape[1])], names=names
-    )
+    arrow = pa.Table.from_arrays([pa.Array.from_pandas(frame.iloc[:, i]) for i in range(frame.shape[1])], names=names)
     return Table(source="<DataFrame>", format="dataframe", schema=arrow.schema, num_rows=frame.shape[0], _frame=arrow)
 
 
@@ -296,7 +427,9 @@ def _open_parquet(path: Path) -> Table:
             "its footer or magic bytes are missing or damaged",
             "re-export the file, or check it is parquet and not another format with a .parquet suffix",
         ) from exc
-    return Table(source=str(path), format="parquet", schema=handle.schema_arrow, num_rows=handle.metadata.num_rows, _path=path)
+    return Table(
+        source=str(path), format="parquet", schema=handle.schema_arrow, num_rows=handle.metadata.num_rows, _path=path
+    )
 
 
 def _read_head(path: Path) -> bytes:
@@ -321,7 +454,11 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
 
     text = head.decode("latin-1" if encoding == "latin-1" else "utf-8", errors="replace").lstrip("\ufeff")
     if not text.strip():
-        raise DataError(f"{path} has only blank lines", "there is no header and no rows to check", "write the data to the file first")
+        raise DataError(
+            f"{path} has only blank lines",
+            "there is no header and no rows to check",
+            "write the data to the file first",
+        )
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
     header = next(csv.reader([text.splitlines()[0]], delimiter=delimiter))
@@ -331,13 +468,17 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
         probe = pc.open_csv(
             path,
             read_options=pc.ReadOptions(encoding=encoding, block_size=READ_BLOCK_BYTES, use_threads=False),
-            parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip", newlines_in_values=True),
+            parse_options=pc.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=lambda row: "skip", newlines_in_values=True
+            ),
             convert_options=pc.ConvertOptions(strings_can_be_null=True),
         )
         schema = probe.schema
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
-            raise DataError(f"{path} is empty", "there is no header and no rows", "write the data to the file first") from exc
+            raise DataError(
+                f"{path} is empty", "there is no header and no rows", "write the data to the file first"
+            ) from exc
         raise _text_error(str(path), encoding, exc) from exc
     if len(set(header)) == len(header) and list(schema.names) != header:
         schema = pa.schema([schema.field(i).with_name(name) for i, name in enumerate(header)])
@@ -365,7 +506,9 @@ def _open_jsonl(path: Path, encoding: str) -> Table:
         if not _json_type_conflict(exc):
             raise _json_error(str(path), exc) from exc
         schema = _python_jsonl_schema(path, str(path))
-        return Table(source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=True)
+        return Table(
+            source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=True
+        )
     return Table(source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path)
 
 
@@ -487,17 +630,23 @@ def _unique(names: list[str]) -> bool:
     return len(set(names)) == len(names)
 
 
-def _rebatch(reader: Iterator["pa.RecordBatch"], target: int | None = None) -> Iterator["pa.RecordBatch"]:
-    """Join the small batches of small read blocks into batches of about ``target`` rows (``PARQUET_BATCH_ROWS``)."""
+def _rebatch(
+    reader: Iterator["pa.RecordBatch"], target: int | None = None, first: int | None = None
+) -> Iterator["pa.RecordBatch"]:
+    """Join the small batches of small read blocks into batches of about ``target`` rows (``PARQUET_BATCH_ROWS``).
+
+    The batches grow from ``first`` rows, doubling, so a caller overlapping its work with the parse starts early.
+    """
     target = target or PARQUET_BATCH_ROWS
+    size = min(first or target, target)
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in reader:
         pending.append(batch)
         rows += batch.num_rows
-        if rows >= target:
+        if rows >= size:
             yield _join(pending)
-            pending, rows = [], 0
+            pending, rows, size = [], 0, min(2 * size, target)
     if pending:
         yield _join(pending)
 
