@@ -37,8 +37,9 @@ bench-baseline: $(STAMP)
 	$(PY) benchmarks/baseline.py
 
 lint: $(STAMP)
-	$(PY) -m pip install -q ruff
+	$(PY) -m pip install -q ruff==0.17.6  # pinned: each ruff release changes its default rules
 	$(PY) -m ruff check server tests benchmarks
+	$(PY) -m ruff format --check server tests benchmarks
 
 clean:
 	rm -rf $(VENV) dist build

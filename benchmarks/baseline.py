@@ -46,7 +46,9 @@ def make_table(rows: int, seed: int = SEED) -> pd.DataFrame:
         frame[f"c{i}"] = levels[rng.integers(0, len(levels), size=rows)]
     for column in ("x0", "x3"):
         frame.loc[rng.random(rows) < 0.05, column] = np.nan
-    logit = frame["x1"] - 0.5 * frame["x2"] ** 2 + np.where(frame["c0"] == "L1", 1.0, 0.0) + 0.5 * frame["x4"] * frame["x5"]
+    logit = (
+        frame["x1"] - 0.5 * frame["x2"] ** 2 + np.where(frame["c0"] == "L1", 1.0, 0.0) + 0.5 * frame["x4"] * frame["x5"]
+    )
     frame["target"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
     return frame
 
@@ -72,29 +74,67 @@ def by_hand(path: Path) -> tuple[float, str, dict[str, float]]:
     categorical = [c for c in X.columns if c.startswith("c")]
     for column in categorical:
         X[column] = X[column].astype(object)
-    linear = Pipeline([
-        ("prepare", ColumnTransformer([
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                                  ("scale", StandardScaler())]), numeric),
-            ("categorical", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, max_categories=100),
-             categorical),
-        ])),
-        ("model", LogisticRegression(max_iter=1000)),
-    ])
-    hgb = Pipeline([
-        ("prepare", ColumnTransformer([
-            ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                                           encoded_missing_value=np.nan, min_frequency=10, max_categories=255),
-             categorical),
-            ("numeric", "passthrough", numeric),
-        ])),
-        ("model", HistGradientBoostingClassifier(random_state=SEED,
-                                                 categorical_features=[True] * len(categorical) + [False] * len(numeric))),
-    ])
+    linear = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        (
+                            "numeric",
+                            Pipeline(
+                                [
+                                    ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                                    ("scale", StandardScaler()),
+                                ]
+                            ),
+                            numeric,
+                        ),
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, max_categories=100),
+                            categorical,
+                        ),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression(max_iter=1000)),
+        ]
+    )
+    hgb = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        (
+                            "categorical",
+                            OrdinalEncoder(
+                                handle_unknown="use_encoded_value",
+                                unknown_value=np.nan,
+                                encoded_missing_value=np.nan,
+                                min_frequency=10,
+                                max_categories=255,
+                            ),
+                            categorical,
+                        ),
+                        ("numeric", "passthrough", numeric),
+                    ]
+                ),
+            ),
+            (
+                "model",
+                HistGradientBoostingClassifier(
+                    random_state=SEED, categorical_features=[True] * len(categorical) + [False] * len(numeric)
+                ),
+            ),
+        ]
+    )
     scoring = {
         "roc_auc": "roc_auc",
-        "average_precision": make_scorer(average_precision_score, response_method=("decision_function", "predict_proba"),
-                                         pos_label=1),
+        "average_precision": make_scorer(
+            average_precision_score, response_method=("decision_function", "predict_proba"), pos_label=1
+        ),
         "accuracy": "accuracy",
         "balanced_accuracy": "balanced_accuracy",
         "f1_macro": "f1_macro",
@@ -145,7 +185,9 @@ def main() -> None:
     table = WORK / f"table-{args.rows}.parquet"
     if not table.exists():
         make_table(args.rows).to_parquet(table, index=False)
-    print(f"# {args.rows:,} rows x {NUMERIC + CATEGORICAL} features, binary; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
+    print(
+        f"# {args.rows:,} rows x {NUMERIC + CATEGORICAL} features, binary; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}"
+    )
 
     import importlib
 
@@ -166,14 +208,18 @@ def main() -> None:
         print(f"run {run + 1}: by hand (cross_validate x3 + refit of {best}): {seconds:7.2f} s  ({detail})")
         seconds, report = with_omgml(project)
         omgml_times.append(seconds)
-        print(f"run {run + 1}: omgml train_baseline (best {report.best}, MLflow v{report.tracking.model_version}): "
-              f"{seconds:7.2f} s")
+        print(
+            f"run {run + 1}: omgml train_baseline (best {report.best}, MLflow v{report.tracking.model_version}): "
+            f"{seconds:7.2f} s"
+        )
     hand, ours = min(hand_times), min(omgml_times)
     median = statistics.median(o / h for o, h in zip(omgml_times, hand_times))
     per_candidate = ", ".join(f"{c.name} {c.seconds:.1f} s" for c in report.candidates)
     print(f"omgml breakdown (last run): {per_candidate}; total {report.elapsed_s:.1f} s")
-    print(f"ratio omgml / by hand (best of {args.runs}): {ours / hand:.3f}  (overhead {100 * (ours / hand - 1):+.1f}%, "
-          f"target <= +10%)")
+    print(
+        f"ratio omgml / by hand (best of {args.runs}): {ours / hand:.3f}  (overhead {100 * (ours / hand - 1):+.1f}%, "
+        f"target <= +10%)"
+    )
     print(f"ratio omgml / by hand, median of the {args.runs} interleaved pairs: {median:.3f}")
     print(f"ratio incl. the one-time store creation (first run / best by hand): {first / hand:.3f}")
 
@@ -184,8 +230,10 @@ def main() -> None:
         big = fresh_project("big", big_table)
         seconds, report = with_omgml(big)
         ran = ", ".join(f"{c.name} {c.status} ({c.seconds:.0f} s)" for c in report.candidates)
-        print(f"# {args.big_rows:,} rows, default budget {report.time_budget_s:g} s: omgml {seconds:.1f} s; {ran}; "
-              f"best {report.best} roc_auc {report.leaderboard[0].primary_mean:.4f}")
+        print(
+            f"# {args.big_rows:,} rows, default budget {report.time_budget_s:g} s: omgml {seconds:.1f} s; {ran}; "
+            f"best {report.best} roc_auc {report.leaderboard[0].primary_mean:.4f}"
+        )
         for finding in report.findings:
             print(f"  finding {finding.code}: {finding.message}")
     print(f"# benchmark wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -36,7 +36,7 @@ ROWS = 1_000_000
 BIG_ROWS = 10_000_000
 DATA_VERSION = "1"  # bump when the generator changes
 
-GENERATE = r'''
+GENERATE = r"""
 import sys
 import numpy as np
 import pyarrow as pa
@@ -90,9 +90,9 @@ elif kind == "big-reference":
     write(path, n, 3, False, 15, 5)
 else:
     write(path, n, 4, True, 15, 5)
-'''
+"""
 
-EVIDENTLY_RUN = r'''
+EVIDENTLY_RUN = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import pandas as pd
@@ -116,9 +116,9 @@ for metric in result["metrics"]:
     if name.startswith("DriftedColumnsCount"):
         count = metric["value"]["count"]
 print(json.dumps({"seconds": seconds, "drifted": sorted(drifted), "count": count}))
-'''
+"""
 
-OMGML_RUN = r'''
+OMGML_RUN = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from omgml.drift.service import check_drift
@@ -131,14 +131,15 @@ report = check_drift(request)
 seconds = time.perf_counter() - t0
 print(json.dumps({"seconds": seconds, "drifted": sorted(c.column for c in report.columns if c.drifted),
                   "count": report.features_drifted, "verdict": report.verdict}))
-'''
+"""
 
 
 def run_child(argv: list[str], env: dict | None = None) -> dict:
     """Run one measured child; its JSON line plus its own peak RSS in MB."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, cwd=REPO)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, cwd=REPO
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -156,8 +157,12 @@ def ensure_data() -> None:
     if stamp.is_file() and stamp.read_text() == DATA_VERSION:
         return
     print("generating data under .bench/drift/ (once)...", flush=True)
-    for kind, name, n in (("reference", "reference.parquet", ROWS), ("current", "current.parquet", ROWS),
-                          ("big-reference", "big_reference.parquet", ROWS), ("big-current", "big_current.parquet", BIG_ROWS)):
+    for kind, name, n in (
+        ("reference", "reference.parquet", ROWS),
+        ("current", "current.parquet", ROWS),
+        ("big-reference", "big_reference.parquet", ROWS),
+        ("big-current", "big_current.parquet", BIG_ROWS),
+    ):
         subprocess.run([sys.executable, "-c", GENERATE, kind, str(DATA / name), str(n)], check=True)
     stamp.write_text(DATA_VERSION)
 
@@ -168,8 +173,12 @@ def ensure_evidently() -> Path:
         print("creating .bench/evidently-0.7 (Evidently 0.7 needs pandas < 3)...", flush=True)
         subprocess.run(["python3", "-m", "venv", str(EVIDENTLY_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *EVIDENTLY_SPEC], check=True)
-    version = subprocess.run([str(python), "-c", "import evidently; print(evidently.__version__)"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    version = subprocess.run(
+        [str(python), "-c", "import evidently; print(evidently.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     print(f"Evidently {version} from {EVIDENTLY_VENV.relative_to(REPO)}")
     return python
 
@@ -185,7 +194,9 @@ def main() -> int:
     omgml = [sys.executable, "-c", OMGML_RUN, str(project)]
 
     print("\nEvidently DataDriftPreset, raw vs raw (1M x 30)...", flush=True)
-    ev = run_child([str(evidently), "-c", EVIDENTLY_RUN, str(DATA / "reference.parquet"), str(DATA / "current.parquet")])
+    ev = run_child(
+        [str(evidently), "-c", EVIDENTLY_RUN, str(DATA / "reference.parquet"), str(DATA / "current.parquet")]
+    )
 
     def best(argv: list[str]) -> dict:
         runs = [run_child(argv) for _ in range(args.runs)]

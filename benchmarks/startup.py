@@ -63,7 +63,9 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"spawn -> initialize -> tools/list, median of {runs} runs each (interleaved):")
     for name, values in times.items():
-        print(f"  {name:15s} median {medians[name] * 1000:7.1f} ms   min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms")
+        print(
+            f"  {name:15s} median {medians[name] * 1000:7.1f} ms   min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms"
+        )
     ratio = medians["omgml-mcp"] / medians["bare MCPServer"]
     print(f"ratio omgml-mcp / bare MCPServer: {ratio:.2f} (target <= 1.30: {'met' if ratio <= 1.3 else 'NOT met'})")
 

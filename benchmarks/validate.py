@@ -186,7 +186,9 @@ print(json.dumps({"seconds": elapsed, "rss": resource.getrusage(resource.RUSAGE_
 
 
 def run_json(python: str, code: str, *args: str) -> dict:
-    done = subprocess.run([python, "-c", code, *map(str, args)], capture_output=True, text=True, env=ENV, timeout=3600)
+    done = subprocess.run(
+        [python, "-c", code, *map(str, args)], capture_output=True, text=True, env=ENV, timeout=3600, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -201,7 +203,11 @@ def ensure_venv(packages: list[str], name: str) -> str | None:
     if stamp.exists():
         return str(python)
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", *packages], capture_output=True, text=True, timeout=1800
+        [str(python), "-m", "pip", "install", "-q", *packages],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
     )
     if done.returncode != 0:
         print(

@@ -47,4 +47,5 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
         cwd=cwd,
         env={**os.environ, **(env or {})},
         timeout=120,
+        check=False,
     )

@@ -14,6 +14,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import datasets
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
 from omgml.baseline import crossval
 from omgml.baseline.candidates import BY_NAME as CANDIDATES
 from omgml.baseline.candidates import CANDIDATES as CANDIDATE_LIST
@@ -25,9 +29,6 @@ from omgml.baseline.splits import SplitContext, make_folds
 from omgml.baseline.tasks import check_task, infer_task, target_facts
 from omgml.errors import InvalidInput, OmgmlError
 from omgml.tracking import TrackingError, stdout_to_stderr
-from sklearn import datasets
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
 TOL = 1e-9
 # sklearn's scorer for each omgml metric: the reference the baseline must agree with.
@@ -90,7 +91,9 @@ def write_table(folder, frame: pd.DataFrame, name: str = "data.parquet"):
     return path
 
 
-def reference_cv(task: str, candidate: str, X: pd.DataFrame, y, splitter, seed: int = 0) -> dict[str, tuple[float, float]]:
+def reference_cv(
+    task: str, candidate: str, X: pd.DataFrame, y, splitter, seed: int = 0
+) -> dict[str, tuple[float, float]]:
     """(mean, std) per omgml metric from one sklearn ``cross_validate`` call over all folds."""
     numeric = [c for c in X.columns if X[c].dtype != object]
     categorical = [c for c in X.columns if X[c].dtype == object]
@@ -100,9 +103,12 @@ def reference_cv(task: str, candidate: str, X: pd.DataFrame, y, splitter, seed: 
     if task == "binary" and not isinstance(labels[1], (int, np.integer)):
         from sklearn.metrics import average_precision_score, make_scorer
 
-        scoring = {**scoring, "average_precision": make_scorer(
-            average_precision_score, response_method=("decision_function", "predict_proba"), pos_label=labels[1]
-        )}
+        scoring = {
+            **scoring,
+            "average_precision": make_scorer(
+                average_precision_score, response_method=("decision_function", "predict_proba"), pos_label=labels[1]
+            ),
+        }
     result = cross_validate(estimator, X, y, cv=splitter, scoring=scoring)
     out = {}
     for name, scorer in scoring.items():
@@ -158,10 +164,14 @@ def test_task_inference_on_crafted_targets():
 def test_constant_and_id_like_targets_are_refused():
     with pytest.raises(InvalidInput) as constant:
         infer_task(target_facts(pd.Series(["yes"] * 40), "churned"))
-    assert str(constant.value).startswith("Cannot train on the target 'churned' has a single value (yes) in all 40 rows")
+    assert str(constant.value).startswith(
+        "Cannot train on the target 'churned' has a single value (yes) in all 40 rows"
+    )
     with pytest.raises(InvalidInput) as text_ids:
         infer_task(target_facts(pd.Series([f"user-{i}" for i in range(100)]), "user"))
-    assert "the target 'user' looks like an identifier or free text: 100 distinct values in 100 rows" in str(text_ids.value)
+    assert "the target 'user' looks like an identifier or free text: 100 distinct values in 100 rows" in str(
+        text_ids.value
+    )
     with pytest.raises(InvalidInput) as row_ids:
         infer_task(target_facts(pd.Series(np.arange(1000, 1100)), "id"))
     assert "looks like a row identifier: 100 distinct whole numbers, one per row, with no gaps" in str(row_ids.value)
@@ -172,7 +182,9 @@ def test_a_given_task_is_checked_against_the_target():
     three = target_facts(pd.Series(["a", "b", "c"] * 10), "y")
     with pytest.raises(InvalidInput, match=r"the request says the task is binary, but the target 'y' has 3 distinct"):
         check_task(three, "binary", "request")
-    with pytest.raises(InvalidInput, match=r"omgml.toml says the task is regression, but the target 'y' is not numeric"):
+    with pytest.raises(
+        InvalidInput, match=r"omgml.toml says the task is regression, but the target 'y' is not numeric"
+    ):
         check_task(three, "regression", "omgml.toml")
     fractions = target_facts(pd.Series([0.5, 1.25, 2.0] * 10), "y")
     with pytest.raises(InvalidInput, match="the task is multiclass, but the target 'y' holds fractional numbers"):
@@ -269,7 +281,12 @@ def test_primary_metric_comes_from_request_then_config_then_default():
     with pytest.raises(InvalidInput, match="The metric 'rmse' does not fit a binary task.*use one of: roc_auc"):
         choose_primary("binary", "rmse", None)
     assert [m.name for m in metrics_for("binary")] == [
-        "roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1_macro", "log_loss"
+        "roc_auc",
+        "average_precision",
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "log_loss",
     ]
 
 
@@ -363,7 +380,9 @@ def test_a_candidate_is_skipped_when_the_budget_is_spent_or_the_probe_says_so(mo
     assert outcome.reason.startswith("the 0.01 s time budget was used up before it could start")
     monkeypatch.setattr(crossval, "PROBE_MIN_CELLS", 10)
     monkeypatch.setattr(crossval, "PROBE_ROWS", 20)
-    probed = crossval.evaluate(_Sleepy(0.3), X, y, splits, scorers, specs, "roc_auc", crossval.Budget(1.0), reference=False, seed=0)
+    probed = crossval.evaluate(
+        _Sleepy(0.3), X, y, splits, scorers, specs, "roc_auc", crossval.Budget(1.0), reference=False, seed=0
+    )
     assert probed.status == "skipped" and probed.folds_done == 0
     assert "for 3 folds and the refit (timed on 20 rows, scaled to 40)" in probed.reason
     reference = crossval.evaluate(_Sleepy(), X, y, splits, scorers, specs, "roc_auc", spent, reference=True, seed=0)
@@ -470,18 +489,22 @@ def test_time_column_that_is_not_a_time(table_dir):
 
 def test_requests_that_cannot_be_honoured(table_dir):
     write_table(table_dir, mixed_frame(40))
-    assert _refused(table_dir, data_path="data.parquet", target="churned", group_column="colour", time_column="count").startswith(
-        "Both --group-column and --time-column were given"
-    )
+    assert _refused(
+        table_dir, data_path="data.parquet", target="churned", group_column="colour", time_column="count"
+    ).startswith("Both --group-column and --time-column were given")
     assert _refused(table_dir, target="churned").startswith("No training table was given")
-    assert "'cv': Input should be greater than or equal to 2 (got 1)" in _refused(table_dir, data_path="data.parquet", cv=1)
+    assert "'cv': Input should be greater than or equal to 2 (got 1)" in _refused(
+        table_dir, data_path="data.parquet", cv=1
+    )
     assert "'models.0': Input should be 'dummy', 'linear' or 'hgb' (got 'xgboost')" in _refused(
         table_dir, data_path="data.parquet", models=["xgboost"]
     )
     assert _refused(table_dir, data_path="data.parquet", target="churned", metric="rmse").startswith(
         "The metric 'rmse' does not fit a binary task"
     )
-    assert _refused(table_dir, data_path="../outside.csv", target="churned").startswith("The data path '../outside.csv'")
+    assert _refused(table_dir, data_path="../outside.csv", target="churned").startswith(
+        "The data path '../outside.csv'"
+    )
 
 
 def test_an_unreachable_tracking_server_stops_before_training(table_dir, monkeypatch):
@@ -490,7 +513,9 @@ def test_an_unreachable_tracking_server_stops_before_training(table_dir, monkeyp
     with pytest.raises(TrackingError) as info:
         train_baseline({"project_dir": str(table_dir), "data_path": "data.parquet", "target": "churned"})
     message = str(info.value)
-    assert message.startswith("MLflow tracking at http://127.0.0.1:9 (from MLFLOW_TRACKING_URI) cannot be reached or used")
+    assert message.startswith(
+        "MLflow tracking at http://127.0.0.1:9 (from MLFLOW_TRACKING_URI) cannot be reached or used"
+    )
     assert "Nothing was trained or logged" in message
     assert "Fix: start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI" in message
     assert not (table_dir / ".omgml" / "reports").exists() and not (table_dir / "mlflow.db").exists()

@@ -17,6 +17,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import datasets
+from sklearn.model_selection import KFold, StratifiedKFold
+
 from omgml.baseline import candidates as candidates_module
 from omgml.baseline.models import BaselineReport
 from omgml.baseline.service import train_baseline
@@ -25,9 +28,6 @@ from omgml.project.init import init_project
 from omgml.render import render
 from omgml.tracking import TrackingError
 from omgml.workspace import read_json, report_history
-from sklearn import datasets
-from sklearn.model_selection import KFold, StratifiedKFold
-
 from tests.conftest import VENV_BIN
 from tests.test_baseline import TOL, mixed_frame, reference_cv, write_table
 
@@ -97,8 +97,13 @@ def assert_scores_equal_sklearn(report: BaselineReport, task, X, y, splitter):
 def churn(tmp_path_factory, empty_store, clean_env):
     project = tmp_path_factory.mktemp("churn") / "churn"
     init_project(
-        {"project_dir": str(project), "name": "Churn Model", "task": "binary", "target": "churned",
-         "data_path": "data/raw/churn.parquet"}
+        {
+            "project_dir": str(project),
+            "name": "Churn Model",
+            "task": "binary",
+            "target": "churned",
+            "data_path": "data/raw/churn.parquet",
+        }
     )
     frame = mixed_frame(300, seed=1)
     frame["empty"] = np.nan
@@ -200,10 +205,16 @@ def test_best_model_is_registered_and_loads_by_alias(churn, monkeypatch):
     raw = pd.read_parquet(project / "data/raw/churn.parquet")
     X, y = oracle_data(project / "data/raw/churn.parquet", "churned", dropped=("empty", "ticket"))
     predictions = model.predict(X.head(40))
-    refit = candidates_module.BY_NAME[report.best].build(
-        "binary", [f.name for f in report.data.features if f.kind == "numeric"],
-        [f.name for f in report.data.features if f.kind == "categorical"], 0,
-    ).fit(X, y)
+    refit = (
+        candidates_module.BY_NAME[report.best]
+        .build(
+            "binary",
+            [f.name for f in report.data.features if f.kind == "numeric"],
+            [f.name for f in report.data.features if f.kind == "categorical"],
+            0,
+        )
+        .fit(X, y)
+    )
     assert list(predictions) == list(refit.predict(X.head(40)))  # the registered model is the refit on every row
     assert set(predictions) <= {"yes", "no"} and raw["colour"].head(40).isna().any()
     assert model.metadata.signature.inputs.input_names() == list(X.columns)
@@ -253,7 +264,9 @@ def _bundled(tmp_path_factory, empty_store, loader, name):
 @pytest.fixture(scope="module")
 def wine(tmp_path_factory, empty_store, clean_env):
     project = _bundled(tmp_path_factory, empty_store, datasets.load_wine, "wine")
-    return project, train_baseline({"project_dir": str(project), "data_path": "data.parquet", "target": "label", "cv": 4, "seed": 3})
+    return project, train_baseline(
+        {"project_dir": str(project), "data_path": "data.parquet", "target": "label", "cv": 4, "seed": 3}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -279,12 +292,16 @@ def test_regression_is_inferred_and_scores_equal_sklearn(diabetes):
     assert_scores_equal_sklearn(report, "regression", X, y, KFold(5, shuffle=True, random_state=0))
     dummy = next(c for c in report.candidates if c.name == "dummy")
     assert dummy.primary_mean > report.leaderboard[0].primary_mean  # lower RMSE wins
-    assert report.leaderboard[0].lift_over_dummy == pytest.approx(dummy.primary_mean - report.leaderboard[0].primary_mean)
+    assert report.leaderboard[0].lift_over_dummy == pytest.approx(
+        dummy.primary_mean - report.leaderboard[0].primary_mean
+    )
 
 
 def test_a_second_run_moves_baseline_and_keeps_the_champion(diabetes):
     project, _ = diabetes
-    second = train_baseline({"project_dir": str(project), "data_path": "data.parquet", "target": "label", "models": ["linear"]})
+    second = train_baseline(
+        {"project_dir": str(project), "data_path": "data.parquet", "target": "label", "models": ["linear"]}
+    )
     assert (second.tracking.model_version, second.tracking.aliases) == ("2", ["baseline"])
     aliases = client_for(second).get_registered_model("diabetes-model").aliases
     assert {alias: str(version) for alias, version in aliases.items()} == {"champion": "1", "baseline": "2"}
@@ -305,13 +322,29 @@ def test_group_and_time_splits(shared):
     frame["customer"] = np.repeat(np.arange(40), 6)
     frame["when"] = pd.date_range("2023-01-01", periods=240, freq="D").strftime("%Y-%m-%d")[::-1]
     write_table(shared, frame, "split.parquet")
-    grouped = train_baseline({"project_dir": str(shared), "data_path": "split.parquet", "target": "churned",
-                              "group_column": "customer", "models": ["linear"], "cv": 4})
+    grouped = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "split.parquet",
+            "target": "churned",
+            "group_column": "customer",
+            "models": ["linear"],
+            "cv": 4,
+        }
+    )
     assert grouped.split.kind == "group_kfold" and grouped.split.group_column == "customer"
     assert "customer" not in [f.name for f in grouped.data.features]
     assert sum(grouped.split.test_rows) == 240
-    timed = train_baseline({"project_dir": str(shared), "data_path": "split.parquet", "target": "churned",
-                            "time_column": "when", "models": ["linear"], "cv": 3})
+    timed = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "split.parquet",
+            "target": "churned",
+            "time_column": "when",
+            "models": ["linear"],
+            "cv": 3,
+        }
+    )
     assert (timed.split.kind, timed.split.shuffle, timed.split.test_rows) == ("time_series", False, [60, 60, 60])
     assert all(c.status == "ok" for c in timed.candidates)
 
@@ -321,16 +354,18 @@ def test_leakage_noise_imbalance_overfit_and_sampling_findings(shared):
     leak = mixed_frame(200, seed=5)
     leak["leak"] = (leak["churned"] == "yes").astype(float)
     write_table(shared, leak, "leak.parquet")
-    leaky = train_baseline({"project_dir": str(shared), "data_path": "leak.parquet", "target": "churned",
-                            "models": ["linear"], "cv": 3})
+    leaky = train_baseline(
+        {"project_dir": str(shared), "data_path": "leak.parquet", "target": "churned", "models": ["linear"], "cv": 3}
+    )
     perfect = next(f.message for f in leaky.findings if f.code == "perfect_score")
     assert perfect.startswith("linear scores balanced_accuracy 1.0000 in cross-validation: suspiciously perfect")
     assert "The top feature is 'leak'" in perfect and not leaky.ok
 
     noise = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd")).assign(y=rng.integers(0, 2, 200))
     write_table(shared, noise, "noise.parquet")
-    noisy = train_baseline({"project_dir": str(shared), "data_path": "noise.parquet", "target": "y",
-                            "models": ["hgb"], "cv": 3})
+    noisy = train_baseline(
+        {"project_dir": str(shared), "data_path": "noise.parquet", "target": "y", "models": ["hgb"], "cv": 3}
+    )
     codes = {f.code for f in noisy.findings}
     assert codes & {"within_noise", "dummy_best"} and "overfit" in codes and not noisy.ok
     overfit = next(f.message for f in noisy.findings if f.code == "overfit")
@@ -339,8 +374,17 @@ def test_leakage_noise_imbalance_overfit_and_sampling_findings(shared):
     skewed = mixed_frame(1000, seed=6)
     skewed["churned"] = np.where(np.arange(1000) < 50, "yes", "no")
     write_table(shared, skewed, "skewed.parquet")
-    sampled = train_baseline({"project_dir": str(shared), "data_path": "skewed.parquet", "target": "churned",
-                              "models": ["linear"], "cv": 3, "max_rows": 400, "register_model": False})
+    sampled = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "skewed.parquet",
+            "target": "churned",
+            "models": ["linear"],
+            "cv": 3,
+            "max_rows": 400,
+            "register_model": False,
+        }
+    )
     assert sampled.data.rows_used == 400 and sampled.data.sampled
     assert {c.label: c.count for c in sampled.data.classes} == {"no": 380, "yes": 20}  # stratified: 5% kept
     messages = {f.code: f.message for f in sampled.findings}
@@ -353,8 +397,9 @@ def test_leakage_noise_imbalance_overfit_and_sampling_findings(shared):
 
 def test_time_budget_skips_candidates_and_says_so(shared):
     write_table(shared, mixed_frame(120, seed=7), "budget.parquet")
-    report = train_baseline({"project_dir": str(shared), "data_path": "budget.parquet", "target": "churned",
-                             "time_budget": 0.001})
+    report = train_baseline(
+        {"project_dir": str(shared), "data_path": "budget.parquet", "target": "churned", "time_budget": 0.001}
+    )
     status = {c.name: (c.status, c.reason) for c in report.candidates}
     assert status["dummy"][0] == "ok"
     for name in ("linear", "hgb"):
@@ -377,7 +422,11 @@ def test_a_failing_candidate_is_reported_and_the_others_go_on(shared, monkeypatc
             raise ValueError("the linear solver exploded")
 
     broken = candidates_module.Candidate("linear", False, lambda *a: Broken(), candidates_module.describe_linear)
-    monkeypatch.setattr(candidates_module, "CANDIDATES", tuple(broken if c.name == "linear" else c for c in candidates_module.CANDIDATES))
+    monkeypatch.setattr(
+        candidates_module,
+        "CANDIDATES",
+        tuple(broken if c.name == "linear" else c for c in candidates_module.CANDIDATES),
+    )
     monkeypatch.setattr(candidates_module, "BY_NAME", {**candidates_module.BY_NAME, "linear": broken})
     write_table(shared, mixed_frame(150, seed=8), "broken.parquet")
     report = train_baseline({"project_dir": str(shared), "data_path": "broken.parquet", "target": "churned", "cv": 3})
@@ -401,8 +450,16 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     write_table(shared, mixed_frame(120, seed=9), "fail.parquet")
     before = len(report_history(shared, "baseline"))
     with pytest.raises(TrackingError) as info:
-        train_baseline({"project_dir": str(shared), "data_path": "fail.parquet", "target": "churned",
-                        "models": ["linear"], "cv": 3, "model_name": "never-registered"})
+        train_baseline(
+            {
+                "project_dir": str(shared),
+                "data_path": "fail.parquet",
+                "target": "churned",
+                "models": ["linear"],
+                "cv": 3,
+                "model_name": "never-registered",
+            }
+        )
     message = str(info.value)
     assert message.startswith("Logging the baseline to MLflow at sqlite:///")
     assert "RuntimeError: registry down" in message and "marked FAILED, and no model version was registered" in message
@@ -412,7 +469,10 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     client = MlflowClient(tracking_uri=f"sqlite:///{shared / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("shared")
     failed = client.search_runs([experiment.experiment_id], "attributes.status = 'FAILED'")
-    assert any(r.data.tags.get("omgml.error") == "RuntimeError: registry down" and r.info.run_name == "baseline" for r in failed)
+    assert any(
+        r.data.tags.get("omgml.error") == "RuntimeError: registry down" and r.info.run_name == "baseline"
+        for r in failed
+    )
     assert client.search_model_versions("name='never-registered'") == []
 
 
@@ -424,8 +484,16 @@ def test_nothing_mlflow_prints_reaches_stdout(shared, capfd, monkeypatch):
 
     monkeypatch.setattr(TrackingServiceClient, "_log_url", loud)
     write_table(shared, mixed_frame(90, seed=10), "quiet.parquet")
-    train_baseline({"project_dir": str(shared), "data_path": "quiet.parquet", "target": "churned",
-                    "models": ["linear"], "cv": 3, "register_model": False})
+    train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "quiet.parquet",
+            "target": "churned",
+            "models": ["linear"],
+            "cv": 3,
+            "register_model": False,
+        }
+    )
     out, err = capfd.readouterr()
     assert out == ""
     assert "View run" in err
@@ -436,20 +504,40 @@ def test_nothing_mlflow_prints_reaches_stdout(shared, capfd, monkeypatch):
 
 def test_cli_json_is_the_python_result(shared):
     import typer
-    from omgml.cli.baseline import baseline
     from typer.testing import CliRunner
+
+    from omgml.cli.baseline import baseline
 
     app = typer.Typer()
     app.command()(baseline)
     app.command("noop")(lambda: None)  # two commands, so typer keeps the command name
     write_table(shared, mixed_frame(90, seed=11), "cli.parquet")
-    args = ["baseline", "cli.parquet", "--target", "churned", "--cv", "3", "--models", "dummy,linear",
-            "--no-register", "--project-dir", str(shared)]
+    args = [
+        "baseline",
+        "cli.parquet",
+        "--target",
+        "churned",
+        "--cv",
+        "3",
+        "--models",
+        "dummy,linear",
+        "--no-register",
+        "--project-dir",
+        str(shared),
+    ]
     done = CliRunner().invoke(app, [*args, "--json"])
     assert done.exit_code == 0, done.output
     cli = BaselineReport.model_validate(json.loads(done.stdout))
-    api = train_baseline({"project_dir": str(shared), "data_path": "cli.parquet", "target": "churned", "cv": 3,
-                          "models": ["dummy", "linear"], "register_model": False})
+    api = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "cli.parquet",
+            "target": "churned",
+            "cv": 3,
+            "models": ["dummy", "linear"],
+            "register_model": False,
+        }
+    )
     volatile = {"elapsed_s", "tracking", "candidates", "leaderboard"}
     assert cli.model_dump(exclude=volatile) == api.model_dump(exclude=volatile)
     assert [(r.name, r.primary_mean) for r in cli.leaderboard] == [(r.name, r.primary_mean) for r in api.leaderboard]
@@ -462,12 +550,18 @@ async def test_mcp_tool_returns_the_report_and_markdown(shared, monkeypatch):
     from mcp import Client
     from mcp.server.mcpserver import MCPServer
     from mcp.types import ToolAnnotations
+
     from omgml.mcp.tools.baseline import SPECS
 
     server = MCPServer("t")
     for spec in SPECS:
-        server.add_tool(spec.fn, title=spec.title, annotations=ToolAnnotations(
-            read_only_hint=spec.read_only, destructive_hint=spec.destructive, idempotent_hint=spec.idempotent))
+        server.add_tool(
+            spec.fn,
+            title=spec.title,
+            annotations=ToolAnnotations(
+                read_only_hint=spec.read_only, destructive_hint=spec.destructive, idempotent_hint=spec.idempotent
+            ),
+        )
     write_table(shared, mixed_frame(90, seed=12), "mcp.parquet")
     monkeypatch.setenv("OMGML_PROJECT_DIR", str(shared.parent))
     async with Client(server) as client:
@@ -476,13 +570,16 @@ async def test_mcp_tool_returns_the_report_and_markdown(shared, monkeypatch):
         assert (tool.annotations.read_only_hint, tool.annotations.destructive_hint) == (False, False)
         assert tool.output_schema["properties"].keys() == BaselineReport.model_json_schema()["properties"].keys()
         assert tool.input_schema["properties"]["models"]["anyOf"][0]["items"]["enum"] == ["dummy", "linear", "hgb"]
-        result = await client.call_tool("omgml_train_baseline", {
-            "project_dir": "shared", "data_path": "mcp.parquet", "target": "churned", "cv": 3, "models": ["linear"]})
+        result = await client.call_tool(
+            "omgml_train_baseline",
+            {"project_dir": "shared", "data_path": "mcp.parquet", "target": "churned", "cv": 3, "models": ["linear"]},
+        )
         assert result.is_error is False, result.content
         report = BaselineReport.model_validate(result.structured_content)
         assert result.content[0].text == render(report)
-        refused = await client.call_tool("omgml_train_baseline", {"project_dir": "shared", "data_path": "mcp.parquet",
-                                                                   "target": "nope"})
+        refused = await client.call_tool(
+            "omgml_train_baseline", {"project_dir": "shared", "data_path": "mcp.parquet", "target": "nope"}
+        )
         assert refused.is_error is True
         assert "The target 'nope' is not a column of mcp.parquet. Its columns are: signal" in refused.content[0].text
 
@@ -498,7 +595,11 @@ def test_scaffolded_project_trains_and_its_test_passes(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     done = subprocess.run(  # noqa: PLW1510 - the return code is asserted with the output
         [str(VENV_BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_train.py"],
-        cwd=project, env={**env, "PYTHONPATH": str(project / "src")}, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        env={**env, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
@@ -510,8 +611,16 @@ def test_without_skops_the_model_is_saved_with_cloudpickle_and_still_loads(share
 
     monkeypatch.setattr(mlflow.sklearn, "SERIALIZATION_FORMAT_SKOPS", None, raising=False)  # an MLflow before skops
     write_table(shared, mixed_frame(90, seed=13), "pickle.parquet")
-    report = train_baseline({"project_dir": str(shared), "data_path": "pickle.parquet", "target": "churned",
-                             "models": ["linear"], "cv": 3, "model_name": "pickled"})
+    report = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "pickle.parquet",
+            "target": "churned",
+            "models": ["linear"],
+            "cv": 3,
+            "model_name": "pickled",
+        }
+    )
     assert "model saved with cloudpickle: this MLflow version has no skops format" in report.tracking.note
     monkeypatch.setenv("MLFLOW_TRACKING_URI", report.tracking.uri)
     model = mlflow.pyfunc.load_model("models:/pickled@baseline")

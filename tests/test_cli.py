@@ -46,7 +46,10 @@ def test_markdown_is_the_default_output(tmp_path):
     ("args", "message"),
     [
         (["status", "nope"], "omgml: error: The project dir {tmp}/nope does not exist."),
-        (["init", "p", "--task", "clustering", "--target", "y"], "omgml: error: The init request is not valid. 'task': Input should be"),
+        (
+            ["init", "p", "--task", "clustering", "--target", "y"],
+            "omgml: error: The init request is not valid. 'task': Input should be",
+        ),
         (["init", "p", "--task", "binary", "--target", "y", "--name", " "], "omgml: error: The project name is empty."),
         (["init", "p", "--task", "binary"], "omgml: error: Missing option '--target'. (see `omgml init --help`)"),
         (["frobnicate"], "omgml: error: No such command 'frobnicate'. (see `omgml --help`)"),
@@ -71,6 +74,8 @@ def test_malformed_config_is_one_line_naming_the_line(new_project):
 
 
 def test_python_dash_m_and_version():
-    done = subprocess.run([sys.executable, "-m", "omgml", "--version"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "omgml", "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0
     assert done.stdout.startswith("omgml 0.")

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from omgml.data import csv_split, tables
 from omgml.data.csv_split import ordered_map, segments
 from omgml.data.tables import SchemaChanged, open_table
@@ -205,7 +206,7 @@ def test_pyarrow_is_what_the_reader_returns(tmp_path, tiny_segments):
 def test_validation_reports_the_same_on_two_threads(tmp_path, monkeypatch, tiny_segments):
     from omgml.validation.service import validate_data
 
-    lines = ["id,score,label,city"] + [f"{i},{i * 0.5},{i % 2},\"c{i % 4}\nx\"" for i in range(2000)]
+    lines = ["id,score,label,city"] + [f'{i},{i * 0.5},{i % 2},"c{i % 4}\nx"' for i in range(2000)]
     lines[700] = "1,2"  # ragged
     lines[900] = lines[901]  # a duplicate row
     _write(tmp_path / "t.csv", "\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+
 from omgml.drift.models import DriftReport
 from omgml.drift.service import check_drift
 from omgml.render import render
@@ -26,18 +27,24 @@ def write(folder, name: str, frame: pd.DataFrame) -> str:
 def frame(n: int, seed: int, *, shift: float = 0.0, cat_flip: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     p = np.array([0.5, 0.3, 0.2])
-    return pd.DataFrame({
-        "age": rng.normal(40 + shift * 10, 10, n),
-        "income": rng.lognormal(10, 0.5, n),
-        "visits": rng.poisson(3, n),
-        "plan": rng.choice(["basic", "plus", "pro"], n, p=p[::-1] if cat_flip else p),
-        "active": rng.random(n) < 0.7,
-    })
+    return pd.DataFrame(
+        {
+            "age": rng.normal(40 + shift * 10, 10, n),
+            "income": rng.lognormal(10, 0.5, n),
+            "visits": rng.poisson(3, n),
+            "plan": rng.choice(["basic", "plus", "pro"], n, p=p[::-1] if cat_flip else p),
+            "active": rng.random(n) < 0.7,
+        }
+    )
 
 
 def run(tmp_path, ref: pd.DataFrame, cur: pd.DataFrame, **extra) -> DriftReport:
-    request = {"project_dir": str(tmp_path), "reference": write(tmp_path, "ref.parquet", ref),
-               "current": write(tmp_path, "cur.parquet", cur), **extra}
+    request = {
+        "project_dir": str(tmp_path),
+        "reference": write(tmp_path, "ref.parquet", ref),
+        "current": write(tmp_path, "cur.parquet", cur),
+        **extra,
+    }
     return check_drift(request)
 
 
@@ -119,7 +126,8 @@ def test_benjamini_hochberg_corrects_across_columns(tmp_path):
     raw = [c.pvalue for c in report.columns]
     assert all(c.adjusted_pvalue >= c.pvalue for c in report.columns)
     assert [c.adjusted_pvalue for c in report.columns] == pytest.approx(
-        list(st.false_discovery_control(raw, method="bh")), rel=1e-9)
+        list(st.false_discovery_control(raw, method="bh")), rel=1e-9
+    )
     assert not report.drifted
 
 
@@ -175,22 +183,26 @@ def test_signals_are_reported_separately(tmp_path):
 def test_untestable_columns_are_skipped_with_reasons(tmp_path):
     rng = np.random.default_rng(14)
     n = 500
-    ref = pd.DataFrame({
-        "ok": rng.normal(size=n),
-        "empty_now": rng.normal(size=n),
-        "const": np.ones(n),
-        "id": np.arange(n),
-        "when": pd.date_range("2024-01-01", periods=n, freq="h"),
-        "code": rng.integers(0, 5, n),
-    })
-    cur = pd.DataFrame({
-        "ok": rng.normal(size=n),
-        "empty_now": np.full(n, np.nan),
-        "const": np.ones(n),
-        "id": np.arange(n, 2 * n),
-        "when": pd.date_range("2024-03-01", periods=n, freq="h"),
-        "code": rng.choice(["x", "y"], n),
-    })
+    ref = pd.DataFrame(
+        {
+            "ok": rng.normal(size=n),
+            "empty_now": rng.normal(size=n),
+            "const": np.ones(n),
+            "id": np.arange(n),
+            "when": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "code": rng.integers(0, 5, n),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "ok": rng.normal(size=n),
+            "empty_now": np.full(n, np.nan),
+            "const": np.ones(n),
+            "id": np.arange(n, 2 * n),
+            "when": pd.date_range("2024-03-01", periods=n, freq="h"),
+            "code": rng.choice(["x", "y"], n),
+        }
+    )
     report = run(tmp_path, ref, cur)
     reasons = {s.column: s.reason for s in report.skipped}
     assert set(reasons) == {"empty_now", "const", "id", "when", "code"}
@@ -204,8 +216,13 @@ def test_untestable_columns_are_skipped_with_reasons(tmp_path):
 
 
 def test_forced_tests_and_thresholds(tmp_path):
-    report = run(tmp_path, frame(2000, 1), frame(2000, 2), tests={"age": "psi", "plan": "chi2", "active": "z"},
-                 thresholds={"psi": 0.2})
+    report = run(
+        tmp_path,
+        frame(2000, 1),
+        frame(2000, 2),
+        tests={"age": "psi", "plan": "chi2", "active": "z"},
+        thresholds={"psi": 0.2},
+    )
     cols = by_column(report)
     assert cols["age"].test == "psi" and cols["age"].threshold == 0.2
     assert cols["age"].why == "chosen by the user (--test age=psi)"
@@ -240,8 +257,13 @@ def test_markdown_gives_verdict_then_ranked_drifted_columns_capped(tmp_path):
 
 def test_csv_and_parquet_give_the_same_verdict(tmp_path):
     ref, cur = frame(1000, 1), frame(1000, 2, shift=1.0)
-    a = check_drift({"project_dir": str(tmp_path), "reference": write(tmp_path, "r.csv", ref),
-                     "current": write(tmp_path, "c.csv", cur)})
+    a = check_drift(
+        {
+            "project_dir": str(tmp_path),
+            "reference": write(tmp_path, "r.csv", ref),
+            "current": write(tmp_path, "c.csv", cur),
+        }
+    )
     b = run(tmp_path, ref, cur)
     assert [(c.column, c.test, c.drifted) for c in a.columns] == [(c.column, c.test, c.drifted) for c in b.columns]
 

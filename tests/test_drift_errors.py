@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from omgml.drift.service import check_drift
 from omgml.errors import OmgmlError
 
@@ -15,8 +16,12 @@ from omgml.errors import OmgmlError
 def project(tmp_path):
     rng = np.random.default_rng(1)
     (tmp_path / "data").mkdir()
-    pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y", "z"], 200)}).to_csv(tmp_path / "data/ref.csv", index=False)
-    pd.DataFrame({"a": rng.normal(size=150), "b": rng.choice(["x", "y", "z"], 150)}).to_csv(tmp_path / "data/cur.csv", index=False)
+    pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y", "z"], 200)}).to_csv(
+        tmp_path / "data/ref.csv", index=False
+    )
+    pd.DataFrame({"a": rng.normal(size=150), "b": rng.choice(["x", "y", "z"], 150)}).to_csv(
+        tmp_path / "data/cur.csv", index=False
+    )
     return tmp_path
 
 
@@ -45,8 +50,10 @@ def test_numeric_in_one_file_and_text_in_the_other(project):
     )
     pd.DataFrame({"a": ["ten", "eleven"] * 50}).to_csv(project / "data/only_a.csv", index=False)
     message = fails(project, current="data/only_a.csv")
-    assert message.startswith("None of the 1 compared column(s) could be tested. A: type changed: numbers in the "
-                              "reference, text (string) in the current data")
+    assert message.startswith(
+        "None of the 1 compared column(s) could be tested. A: type changed: numbers in the "
+        "reference, text (string) in the current data"
+    )
 
 
 def test_empty_current_data(project):
@@ -68,15 +75,18 @@ def test_one_row(project):
     pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "b": ["x"] * 6}).to_parquet(project / "data/six.parquet")
     pd.DataFrame({"a": [1.0], "b": ["x"]}).to_parquet(project / "data/one.parquet")
     assert fails(project, reference="data/one.parquet", current="data/six.parquet").startswith(
-        "The reference data/one.parquet has 1 row(s)")
+        "The reference data/one.parquet has 1 row(s)"
+    )
 
 
 def test_all_null_columns(project):
     frame = pd.DataFrame({"a": [np.nan] * 50, "b": [None] * 50})
     frame.to_csv(project / "data/nulls.csv", index=False)
     message = fails(project, current="data/nulls.csv")
-    assert message.startswith("None of the 2 compared column(s) could be tested. A: all 50 values are null in the "
-                              "current data; b: all 50 values are null in the current data")
+    assert message.startswith(
+        "None of the 2 compared column(s) could be tested. A: all 50 values are null in the "
+        "current data; b: all 50 values are null in the current data"
+    )
     assert message.endswith("Fix: check that both files hold the same data with values in these columns.")
     half = pd.read_csv(project / "data/cur.csv").assign(b=None)
     half.to_csv(project / "data/half.csv", index=False)
@@ -104,7 +114,8 @@ def test_a_test_that_does_not_apply_to_the_column(project):
         "Fix: choose one of: ks, wasserstein, psi, jensenshannon, hellinger, kl_div, cramer_von_mises, anderson."
     )
     assert fails(project, tests={"nope": "ks"}).startswith(
-        "--test names the column 'nope', which is not compared. The compared columns are: a, b")
+        "--test names the column 'nope', which is not compared. The compared columns are: a, b"
+    )
 
 
 def test_missing_saved_profile(project):
@@ -123,8 +134,14 @@ def test_missing_saved_profile(project):
         (lambda text: text[: len(text) // 2], "is corrupt: it is not readable JSON"),
         (lambda text: json.dumps({"format": "something-else"}), "is corrupt: it is not an omgml drift profile"),
         (lambda text: text.replace('"version":1', '"version":99'), "has version 99. This omgml reads version 1"),
-        (lambda text: text.replace('"rows":200,"count"', '"rows":-5,"count"', 1), "is corrupt: 'columns.a.numeric.rows'"),
-        (lambda text: text.replace('"categories":["', '"categories":["extra","', 1), "Column 'b' has 4 categories but 3 counts"),
+        (
+            lambda text: text.replace('"rows":200,"count"', '"rows":-5,"count"', 1),
+            "is corrupt: 'columns.a.numeric.rows'",
+        ),
+        (
+            lambda text: text.replace('"categories":["', '"categories":["extra","', 1),
+            "Column 'b' has 4 categories but 3 counts",
+        ),
     ],
     ids=["truncated", "not-a-profile", "version", "field", "inconsistent"],
 )
@@ -142,7 +159,9 @@ def test_paths_outside_the_project_root(project, tmp_path_factory):
     outside = tmp_path_factory.mktemp("elsewhere") / "x.csv"
     pd.read_csv(project / "data/cur.csv").to_csv(outside, index=False)
     message = fails(project, current=str(outside))
-    assert message.startswith(f"The current data '{outside}' resolves to {outside}, outside the project root {project}.")
+    assert message.startswith(
+        f"The current data '{outside}' resolves to {outside}, outside the project root {project}."
+    )
     assert fails(project, reference="../../etc/passwd").startswith("The reference data '../../etc/passwd' resolves to")
     (project / "data/link.csv").symlink_to(outside)
     assert "outside the project root" in fails(project, current="data/link.csv")
@@ -150,9 +169,11 @@ def test_paths_outside_the_project_root(project, tmp_path_factory):
 
 def test_request_shape_errors(project):
     assert fails(project, time_column="a").startswith(
-        "The drift request is not valid. 'input': Value error, time_column and window go together")
+        "The drift request is not valid. 'input': Value error, time_column and window go together"
+    )
     assert fails(project, current=None).startswith(
-        "The drift request is not valid. 'input': Value error, give the current data to check, or save_reference")
+        "The drift request is not valid. 'input': Value error, give the current data to check, or save_reference"
+    )
     assert "'save_reference': String should match pattern" in fails(project, save_reference="../evil")
     assert "'drift_share': Input should be less than or equal to 1" in fails(project, drift_share=2)
     assert fails(project, columns=["a", "zz"]).startswith("--columns names column(s) not in both tables: zz")
@@ -162,4 +183,5 @@ def test_request_shape_errors(project):
     )
     check_drift({"project_dir": str(project), "reference": "data/ref.csv", "save_reference": "base"})
     assert fails(project, reference="base", save_reference="again").startswith(
-        "Cannot save a profile of 'base': it is already a saved profile")
+        "Cannot save a profile of 'base': it is already a saved profile"
+    )

@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
+
 from omgml.drift.models import DriftReport
 from omgml.drift.service import check_drift
 from omgml.mcp.tools import drift as drift_tools
@@ -22,10 +23,15 @@ from omgml.render import render
 def project(tmp_path):
     rng = np.random.default_rng(4)
     (tmp_path / "data").mkdir()
-    pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(["a", "b"], 800)}).to_csv(tmp_path / "data/ref.csv", index=False)
-    pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600)}).to_csv(tmp_path / "data/same.csv", index=False)
+    pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(["a", "b"], 800)}).to_csv(
+        tmp_path / "data/ref.csv", index=False
+    )
+    pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600)}).to_csv(
+        tmp_path / "data/same.csv", index=False
+    )
     pd.DataFrame({"x": rng.normal(2, 1, 600), "c": rng.choice(["a", "b"], 600, p=[0.9, 0.1])}).to_csv(
-        tmp_path / "data/moved.csv", index=False)
+        tmp_path / "data/moved.csv", index=False
+    )
     return tmp_path
 
 
@@ -54,26 +60,46 @@ def test_exit_codes_say_drift_or_not(project):
     assert code == 2 and out == ""
     assert err.startswith("omgml: error: Unknown stat test 'bogus'. The drift tests are: ks, chi2, z,")
     code, _, err = cli("drift", "data/ref.csv", "data/moved.csv", "--project-dir", str(project), "--test", "x")
-    assert code == 2 and err == "omgml: error: --test 'x' is not COLUMN=TEST. --test takes a name and a value joined by '='. Fix: write it as --test COLUMN=TEST.\n"
+    assert (
+        code == 2
+        and err
+        == "omgml: error: --test 'x' is not COLUMN=TEST. --test takes a name and a value joined by '='. Fix: write it as --test COLUMN=TEST.\n"
+    )
 
 
 def test_cli_flags_reach_the_request(project):
-    code, out, _ = cli("drift", "data/ref.csv", "data/moved.csv", "--project-dir", str(project), "--columns", "x",
-                       "--threshold", "wasserstein=5", "--json")
+    code, out, _ = cli(
+        "drift",
+        "data/ref.csv",
+        "data/moved.csv",
+        "--project-dir",
+        str(project),
+        "--columns",
+        "x",
+        "--threshold",
+        "wasserstein=5",
+        "--json",
+    )
     report = DriftReport.model_validate_json(out)
     assert code == 0 and [c.column for c in report.columns] == ["x"] and report.columns[0].threshold == 5.0
     code, out, _ = cli("drift", "data/ref.csv", "--save-reference", "base", "--project-dir", str(project), "--json")
     assert code == 0 and json.loads(out)["saved_reference"] == ".omgml/references/base.json"
-    code, out, _ = cli("drift", "base", "data/moved.csv", "--project-dir", str(project), "--target", "c",
-                       "--drift-share", "1")
+    code, out, _ = cli(
+        "drift", "base", "data/moved.csv", "--project-dir", str(project), "--target", "c", "--drift-share", "1"
+    )
     assert code == 1 and "the target 'c' drifted" in out
 
 
 async def _mcp_call(arguments: dict):
     server = MCPServer("drift-test")
     for spec in drift_tools.SPECS:
-        server.add_tool(spec.fn, title=spec.title, annotations=ToolAnnotations(
-            read_only_hint=spec.read_only, destructive_hint=spec.destructive, idempotent_hint=spec.idempotent))
+        server.add_tool(
+            spec.fn,
+            title=spec.title,
+            annotations=ToolAnnotations(
+                read_only_hint=spec.read_only, destructive_hint=spec.destructive, idempotent_hint=spec.idempotent
+            ),
+        )
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("omgml_check_drift", arguments)
@@ -101,12 +127,14 @@ async def test_mcp_errors_are_tool_errors_with_the_same_text(project, monkeypatc
     _, result = await _mcp_call({"reference": "data/ref.csv", "current": "../outside.csv"})
     assert result.is_error is True
     assert result.content[0].text.startswith(
-        "Error executing tool omgml_check_drift: The current data '../outside.csv' resolves to")
+        "Error executing tool omgml_check_drift: The current data '../outside.csv' resolves to"
+    )
     _, result = await _mcp_call({"reference": "data/ref.csv", "current": "data/same.csv", "window": "1D"})
     assert result.is_error is True
     assert result.content[0].text.startswith(
         "Error executing tool omgml_check_drift: The drift request is not valid. 'input': Value error, "
-        "time_column and window go together")
+        "time_column and window go together"
+    )
 
 
 @pytest.mark.anyio

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from omgml.drift.profile import (
     EXACT_CAP,
     MAX_CATEGORIES,
@@ -39,14 +40,16 @@ def scenario(n_ref: int, n_cur: int, seed: int, shift: float) -> tuple[pd.DataFr
     rng = np.random.default_rng(seed)
 
     def make(n, s):
-        return pd.DataFrame({
-            "normal": rng.normal(s, 1, n),
-            "skewed": rng.lognormal(s, 1, n),
-            "counts": rng.poisson(4 + 4 * s, n).astype("int64"),
-            "price": np.round(rng.gamma(2 + s, 10, n), 2),
-            "plan": rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1] if s == 0 else [0.1, 0.2, 0.3, 0.4]),
-            "flag": rng.random(n) < (0.3 + s / 4),
-        })
+        return pd.DataFrame(
+            {
+                "normal": rng.normal(s, 1, n),
+                "skewed": rng.lognormal(s, 1, n),
+                "counts": rng.poisson(4 + 4 * s, n).astype("int64"),
+                "price": np.round(rng.gamma(2 + s, 10, n), 2),
+                "plan": rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1] if s == 0 else [0.1, 0.2, 0.3, 0.4]),
+                "flag": rng.random(n) < (0.3 + s / 4),
+            }
+        )
 
     return make(n_ref, 0.0), make(n_cur, shift)
 
@@ -77,8 +80,9 @@ def test_profile_gives_the_raw_verdicts_within_the_bound(tmp_path, n_ref, n_cur,
         assert (a.test, a.kind, a.rows_reference, a.rows_current) == (b.test, b.kind, b.rows_reference, b.rows_current)
         assert a.statistic_bound == 0
         assert abs(a.statistic - b.statistic) <= b.statistic_bound + 1e-9 * max(1.0, abs(a.statistic))
-        assert abs(a.effect.value - b.effect.value) <= 1e-9 + (b.statistic_bound if b.score_kind == "distance"
-                                                                  else abs(a.effect.value - b.effect.value))
+        assert abs(a.effect.value - b.effect.value) <= 1e-9 + (
+            b.statistic_bound if b.score_kind == "distance" else abs(a.effect.value - b.effect.value)
+        )
         if not b.near_threshold:
             assert a.drifted == b.drifted, (a.column, a.decision, b.decision)
         if b.statistic_bound == 0:  # exact column: the same numbers
@@ -120,7 +124,10 @@ def test_streamed_profile_equals_the_profile_built_during_a_check(tmp_path):
     only = check_drift({"project_dir": str(tmp_path), "reference": r, "save_reference": "streamed"})
     assert only.checked is False and only.columns == [] and only.report_path is None
     assert only.verdict.startswith("Saved the reference profile 'streamed' (20,000 rows, 6 of 6 columns profiled)")
-    assert not (tmp_path / ".omgml" / "reports" / "drift").exists() or len(list((tmp_path / ".omgml" / "reports" / "drift").iterdir())) == 1
+    assert (
+        not (tmp_path / ".omgml" / "reports" / "drift").exists()
+        or len(list((tmp_path / ".omgml" / "reports" / "drift").iterdir())) == 1
+    )
     a = json.loads(profile_path(tmp_path, "during").read_text())
     b = json.loads(profile_path(tmp_path, "streamed").read_text())
     for name in a["columns"]:
@@ -137,7 +144,9 @@ def test_profiles_do_not_depend_on_batching(tmp_path):
     write(tmp_path, "many.parquet", ref, row_group_size=3_000)
     write(tmp_path, "text.csv", ref)
     for name in ("one.parquet", "many.parquet", "text.csv"):
-        check_drift({"project_dir": str(tmp_path), "reference": f"data/{name}", "save_reference": name.replace(".", "_")})
+        check_drift(
+            {"project_dir": str(tmp_path), "reference": f"data/{name}", "save_reference": name.replace(".", "_")}
+        )
     profiles = [json.loads(profile_path(tmp_path, n).read_text())["columns"] for n in ("one_parquet", "many_parquet")]
     for name in profiles[0]:
         a, b = profiles[0][name], profiles[1][name]
@@ -146,7 +155,10 @@ def test_profiles_do_not_depend_on_batching(tmp_path):
                 assert a.pop(key) == pytest.approx(b.pop(key), rel=1e-12)
         assert a == b, name
     csv = json.loads(profile_path(tmp_path, "text_csv").read_text())["columns"]
-    assert csv["normal"]["buckets"] == json.loads(profile_path(tmp_path, "one_parquet").read_text())["columns"]["normal"]["buckets"]
+    assert (
+        csv["normal"]["buckets"]
+        == json.loads(profile_path(tmp_path, "one_parquet").read_text())["columns"]["normal"]["buckets"]
+    )
 
 
 def test_many_categories_keep_the_most_frequent_and_an_other_bucket(tmp_path):
@@ -178,8 +190,11 @@ def test_accumulators_merge_to_the_single_pass_summary():
     for acc in parts[:3] + parts[4:]:
         merged.merge(acc)
     a, b = whole.finalize(), merged.finalize()
-    assert (a.count, a.nulls, a.pos_inf, a.neg_inf, a.minimum, a.maximum, a.distinct) == (
-        b.count, b.nulls, b.pos_inf, b.neg_inf, b.minimum, b.maximum, b.distinct) == (9_000, 1, 1, 1, a.minimum, a.maximum, None)
+    assert (
+        (a.count, a.nulls, a.pos_inf, a.neg_inf, a.minimum, a.maximum, a.distinct)
+        == (b.count, b.nulls, b.pos_inf, b.neg_inf, b.minimum, b.maximum, b.distinct)
+        == (9_000, 1, 1, 1, a.minimum, a.maximum, None)
+    )
     assert b.mean == pytest.approx(np.mean(values[:9_000]), rel=1e-12)
     assert b.std == pytest.approx(np.std(values[:9_000]), rel=1e-12)
     cats = pa.array(rng.choice(["x", "y", None, "z"], 5_000).tolist())

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from omgml.drift import stattests as T
 from omgml.drift.compare import Pair, compare
 from omgml.drift.histogram import Histogram

@@ -42,8 +42,9 @@ def test_the_generated_monitor_test_passes(new_project):
 
 def test_monitor_main_reports_and_exits_with_the_verdict(new_project, capsys, monkeypatch):
     import numpy as np
-    import omgml
     import pandas as pd
+
+    import omgml
 
     if not hasattr(omgml, "check_drift"):
         from omgml.drift.service import check_drift
@@ -54,13 +55,17 @@ def test_monitor_main_reports_and_exits_with_the_verdict(new_project, capsys, mo
 
     rng = np.random.default_rng(0)
     pd.DataFrame({"a": rng.normal(size=500), "churned": rng.random(500) < 0.2}).to_csv(
-        new_project / "data" / "raw" / "train.csv", index=False)
+        new_project / "data" / "raw" / "train.csv", index=False
+    )
     pd.DataFrame({"a": rng.normal(3, 1, 500), "churned": rng.random(500) < 0.2}).to_csv(
-        new_project / "data" / "processed" / "today.csv", index=False)
+        new_project / "data" / "processed" / "today.csv", index=False
+    )
     with pytest.raises(SystemExit) as done:
         monitor.main([])
     out = capsys.readouterr().out
     assert done.value.code == 1
-    assert out.startswith("Saved the reference profile 'churn_model' from data/raw/train.csv.\nDataset drift: 1 of 1 features drifted")
+    assert out.startswith(
+        "Saved the reference profile 'churn_model' from data/raw/train.csv.\nDataset drift: 1 of 1 features drifted"
+    )
     assert "  drifted  a: ks " in out  # 500 rows a side: the KS test with the effect gate
     assert "Report: .omgml/reports/drift/" in out

@@ -15,12 +15,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.stats as st
+from scipy.spatial import distance
+from scipy.special import rel_entr
+
 from omgml.drift import stattests as T
 from omgml.drift.histogram import Grid, Histogram, bin_counts, quantile_bins
 from omgml.drift.histogram import wasserstein as raw_wasserstein
 from omgml.errors import OmgmlError
-from scipy.spatial import distance
-from scipy.special import rel_entr
 
 RTOL = 1e-9
 
@@ -182,7 +183,18 @@ def test_every_spec_has_a_reference_test():
 
 
 def test_registry_specs_are_frozen_and_complete():
-    required = {"ks", "chi2", "z", "wasserstein", "psi", "jensenshannon", "hellinger", "kl_div", "cramer_von_mises", "anderson"}
+    required = {
+        "ks",
+        "chi2",
+        "z",
+        "wasserstein",
+        "psi",
+        "jensenshannon",
+        "hellinger",
+        "kl_div",
+        "cramer_von_mises",
+        "anderson",
+    }
     assert required <= set(T.TEST_NAMES)
     for spec in T.TESTS:
         with pytest.raises(dataclasses.FrozenInstanceError):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
 from omgml.drift.service import check_drift
 from omgml.drift.windows import parse_window, time_values, window_index
 from omgml.errors import OmgmlError
@@ -24,23 +25,40 @@ def days(n_days: int, per_day: int, drift_from: int, seed: int = 1) -> pd.DataFr
     frames = []
     for d in range(n_days):
         shift = 1.0 if d >= drift_from else 0.0
-        frames.append(pd.DataFrame({
-            "ts": pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.uniform(0, 86_400, per_day), unit="s") + pd.Timedelta(days=d),
-            "amount": rng.normal(100 + 20 * shift, 20, per_day),
-            "channel": rng.choice(["web", "app", "store"], per_day, p=[0.2, 0.3, 0.5] if shift else [0.5, 0.3, 0.2]),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ts": pd.Timestamp("2024-05-01")
+                    + pd.to_timedelta(rng.uniform(0, 86_400, per_day), unit="s")
+                    + pd.Timedelta(days=d),
+                    "amount": rng.normal(100 + 20 * shift, 20, per_day),
+                    "channel": rng.choice(
+                        ["web", "app", "store"], per_day, p=[0.2, 0.3, 0.5] if shift else [0.5, 0.3, 0.2]
+                    ),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=seed)  # rows out of time order
 
 
 def reference(n: int = 3000, seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"amount": rng.normal(100, 20, n), "channel": rng.choice(["web", "app", "store"], n, p=[0.5, 0.3, 0.2])})
+    return pd.DataFrame(
+        {"amount": rng.normal(100, 20, n), "channel": rng.choice(["web", "app", "store"], n, p=[0.5, 0.3, 0.2])}
+    )
 
 
 def test_windows_show_when_drift_started(tmp_path):
     current = days(6, 400, drift_from=4)
-    report = check_drift({"project_dir": str(tmp_path), "reference": write(tmp_path, "ref.parquet", reference()),
-                          "current": write(tmp_path, "cur.parquet", current), "time_column": "ts", "window": "1D"})
+    report = check_drift(
+        {
+            "project_dir": str(tmp_path),
+            "reference": write(tmp_path, "ref.parquet", reference()),
+            "current": write(tmp_path, "cur.parquet", current),
+            "time_column": "ts",
+            "window": "1D",
+        }
+    )
     assert [w.start for w in report.windows] == [f"2024-05-0{d}T00:00:00Z" for d in range(1, 7)]
     assert [w.end for w in report.windows][:1] == ["2024-05-02T00:00:00Z"]
     assert [w.status for w in report.windows] == ["no_drift"] * 4 + ["drift"] * 2
@@ -50,13 +68,18 @@ def test_windows_show_when_drift_started(tmp_path):
     assert "ts" not in [c.column for c in report.columns]  # the time column is not a feature
     assert report.rows_current == 2400
     text = render(report)
-    assert "## Drift per window (1D of `ts`)" in text and "Drift first appears in the window starting 2024-05-05" in text
+    assert (
+        "## Drift per window (1D of `ts`)" in text and "Drift first appears in the window starting 2024-05-05" in text
+    )
 
 
 def test_whole_comparison_is_the_merge_of_the_windows(tmp_path):
     current = days(3, 300, drift_from=9)
-    args = {"project_dir": str(tmp_path), "reference": write(tmp_path, "ref.parquet", reference()),
-            "current": write(tmp_path, "cur.parquet", current)}
+    args = {
+        "project_dir": str(tmp_path),
+        "reference": write(tmp_path, "ref.parquet", reference()),
+        "current": write(tmp_path, "cur.parquet", current),
+    }
     plain = check_drift(args)
     windowed = check_drift({**args, "time_column": "ts", "window": "1D"})
     plain_cols = [(c.column, c.test, c.statistic) for c in plain.columns if c.column != "ts"]
@@ -68,8 +91,15 @@ def test_rows_without_time_and_small_windows(tmp_path):
     current.loc[current.index[:10], "ts"] = pd.NaT
     extra = pd.DataFrame({"ts": [pd.Timestamp("2024-05-09 10:00")] * 3, "amount": [100.0] * 3, "channel": ["web"] * 3})
     current = pd.concat([current, extra], ignore_index=True)
-    report = check_drift({"project_dir": str(tmp_path), "reference": write(tmp_path, "ref.parquet", reference()),
-                          "current": write(tmp_path, "cur.csv", current), "time_column": "ts", "window": "1D"})
+    report = check_drift(
+        {
+            "project_dir": str(tmp_path),
+            "reference": write(tmp_path, "ref.parquet", reference()),
+            "current": write(tmp_path, "cur.csv", current),
+            "time_column": "ts",
+            "window": "1D",
+        }
+    )
     last = report.windows[-1]
     assert last.start == "2024-05-09T00:00:00Z" and last.status == "skipped" and last.rows == 3
     assert last.note == "3 row(s): too few to compare (at least 5)"
@@ -92,10 +122,15 @@ def test_text_times_and_dates_are_read():
     nanos, present = time_values(pa.array(["2024-05-01T10:00:00", None, "2024-05-02"]), "ts")
     assert present.tolist() == [True, False, True]
     day = parse_window("1D")
-    assert [day.bounds(int(i))[0] for i in window_index(nanos[present], day)] == ["2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"]
+    assert [day.bounds(int(i))[0] for i in window_index(nanos[present], day)] == [
+        "2024-05-01T00:00:00Z",
+        "2024-05-02T00:00:00Z",
+    ]
     dates = pa.array([pd.Timestamp("1969-12-31").date()], type=pa.date32())
     nanos, _ = time_values(dates, "d")
-    assert day.bounds(int(window_index(nanos, day)[0]))[0] == "1969-12-31T00:00:00Z"  # before 1970: floor, not truncation
+    assert (
+        day.bounds(int(window_index(nanos, day)[0]))[0] == "1969-12-31T00:00:00Z"
+    )  # before 1970: floor, not truncation
 
 
 @pytest.mark.parametrize("text", ["3 months", "1M", "0D", "D", "", "1.5h"])
@@ -112,14 +147,37 @@ def test_time_column_must_hold_times(tmp_path):
     ref = reference()
     cur = reference(seed=3).assign(when=["yesterday"] * 3000)
     with pytest.raises(OmgmlError) as info:
-        check_drift({"project_dir": str(tmp_path), "reference": write(tmp_path, "r.parquet", ref),
-                     "current": write(tmp_path, "c.parquet", cur), "time_column": "when", "window": "1D"})
+        check_drift(
+            {
+                "project_dir": str(tmp_path),
+                "reference": write(tmp_path, "r.parquet", ref),
+                "current": write(tmp_path, "c.parquet", cur),
+                "time_column": "when",
+                "window": "1D",
+            }
+        )
     assert "The time column 'when' has text that is not an ISO 8601 time (for example 'yesterday')" in str(info.value)
     with pytest.raises(OmgmlError) as info:
-        check_drift({"project_dir": str(tmp_path), "reference": "data/r.parquet", "current": "data/c.parquet",
-                     "time_column": "amount", "window": "1D"})
+        check_drift(
+            {
+                "project_dir": str(tmp_path),
+                "reference": "data/r.parquet",
+                "current": "data/c.parquet",
+                "time_column": "amount",
+                "window": "1D",
+            }
+        )
     assert "The time column 'amount' holds double, not dates or timestamps" in str(info.value)
     with pytest.raises(OmgmlError) as info:
-        check_drift({"project_dir": str(tmp_path), "reference": "data/r.parquet", "current": "data/c.parquet",
-                     "time_column": "nope", "window": "1D"})
-    assert str(info.value).startswith("The time column 'nope' is not in the current data. Its columns are: amount, channel, when")
+        check_drift(
+            {
+                "project_dir": str(tmp_path),
+                "reference": "data/r.parquet",
+                "current": "data/c.parquet",
+                "time_column": "nope",
+                "window": "1D",
+            }
+        )
+    assert str(info.value).startswith(
+        "The time column 'nope' is not in the current data. Its columns are: amount, channel, when"
+    )

@@ -41,7 +41,12 @@ EXPECTED = {
 
 
 def request(tmp_path: Path, **overrides) -> dict:
-    return {"project_dir": str(tmp_path / "proj"), "name": "Churn Model", "task": "binary", "target": "churned"} | overrides
+    return {
+        "project_dir": str(tmp_path / "proj"),
+        "name": "Churn Model",
+        "task": "binary",
+        "target": "churned",
+    } | overrides
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -94,7 +99,12 @@ def test_name_becomes_a_package_and_the_result_says_so(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "package"),
-    [("churn", "churn"), ("  Fraud  Detector!! ", "fraud_detector"), ("2024 sales", "project_2024_sales"), ("class", "class_project")],
+    [
+        ("churn", "churn"),
+        ("  Fraud  Detector!! ", "fraud_detector"),
+        ("2024 sales", "project_2024_sales"),
+        ("class", "class_project"),
+    ],
 )
 def test_package_name(name, package):
     assert package_name(name.strip())[0] == package
@@ -128,7 +138,9 @@ def test_dry_run_writes_nothing(tmp_path):
 
 
 def test_default_name_is_the_folder_name(tmp_path):
-    result = init_project({"project_dir": str(tmp_path / "fraud-detector"), "task": "regression", "target": "y", "dry_run": True})
+    result = init_project(
+        {"project_dir": str(tmp_path / "fraud-detector"), "task": "regression", "target": "y", "dry_run": True}
+    )
     assert (result.name, result.package) == ("fraud-detector", "fraud_detector")
 
 
@@ -141,6 +153,7 @@ def test_generated_project_tests_pass(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " passed" in done.stdout
@@ -161,7 +174,9 @@ def test_name_without_letters_is_refused(tmp_path):
 
 
 def test_unknown_task_is_refused(tmp_path):
-    with pytest.raises(InvalidInput, match=r"'task': Input should be 'binary', 'multiclass' or 'regression' \(got 'clustering'\)"):
+    with pytest.raises(
+        InvalidInput, match=r"'task': Input should be 'binary', 'multiclass' or 'regression' \(got 'clustering'\)"
+    ):
         init_project(request(tmp_path, task="clustering"))
     assert not (tmp_path / "proj").exists()
 
@@ -222,14 +237,16 @@ def test_unwritable_project_dir_is_refused(tmp_path):
         # root ignores permission bits; without the DAC capabilities it obeys them, so the refusal is real.
         drop = "-dac_override,-dac_read_search"
         command = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 3, done.stdout + done.stderr
-    assert f"Cannot write to {project}. The operating system refused a new file there (Permission denied)" in done.stdout
+    assert (
+        f"Cannot write to {project}. The operating system refused a new file there (Permission denied)" in done.stdout
+    )
     assert list(project.iterdir()) == []
 
 
 def test_failure_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
-    import omgml.workspace as workspace
+    from omgml import workspace
 
     real_write = workspace.atomic_write
     calls = []

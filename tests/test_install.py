@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -11,10 +10,10 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from omgml.install.clients import CLIENTS, CLIENT_NAMES
+from omgml.errors import InvalidInput
+from omgml.install.clients import CLIENT_NAMES, CLIENTS
 from omgml.install.doctor import doctor
 from omgml.install.service import ConfigFileError, install_client, install_skills, uninstall_client
-from omgml.errors import InvalidInput
 from omgml.mcp.tools import TOOLS
 from tests.conftest import run_cli
 
@@ -95,7 +94,9 @@ def test_dry_run_prints_the_change_and_writes_nothing(home, project):
 def test_malformed_json_is_refused_and_left_untouched(home, project):
     config = project / ".mcp.json"
     config.write_text('{"mcpServers": {"a": 1},}')
-    with pytest.raises(ConfigFileError, match=r"\.mcp\.json is not valid JSON .*will not overwrite a file it cannot read"):
+    with pytest.raises(
+        ConfigFileError, match=r"\.mcp\.json is not valid JSON .*will not overwrite a file it cannot read"
+    ):
         install_client({"client": "claude-code", "project_dir": str(project)})
     assert config.read_text() == '{"mcpServers": {"a": 1},}'
     assert list(project.iterdir()) == [config]
@@ -124,8 +125,9 @@ def test_user_scope_of_claude_code_keeps_the_rest_of_claude_json(home, project):
 def test_uvx_launcher(home, project):
     entry = install_client({"client": "claude-desktop", "launcher": "uvx", "dry_run": True}).entry
     assert entry == {"command": "uvx", "args": ["--from", "omgml", "omgml-mcp"]}
-    assert install_client({"client": "opencode", "launcher": "uvx", "project_dir": str(project), "dry_run": True}).entry[
-        "command"] == ["uvx", "--from", "omgml", "omgml-mcp"]
+    assert install_client(
+        {"client": "opencode", "launcher": "uvx", "project_dir": str(project), "dry_run": True}
+    ).entry["command"] == ["uvx", "--from", "omgml", "omgml-mcp"]
 
 
 def test_client_without_project_scope_is_refused(home, project):
@@ -134,7 +136,10 @@ def test_client_without_project_scope_is_refused(home, project):
 
 
 def test_unknown_client_lists_the_valid_ones(home):
-    with pytest.raises(InvalidInput, match="Unknown client 'emacs'.*use one of: claude-code, cursor, cline, opencode, vscode, claude-desktop"):
+    with pytest.raises(
+        InvalidInput,
+        match="Unknown client 'emacs'.*use one of: claude-code, cursor, cline, opencode, vscode, claude-desktop",
+    ):
         install_client({"client": "emacs"})
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
-from mcp.types import Root, ListRootsResult
+from mcp.types import ListRootsResult, Root
 
 from omgml import (
     BaselineReport,
@@ -112,7 +112,9 @@ async def test_omgml_error_becomes_a_tool_error_with_its_text(root, mode):
         empty = await client.call_tool("omgml_init", {"project_dir": "p", "task": "binary", "target": "y", "name": " "})
         bad_task = await client.call_tool("omgml_init", {"task": "clustering", "target": "y"})
     assert outside.is_error is True
-    assert "outside the project root" in outside.content[0].text and "Fix: give a path inside" in outside.content[0].text
+    assert (
+        "outside the project root" in outside.content[0].text and "Fix: give a path inside" in outside.content[0].text
+    )
     assert empty.is_error and "The project name is empty" in empty.content[0].text
     assert bad_task.is_error and "'binary', 'multiclass' or 'regression'" in bad_task.content[0].text
     assert not (root / "p").exists()
@@ -128,7 +130,7 @@ async def test_prompts_are_loaded_from_files(mode):
     init_text = init.messages[0].content.text
     assert "task: regression" in init_text and "target column: price" in init_text
     assert "`omgml_init`" in init_text and "dry_run" in init_text
-    assert "Call the `omgml_status` tool with `project_dir` set to \".\"" in status.messages[0].content.text
+    assert 'Call the `omgml_status` tool with `project_dir` set to "."' in status.messages[0].content.text
 
 
 async def test_prompt_arguments_come_in_the_order_a_person_types_them():
@@ -175,20 +177,43 @@ def _jsonrpc(*messages: dict) -> bytes:
 
 def test_stdout_carries_only_protocol(tmp_path):
     """Every byte on stdout must be JSON-RPC; logs and stray prints belong on stderr."""
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    }
     calls = [
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "omgml_init", "arguments": {
-            "project_dir": "p", "task": "binary", "target": "y"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "omgml_status", "arguments": {"project_dir": "p"}}},
-        {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "omgml_status", "arguments": {"project_dir": "/"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "omgml_init", "arguments": {"project_dir": "p", "task": "binary", "target": "y"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "omgml_status", "arguments": {"project_dir": "p"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 5,
+            "method": "tools/call",
+            "params": {"name": "omgml_status", "arguments": {"project_dir": "/"}},
+        },
         {"jsonrpc": "2.0", "id": 6, "method": "prompts/get", "params": {"name": "init", "arguments": {}}},
     ]
     env = {**os.environ, "PYTHONWARNINGS": "always"}
     with subprocess.Popen(
-        [str(VENV_BIN / "omgml-mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env
+        [str(VENV_BIN / "omgml-mcp")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
     ) as server:
         replies = []
         for message in [init, *calls]:  # one at a time: the server may run concurrent calls in any order
@@ -211,7 +236,7 @@ INSPECTOR_CALLS = [
     ("omgml_status", ["project_dir=cancer"]),
     ("omgml_validate_data", ["project_dir=cancer", "data=data/raw/incoming.csv", "target=diagnosis"]),
     ("omgml_check_drift", ["project_dir=cancer", "reference=data/raw/train.csv", "current=data/processed/current.csv"]),
-    ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", "models=[\"linear\"]"]),
+    ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", 'models=["linear"]']),
     ("omgml_init", ["project_dir=cancer", "task=binary", "target=diagnosis", "name=Cancer Screening", "dry_run=true"]),
 ]
 
@@ -221,17 +246,25 @@ def test_mcp_inspector_cli_lists_and_calls_every_tool_on_the_demo_project(tmp_pa
     """A client nobody here wrote: the official MCP Inspector in CLI mode, on the demo's project."""
     from omgml.demo import write_demo_data
 
-    init_project({"project_dir": str(tmp_path / "cancer"), "name": "Cancer Screening", "task": "binary", "target": "diagnosis"})
+    init_project(
+        {"project_dir": str(tmp_path / "cancer"), "name": "Cancer Screening", "task": "binary", "target": "diagnosis"}
+    )
     write_demo_data(tmp_path / "cancer")
     base = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", str(VENV_BIN / "omgml-mcp")]
 
     def inspect(*args: str) -> dict:
-        done = subprocess.run([*base, *args], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        done = subprocess.run([*base, *args], capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout)
 
     assert [t["name"] for t in inspect("--method", "tools/list")["tools"]] == [spec.fn.__name__ for spec in TOOLS]
-    assert {p["name"] for p in inspect("--method", "prompts/list")["prompts"]} == {"init", "status", "validate", "drift", "baseline"}
+    assert {p["name"] for p in inspect("--method", "prompts/list")["prompts"]} == {
+        "init",
+        "status",
+        "validate",
+        "drift",
+        "baseline",
+    }
     assert {name for name, _ in INSPECTOR_CALLS} == set(SCENARIOS)
     for name, arguments in INSPECTOR_CALLS:
         flags = [flag for argument in arguments for flag in ("--tool-arg", argument)]
@@ -248,7 +281,7 @@ def test_faces_do_not_import_heavy_libraries():
         "heavy = sorted(m for m in ('mlflow', 'sklearn', 'scipy', 'pandas', 'pyarrow') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
@@ -265,9 +298,11 @@ async def test_http_transport_serves_on_loopback(tmp_path):
     import anyio
 
     port = _free_port()
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: ASYNC220 -- starts the server in the background; nothing waits on it here
         [str(VENV_BIN / "omgml"), "serve", "--http", "--port", str(port)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         url = f"http://127.0.0.1:{port}/mcp"
@@ -277,16 +312,26 @@ async def test_http_transport_serves_on_loopback(tmp_path):
                     names = [t.name for t in (await client.list_tools()).tools]
                     instructions = client.instructions
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the server is still starting
                 await anyio.sleep(0.1)
         else:
             pytest.fail("the HTTP server did not answer: " + server.stderr.read1().decode())
         assert names == [spec.fn.__name__ for spec in TOOLS]
         assert "omgml_status first" in instructions
-        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        listening = subprocess.run(  # noqa: ASYNC221 -- a brief ss call, after the client is done
+            ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=False
+        ).stdout
         if listening:  # ss is there: every listening socket on the port is bound to loopback only
             local_addresses = [line.split()[3] for line in listening.splitlines()]
             assert local_addresses == [f"127.0.0.1:{port}"]
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_python_api_exports_every_lazy_name():
+    import omgml
+
+    assert sorted(omgml.__all__) == sorted(["__version__", *omgml._API])
+    for name in omgml._API:
+        assert getattr(omgml, name).__name__ == name

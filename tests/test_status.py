@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from omgml import project_status
-from omgml.render import render
 from omgml.data.files import table_shape
 from omgml.errors import ConfigError, PathError
+from omgml.render import render
 from omgml.workspace import save_report
 
 
@@ -191,7 +190,9 @@ def test_git_state_is_reported(new_project):
     subprocess.run(["git", "init", "-q", str(new_project)], check=True)
     subprocess.run(["git", "-C", str(new_project), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(new_project), *env, "commit", "-qm", "init"], check=True)
-    head = subprocess.run(["git", "-C", str(new_project), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(new_project), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     clean = project_status({"project_dir": str(new_project)}).git
     assert (clean.is_repo, clean.commit, clean.dirty) == (True, head, False)
     (new_project / "src" / "churn_model" / "features.py").write_text("X = 1\n")

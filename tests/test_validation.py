@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from omgml.errors import OmgmlError
 from omgml.render import render
 from omgml.validation.service import validate_data
@@ -308,6 +309,7 @@ def _cli(*args: str, cwd: Path) -> tuple[int, str, str]:
         text=True,
         timeout=120,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=False,
     )
     return done.returncode, done.stdout, done.stderr
 
@@ -345,6 +347,7 @@ def test_cli_saves_and_uses_a_contract(project):
 async def test_mcp_tool_returns_the_python_result(project, monkeypatch):
     from mcp import Client
     from mcp.server.mcpserver import MCPServer
+
     from omgml.mcp.tools.validation import SPECS
     from omgml.validation.models import ValidationReport
 
@@ -373,7 +376,7 @@ def test_tool_and_command_modules_import_no_heavy_library():
         "heavy = [m for m in ('pandas', 'pyarrow', 'numpy', 'scipy', 'sklearn', 'mlflow') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0 and out.stdout.strip() == "", out.stderr
 
 
@@ -400,7 +403,13 @@ def test_scaffold_validates_raw_data_and_its_test_passes(tmp_path):
     assert (project / "src/churn/validate.py").is_file() and (project / "tests/test_validate.py").is_file()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(project / "src")}
     run = lambda *args: subprocess.run(
-        [sys.executable, *args], cwd=project, capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
     empty = run("-m", "churn.validate")
     assert empty.returncode == 0 and "No data tables yet" in empty.stdout

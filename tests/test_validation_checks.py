@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from omgml.validation.checks import CHECK_IDS, CHECKS
 from omgml.validation.service import validate_data
 

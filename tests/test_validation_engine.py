@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
 from omgml.data import tables
 from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table

@@ -29,45 +29,47 @@ anyio.run(main)
 """
 
 
+def _run(command: list[str], timeout: int = 120, **options) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, **options)
+
+
 def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     dist = tmp_path / "dist"
-    built = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
-        capture_output=True, text=True, timeout=600,
-    )
+    built = _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)], timeout=600)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     [wheel] = dist.glob("omgml-*.whl")
 
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in ("omgml/templates/project/omgml.toml.j2", "omgml/templates/reports/status_report.md.j2",
-                    "omgml/prompts/init.md", "omgml/skills/ml-project-lifecycle/SKILL.md"):
+    for shipped in (
+        "omgml/templates/project/omgml.toml.j2",
+        "omgml/templates/reports/status_report.md.j2",
+        "omgml/prompts/init.md",
+        "omgml/skills/ml-project-lifecycle/SKILL.md",
+    ):
         assert shipped in names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
-    installed = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900
-    )
+    installed = _run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], timeout=900)
     assert installed.returncode == 0, installed.stderr[-3000:]
 
     work = tmp_path / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    where = subprocess.run([str(bin_dir / "python"), "-c", "import omgml; print(omgml.__file__)"],
-                           capture_output=True, text=True, cwd=work, env=env)
+    where = _run([str(bin_dir / "python"), "-c", "import omgml; print(omgml.__file__)"], cwd=work, env=env)
     assert Path(where.stdout.strip()).is_relative_to(env_dir), "omgml must come from the wheel, not the checkout"
 
-    made = subprocess.run([str(bin_dir / "omgml"), "init", "proj", "--task", "binary", "--target", "y", "--json"],
-                          capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    made = _run(
+        [str(bin_dir / "omgml"), "init", "proj", "--task", "binary", "--target", "y", "--json"], cwd=work, env=env
+    )
     assert made.returncode == 0, made.stderr
     assert "omgml.toml" in json.loads(made.stdout)["created"]
     assert (work / "proj" / "src" / "proj" / "data.py").is_file()
 
-    listed = subprocess.run([str(bin_dir / "python"), "-c", LIST_TOOLS, str(bin_dir / "omgml-mcp")],
-                            capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    listed = _run([str(bin_dir / "python"), "-c", LIST_TOOLS, str(bin_dir / "omgml-mcp")], cwd=work, env=env)
     assert listed.returncode == 0, listed.stderr[-2000:]
     from omgml.mcp.prompts import load_prompts
     from omgml.mcp.tools import TOOLS

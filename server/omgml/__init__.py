@@ -30,7 +30,26 @@ _API = {
     "BaselineReport": "omgml.baseline.models",
     "OmgmlError": "omgml.errors",
 }
-__all__ = ["__version__", *_API]
+__all__ = [  # spelled out (not built from _API) so type checkers and linters see the names
+    "BaselineReport",
+    "DriftReport",
+    "DriftRequest",
+    "Finding",
+    "InitRequest",
+    "InitResult",
+    "OmgmlError",
+    "StatusReport",
+    "StatusRequest",
+    "TrainBaselineRequest",
+    "ValidateDataRequest",
+    "ValidationReport",
+    "__version__",
+    "check_drift",
+    "init_project",
+    "project_status",
+    "train_baseline",
+    "validate_data",
+]
 
 if TYPE_CHECKING:
     from omgml.baseline.models import BaselineReport, TrainBaselineRequest

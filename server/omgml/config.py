@@ -122,9 +122,7 @@ def load_config(project: Path) -> ProjectConfig | None:
     try:
         config = ProjectConfig.model_validate(flat)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"[project] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"[project] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(
             f"{path} does not describe a project",
             problems,
@@ -154,7 +152,7 @@ def registered_model_name(project_name: str) -> str:
 def resolve_tracking_uri(project: Path, uri: str) -> str:
     """Make a relative ``sqlite:///`` or file URI absolute under the project, so it works from any cwd."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return f"sqlite:///{(project / uri[len('sqlite:///'):]).resolve()}"
+        return f"sqlite:///{(project / uri[len('sqlite:///') :]).resolve()}"
     if "://" not in uri:
         return str((project / uri).resolve())
     return uri

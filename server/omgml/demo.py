@@ -70,19 +70,42 @@ async def run(workdir: Path) -> None:
         tools = [t.name for t in (await client.list_tools()).tools]
         prompts = [p.name for p in (await client.list_prompts()).prompts]
         print(f"omgml-mcp over stdio: tools {', '.join(tools)}; prompts {', '.join('/' + p for p in prompts)}")
-        await _call(client, "omgml_init", {"project_dir": "cancer", "name": "Cancer Screening", "task": "binary",
-                                           "target": TARGET, "data_path": "data/raw/train.csv",
-                                           "description": "Flag benign vs malignant tumours from imaging measurements"})
+        await _call(
+            client,
+            "omgml_init",
+            {
+                "project_dir": "cancer",
+                "name": "Cancer Screening",
+                "task": "binary",
+                "target": TARGET,
+                "data_path": "data/raw/train.csv",
+                "description": "Flag benign vs malignant tumours from imaging measurements",
+            },
+        )
         print("\n(the user drops the training table, a new batch and this month's data into the project)")
         write_demo_data(workdir / "cancer")
-        await _call(client, "omgml_validate_data", {"project_dir": "cancer", "data": "data/raw/train.csv",
-                                                    "target": TARGET, "save_contract": "train"})
-        await _call(client, "omgml_validate_data", {"project_dir": "cancer", "data": "data/raw/incoming.csv",
-                                                    "target": TARGET, "contract": "train"})
+        await _call(
+            client,
+            "omgml_validate_data",
+            {"project_dir": "cancer", "data": "data/raw/train.csv", "target": TARGET, "save_contract": "train"},
+        )
+        await _call(
+            client,
+            "omgml_validate_data",
+            {"project_dir": "cancer", "data": "data/raw/incoming.csv", "target": TARGET, "contract": "train"},
+        )
         await _call(client, "omgml_train_baseline", {"project_dir": "cancer", "cv": 5})
-        await _call(client, "omgml_check_drift", {"project_dir": "cancer", "reference": "data/raw/train.csv",
-                                                  "current": "data/processed/current.csv", "target": TARGET,
-                                                  "save_reference": "train"})
+        await _call(
+            client,
+            "omgml_check_drift",
+            {
+                "project_dir": "cancer",
+                "reference": "data/raw/train.csv",
+                "current": "data/processed/current.csv",
+                "target": TARGET,
+                "save_reference": "train",
+            },
+        )
         await _call(client, "omgml_status", {"project_dir": "cancer"})
 
 

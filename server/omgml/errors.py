@@ -40,7 +40,7 @@ class ConfigError(OmgmlError):
     """An ``omgml.toml`` that cannot be read or does not make sense."""
 
 
-def parse_request(model: type[M], request: "M | dict | None", what: str) -> M:
+def parse_request(model: type[M], request: M | dict | None, what: str) -> M:
     """``request`` as a ``model``; a dict that does not fit raises one readable ``InvalidInput``."""
     if isinstance(request, model):
         return request
@@ -52,7 +52,7 @@ def parse_request(model: type[M], request: "M | dict | None", what: str) -> M:
         raise from_validation_error(exc, f"The {what} request is not valid") from exc
 
 
-def from_validation_error(exc: "pydantic.ValidationError", what: str) -> InvalidInput:  # noqa: F821
+def from_validation_error(exc: pydantic.ValidationError, what: str) -> InvalidInput:  # noqa: F821
     """Turn a pydantic validation error into one readable ``InvalidInput``."""
     problems = []
     for err in exc.errors():

@@ -14,6 +14,7 @@ def _git(project: Path, *args: str) -> str | None:
             text=True,
             timeout=10,
             stdin=subprocess.DEVNULL,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,7 @@ def read_tracking_summary(uri: str, metric: str | None) -> TrackingSummary:
     try:
         with _fail_fast_http():
             return _read(uri, metric)
-    except Exception as exc:  # an unreachable or damaged store is evidence to report, not a crash
+    except Exception as exc:  # noqa: BLE001 -- an unreachable or damaged store is evidence to report, not a crash
         return TrackingSummary(
             uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {type(exc).__name__}: {exc}"[:200]
         )
@@ -381,17 +381,14 @@ def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSessi
         open_runs.remove(parent_id)
         return logged
     except Exception as exc:
+        # Best effort: the original error is what the user needs, so a failing cleanup step must not hide it.
         for step in reversed(undo):
-            try:
+            with suppress(Exception):
                 step()
-            except Exception:
-                pass
         for run_id in open_runs:
-            try:
+            with suppress(Exception):
                 client.set_terminated(run_id, "FAILED")
                 client.set_tag(run_id, "omgml.error", f"{type(exc).__name__}: {_first_line(exc)}"[:5000])
-            except Exception:
-                pass
         marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
         raise TrackingError(
             f"Logging the baseline to MLflow at {experiment.uri} failed",
@@ -517,10 +514,8 @@ def _log_model(
             client.log_model_artifacts(logged.model_id, path)
         client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     except Exception:
-        try:
+        with suppress(Exception):  # marking it failed is best effort; the original error is raised
             client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
-        except Exception:
-            pass
         raise
     return logged.model_id, logged.artifact_location
 

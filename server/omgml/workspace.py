@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,7 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
     return candidate
 
 
-def resolve_project_dir(
-    project_dir: str | os.PathLike[str] | None, root: Path | None, *, create: bool = False
-) -> Path:
+def resolve_project_dir(project_dir: str | os.PathLike[str] | None, root: Path | None, *, create: bool = False) -> Path:
     """The project folder: ``project_dir`` under ``root`` (confined), or as given when ``root`` is None.
 
     With ``create`` a missing leaf folder is allowed (init makes it); its parent must exist.
@@ -122,7 +120,7 @@ def save_report(project: Path, kind: str, *, summary: str, ok: bool, result: dic
 
     The envelope's ``summary`` and ``ok`` let ``status`` show any kind of report without knowing its model.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     envelope = {
         "kind": kind,
         "created_at": now.isoformat(timespec="microseconds"),

@@ -114,7 +114,9 @@ def build_hgb(task: str, numeric: list[str], categorical: list[str], seed: int) 
     # The ColumnTransformer puts the categorical columns first: the mask follows that order.
     mask = [True] * len(categorical) + [False] * len(numeric) if categorical else None
     cls = HistGradientBoostingClassifier if _is_classifier(task) else HistGradientBoostingRegressor
-    return Pipeline([("prepare", ColumnTransformer(parts)), ("model", cls(random_state=seed, categorical_features=mask))])
+    return Pipeline(
+        [("prepare", ColumnTransformer(parts)), ("model", cls(random_state=seed, categorical_features=mask))]
+    )
 
 
 def describe_hgb(task: str, numeric: list[str], categorical: list[str]) -> str:

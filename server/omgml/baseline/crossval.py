@@ -93,7 +93,7 @@ def evaluate(
                 result = cross_validate(
                     estimator, X, y, cv=[(train, test)], scoring=scorers, error_score="raise", return_estimator=True
                 )
-            except Exception as exc:  # a candidate that fails is reported; the others go on
+            except Exception as exc:  # noqa: BLE001 -- a candidate that fails is reported; the others go on
                 outcome.status = "failed"
                 outcome.reason = f"fold {index + 1} of {k}: {type(exc).__name__}: {_first_line(exc)}"
                 break
@@ -137,7 +137,9 @@ def _skip_before_start(
     """Why the candidate should not start (the budget is spent, or a probe fit says it will not fit), or ''."""
     remaining = budget.remaining()
     if remaining <= 0:
-        return f"the {budget.seconds:g} s time budget was used up before it could start ({budget.elapsed():.1f} s elapsed)"
+        return (
+            f"the {budget.seconds:g} s time budget was used up before it could start ({budget.elapsed():.1f} s elapsed)"
+        )
     train = splits[0][0]
     if len(train) * max(X.shape[1], 1) < PROBE_MIN_CELLS:
         return ""
@@ -147,7 +149,7 @@ def _skip_before_start(
     probe_start = time.perf_counter()
     try:
         clone(estimator).fit(X.iloc[rows], y[rows])
-    except Exception:  # the real folds will report the error
+    except Exception:  # noqa: BLE001 -- the real folds will report the error
         return ""
     per_row = (time.perf_counter() - probe_start) / len(rows)
     fit = per_row * len(train)
@@ -166,7 +168,7 @@ def _train_score(model: Any, X: Any, y: np.ndarray, train: np.ndarray, scorer: A
         rows = np.sort(np.random.default_rng(seed).choice(train, size=TRAIN_SCORE_ROWS, replace=False))
     try:
         return float(scorer(model, X.iloc[rows], y[rows]))
-    except Exception:  # e.g. a sample missing a class for ROC AUC: the check is skipped, not the candidate
+    except Exception:  # noqa: BLE001 -- e.g. a sample missing a class for ROC AUC: the check is skipped, not the candidate
         return None
 
 

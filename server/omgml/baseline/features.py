@@ -57,8 +57,10 @@ DROP_RULES: tuple[DropRule, ...] = (
     DropRule(
         "id-like text",
         lambda c: c.kind == "categorical" and c.distinct > max(ID_LIKE_MIN_DISTINCT, ID_LIKE_SHARE * c.present),
-        lambda c: f"{c.distinct:,} distinct text values in {c.present:,} rows: an identifier or free text, "
-        "which one-hot codes and category splits cannot generalize from",
+        lambda c: (
+            f"{c.distinct:,} distinct text values in {c.present:,} rows: an identifier or free text, "
+            "which one-hot codes and category splits cannot generalize from"
+        ),
     ),
 )
 

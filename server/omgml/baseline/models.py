@@ -23,14 +23,21 @@ class TrainBaselineRequest(BaseModel):
     data_path: str | None = Field(None, description="the training table; default: [data] train in omgml.toml")
     target: str | None = Field(None, description="the column to predict; default: [project] target in omgml.toml")
     task: Task | None = Field(None, description="binary, multiclass or regression; default: omgml.toml, else inferred")
-    metric: str | None = Field(None, description="primary metric; default: omgml.toml's metric, else the task's default")
+    metric: str | None = Field(
+        None, description="primary metric; default: omgml.toml's metric, else the task's default"
+    )
     cv: int = Field(DEFAULT_FOLDS, ge=2, le=20, description="number of cross-validation folds")
     group_column: str | None = Field(None, description="rows sharing a value stay in one fold (group K-fold)")
     time_column: str | None = Field(None, description="order rows by this time column and validate on later rows")
     time_budget: float = Field(
-        DEFAULT_TIME_BUDGET_S, gt=0, le=7 * 24 * 3600, description="seconds; candidates that would exceed it are skipped"
+        DEFAULT_TIME_BUDGET_S,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="seconds; candidates that would exceed it are skipped",
     )
-    max_rows: int | None = Field(None, ge=2, description="sample down to this many rows (stratified for classification)")
+    max_rows: int | None = Field(
+        None, ge=2, description="sample down to this many rows (stratified for classification)"
+    )
     models: list[CandidateName] | None = Field(
         None, description="candidates to run (dummy, linear, hgb); default all. The dummy always runs: it is the bar"
     )

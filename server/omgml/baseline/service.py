@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from omgml.baseline.models import (
     BaselineReport,
     CandidateResult,
@@ -181,7 +180,7 @@ class _Session:
                     )
                     best = ranked.name
                     break
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 -- a candidate that fails to refit is a finding; the next one goes on
                     findings.append(
                         Finding(
                             code="candidate_failed",
@@ -234,7 +233,9 @@ class _Session:
         )
         report = self._log(report, experiment, prepared, final_model, data_path)
         report = _finish(report, self.budget.elapsed())
-        save_report(self.project, REPORT_KIND, summary=report.headline, ok=report.ok, result=report.model_dump(mode="json"))
+        save_report(
+            self.project, REPORT_KIND, summary=report.headline, ok=report.ok, result=report.model_dump(mode="json")
+        )
         return report
 
     def _data_path(self) -> tuple[str, Path]:
@@ -272,7 +273,9 @@ class _Session:
             ragged = f"{table.ragged.count:,} ragged row(s) skipped while reading (field count differs; lines {lines})"
         return arrow.to_pandas(), ragged
 
-    def _prepare(self, frame: Any, target: str, data_rel: str, data_path: Path, ragged: str) -> tuple[Decision, _Prepared]:
+    def _prepare(
+        self, frame: Any, target: str, data_rel: str, data_path: Path, ragged: str
+    ) -> tuple[Decision, _Prepared]:
         import numpy as np
         import pandas as pd
 
@@ -281,7 +284,11 @@ class _Session:
 
         request = self.request
         columns = [str(c) for c in frame.columns]
-        for role, column in (("target", target), ("group column", request.group_column), ("time column", request.time_column)):
+        for role, column in (
+            ("target", target),
+            ("group column", request.group_column),
+            ("time column", request.time_column),
+        ):
             if column is not None and column not in columns:
                 raise _missing_column(role, column, columns, data_rel)
         if request.group_column == target or request.time_column == target:
@@ -311,7 +318,10 @@ class _Session:
         frame = frame.loc[keep]
         if dropped_why:
             findings.append(
-                Finding(code="rows_dropped", message=f"Dropped {rows_read - len(frame):,} of {rows_read:,} rows: {'; '.join(dropped_why)}.")
+                Finding(
+                    code="rows_dropped",
+                    message=f"Dropped {rows_read - len(frame):,} of {rows_read:,} rows: {'; '.join(dropped_why)}.",
+                )
             )
 
         facts = target_facts(frame[target], target)
@@ -361,13 +371,19 @@ class _Session:
         plan = plan_features(frame, excluded)
         for dropped in plan.dropped:
             if dropped.name not in excluded:
-                findings.append(Finding(code="column_dropped", message=f"Column '{dropped.name}' not used: {dropped.reason}."))
+                findings.append(
+                    Finding(code="column_dropped", message=f"Column '{dropped.name}' not used: {dropped.reason}.")
+                )
         X = prepare_features(frame, plan)
         y = _target_values(frame[target], task.value)
         groups = None
         if request.group_column:
             values = frame[request.group_column]
-            groups = values.astype(str).to_numpy() if values.dtype == object or isinstance(values.dtype, pd.StringDtype) else values.to_numpy()
+            groups = (
+                values.astype(str).to_numpy()
+                if values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+                else values.to_numpy()
+            )
 
         classes: list[Any] = []
         positive = None
@@ -419,7 +435,9 @@ class _Session:
         findings: list[Finding] = []
         for r in results:
             if r.status == "failed":
-                findings.append(Finding(code="candidate_failed", message=f"{r.name} failed ({r.reason}); the others went on."))
+                findings.append(
+                    Finding(code="candidate_failed", message=f"{r.name} failed ({r.reason}); the others went on.")
+                )
             elif r.status == "skipped":
                 findings.append(Finding(code="candidate_skipped", message=f"{r.name} skipped: {r.reason}."))
         by_name = {r.name: r for r in results}
@@ -480,7 +498,9 @@ class _Session:
         from sklearn.inspection import permutation_importance
 
         rows = len(prepared.y)
-        sample = np.sort(np.random.default_rng(self.request.seed).choice(rows, size=min(IMPORTANCE_ROWS, rows), replace=False))
+        sample = np.sort(
+            np.random.default_rng(self.request.seed).choice(rows, size=min(IMPORTANCE_ROWS, rows), replace=False)
+        )
         top = ""
         try:
             importance = permutation_importance(
@@ -498,14 +518,16 @@ class _Session:
                 f"{importance.importances_mean[order[0]]:.3f}. Check it is known before the target and not derived "
                 "from it."
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- the warning stands without it
             top = f" (The top feature could not be computed: {type(exc).__name__}.)"
         return (
             f"{result.name} scores {hit} {means[hit]:.4f} in cross-validation: suspiciously perfect, a sign of "
             f"leakage (a feature that encodes the target).{top}"
         )
 
-    def _log(self, report: BaselineReport, experiment, prepared: _Prepared, final_model, data_path: Path) -> BaselineReport:
+    def _log(
+        self, report: BaselineReport, experiment, prepared: _Prepared, final_model, data_path: Path
+    ) -> BaselineReport:
         from omgml import __version__
         from omgml.git import git_state
         from omgml.tracking import DatasetRecord, ModelRecord, RunRecord, SessionRecord, log_session
@@ -524,7 +546,12 @@ class _Session:
         }
         if commit:
             provenance["mlflow.source.git.commit"] = commit
-        common = {"seed": str(request.seed), "cv_folds": str(request.cv), "split": report.split.kind, "task": report.task.value}
+        common = {
+            "seed": str(request.seed),
+            "cv_folds": str(request.cv),
+            "split": report.split.kind,
+            "task": report.task.value,
+        }
         children: list[RunRecord | None] = []
         for r in report.candidates:
             if r.status == "skipped":
@@ -549,7 +576,14 @@ class _Session:
             if r.status == "failed":
                 tags["omgml.error"] = r.reason[:5000]
             children.append(
-                RunRecord(name=r.name, params={**common, **r.params}, metrics=metrics, fold_metrics=folds, tags=tags, failed=r.status == "failed")
+                RunRecord(
+                    name=r.name,
+                    params={**common, **r.params},
+                    metrics=metrics,
+                    fold_metrics=folds,
+                    tags=tags,
+                    failed=r.status == "failed",
+                )
             )
         best = next((r for r in report.candidates if r.name == report.best), None)
         parent_metrics: dict[str, float] = {}
@@ -598,7 +632,11 @@ class _Session:
                 signature_output=final_model.predict(sample),
                 registered_name=registered_name,
                 params={**best.params, **common} if best else common,
-                tags={"omgml.candidate": report.best or "", metric: f"{best.primary_mean:.6g}" if best else "", **provenance},
+                tags={
+                    "omgml.candidate": report.best or "",
+                    metric: f"{best.primary_mean:.6g}" if best else "",
+                    **provenance,
+                },
                 description=f"omgml baseline ({report.best}) for {self.name}: {report.task.value}, target "
                 f"'{report.data.target}', {metric} {best.primary_mean:.4g} ± {best.primary_std:.2g} "
                 f"over {split_words(report.split.kind, request.cv)}."
@@ -620,7 +658,9 @@ class _Session:
             json_artifacts={"omgml/baseline_report.json": report.model_dump(mode="json")},
         )
         logged = log_session(experiment, record)
-        candidates = [r.model_copy(update={"mlflow_run_id": run_id}) for r, run_id in zip(report.candidates, logged.child_run_ids)]
+        candidates = [
+            r.model_copy(update={"mlflow_run_id": run_id}) for r, run_id in zip(report.candidates, logged.child_run_ids)
+        ]
         note = experiment.note
         if logged.registered_model:
             note += f"; registered {logged.registered_model} version {logged.model_version}"
@@ -628,7 +668,9 @@ class _Session:
             note += "; model logged, not registered (register was off)"
         elif final_model is None:
             beaten = any(row.name != "dummy" for row in report.leaderboard)
-            note += "; no model logged: " + ("no candidate beat the dummy" if beaten else "only the dummy produced a score")
+            note += "; no model logged: " + (
+                "no candidate beat the dummy" if beaten else "only the dummy produced a score"
+            )
         if logged.notes:
             note += "; " + "; ".join(logged.notes)
         tracking = report.tracking.model_copy(
@@ -637,7 +679,9 @@ class _Session:
                 "registered_model": logged.registered_model,
                 "model_version": logged.model_version,
                 "aliases": logged.aliases,
-                "model_uri": f"models:/{logged.registered_model}@baseline" if logged.registered_model else logged.model_uri,
+                "model_uri": f"models:/{logged.registered_model}@baseline"
+                if logged.registered_model
+                else logged.model_uri,
                 "note": note,
             }
         )
@@ -784,7 +828,9 @@ def _finish(report: BaselineReport, elapsed: float) -> BaselineReport:
     elif any(row.name != "dummy" for row in report.leaderboard):
         headline = f"No model beat the dummy on {metric} over {folds}; nothing registered"
     elif report.leaderboard:
-        headline = f"Only the dummy produced a score over {folds} (the others were skipped or failed); nothing registered"
+        headline = (
+            f"Only the dummy produced a score over {folds} (the others were skipped or failed); nothing registered"
+        )
     else:
         headline = f"No candidate produced a score over {folds}; nothing registered"
     if codes & {"within_noise", "perfect_score"}:
@@ -799,12 +845,18 @@ def _finish(report: BaselineReport, elapsed: float) -> BaselineReport:
     if "overfit" in codes:
         steps.append("Reduce overfitting (more rows, regularization) before tuning anything else.")
     if registered:
-        steps.append(f"Load the model anywhere: mlflow.pyfunc.load_model(\"models:/{registered}@baseline\").")
+        steps.append(f'Load the model anywhere: mlflow.pyfunc.load_model("models:/{registered}@baseline").')
     if report.tracking.uri.startswith("sqlite:///"):
         steps.append(f"Browse the runs: `mlflow ui --backend-store-uri {report.tracking.uri}`.")
     steps.append("Run `omgml status` to see the model development stage and readiness checklist.")
     return report.model_copy(
-        update={"ok": ok, "headline": headline + ".", "findings": findings, "elapsed_s": round(elapsed, 3), "next_steps": steps}
+        update={
+            "ok": ok,
+            "headline": headline + ".",
+            "findings": findings,
+            "elapsed_s": round(elapsed, 3),
+            "next_steps": steps,
+        }
     )
 
 
@@ -897,5 +949,5 @@ def _label(value: Any) -> str:
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:
+    except Exception:  # noqa: BLE001 -- no user name in some containers
         return "unknown"

@@ -73,8 +73,10 @@ RULES: tuple[SplitRule, ...] = (
         lambda c: c.time_column is not None,
         _time_series,
         False,
-        lambda c: f"rows ordered by '{c.time_column}'; each fold trains on the past and tests on the next period, "
-        "as the model will be used",
+        lambda c: (
+            f"rows ordered by '{c.time_column}'; each fold trains on the past and tests on the next period, "
+            "as the model will be used"
+        ),
     ),
     SplitRule(
         "stratified_kfold",

@@ -78,35 +78,45 @@ RULES: tuple[Rule, ...] = (
         "id-like text",
         lambda f: not f.numeric and f.distinct > ID_LIKE_SHARE * f.rows,
         None,
-        lambda f: f"the target '{f.name}' looks like an identifier or free text: {f.distinct:,} distinct values "
-        f"in {f.rows:,} rows",
+        lambda f: (
+            f"the target '{f.name}' looks like an identifier or free text: {f.distinct:,} distinct values "
+            f"in {f.rows:,} rows"
+        ),
     ),
     Rule(
         "text or categories",
         lambda f: not f.numeric,
         "multiclass",
-        lambda f: f"'{f.name}' holds text or categories with {f.distinct} distinct values ({', '.join(f.examples)}, ...)",
+        lambda f: (
+            f"'{f.name}' holds text or categories with {f.distinct} distinct values ({', '.join(f.examples)}, ...)"
+        ),
     ),
     Rule(
         "id-like whole numbers",
         lambda f: f.whole and f.distinct == f.rows and f.contiguous and f.rows > MAX_WHOLE_NUMBER_CLASSES,
         None,
-        lambda f: f"the target '{f.name}' looks like a row identifier: {f.rows:,} distinct whole numbers, "
-        "one per row, with no gaps",
+        lambda f: (
+            f"the target '{f.name}' looks like a row identifier: {f.rows:,} distinct whole numbers, "
+            "one per row, with no gaps"
+        ),
     ),
     Rule(
         "few whole numbers",
         lambda f: f.whole and f.distinct <= f.class_limit,
         "multiclass",
-        lambda f: f"'{f.name}' holds whole numbers with only {f.distinct} distinct values in {f.rows:,} rows "
-        f"(at most {MAX_WHOLE_NUMBER_CLASSES} and {MAX_WHOLE_NUMBER_CLASS_SHARE:.0%} of rows read as class labels)",
+        lambda f: (
+            f"'{f.name}' holds whole numbers with only {f.distinct} distinct values in {f.rows:,} rows "
+            f"(at most {MAX_WHOLE_NUMBER_CLASSES} and {MAX_WHOLE_NUMBER_CLASS_SHARE:.0%} of rows read as class labels)"
+        ),
     ),
     Rule(
         "many whole numbers",
         lambda f: f.whole,
         "regression",
-        lambda f: f"'{f.name}' holds whole numbers with {f.distinct:,} distinct values in {f.rows:,} rows, "
-        f"too many to be class labels (more than {f.class_limit})",
+        lambda f: (
+            f"'{f.name}' holds whole numbers with {f.distinct:,} distinct values in {f.rows:,} rows, "
+            f"too many to be class labels (more than {f.class_limit})"
+        ),
     ),
     Rule(
         "numbers",

@@ -7,7 +7,7 @@ object the MCP tool returns as structured content.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,7 +38,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = None,
 ) -> None:
     """omgml: scaffold, check and track ML projects from the shell, CI or an AI agent."""
@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as exc:
         if not exc.format_message():  # bare `omgml`: the help was printed
             sys.exit(0)
-        hint = f" (see `omgml {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.info_name != "omgml" else " (see `omgml --help`)"
+        hint = (
+            f" (see `omgml {exc.ctx.info_name} --help`)"
+            if exc.ctx and exc.ctx.info_name != "omgml"
+            else " (see `omgml --help`)"
+        )
         typer.echo(f"omgml: error: {exc.format_message()}{hint}", err=True)
         sys.exit(2)
     except typer.Abort:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,35 +12,35 @@ from omgml.cli._common import JsonFlag, emit
 
 def baseline(
     data: Annotated[
-        Optional[str], typer.Argument(help="Training table inside the project (default: [data] train in omgml.toml).")
+        str | None, typer.Argument(help="Training table inside the project (default: [data] train in omgml.toml).")
     ] = None,
-    target: Annotated[Optional[str], typer.Option(help="Column to predict (default: omgml.toml's target).")] = None,
+    target: Annotated[str | None, typer.Option(help="Column to predict (default: omgml.toml's target).")] = None,
     task: Annotated[
-        Optional[str], typer.Option(help="binary, multiclass or regression (default: omgml.toml, else inferred).")
+        str | None, typer.Option(help="binary, multiclass or regression (default: omgml.toml, else inferred).")
     ] = None,
     metric: Annotated[
-        Optional[str], typer.Option(help="Primary metric (default: the project's success metric, else per task).")
+        str | None, typer.Option(help="Primary metric (default: the project's success metric, else per task).")
     ] = None,
     cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds (2-20).")] = 5,
     group_column: Annotated[
-        Optional[str], typer.Option("--group-column", help="Keep rows sharing this column's value in one fold.")
+        str | None, typer.Option("--group-column", help="Keep rows sharing this column's value in one fold.")
     ] = None,
     time_column: Annotated[
-        Optional[str], typer.Option("--time-column", help="Order by this time column; test on later rows.")
+        str | None, typer.Option("--time-column", help="Order by this time column; test on later rows.")
     ] = None,
     time_budget: Annotated[
         float, typer.Option("--time-budget", help="Seconds; candidates that would exceed it are skipped.")
     ] = 300.0,
     max_rows: Annotated[
-        Optional[int], typer.Option("--max-rows", help="Sample down to this many rows (stratified for classes).")
+        int | None, typer.Option("--max-rows", help="Sample down to this many rows (stratified for classes).")
     ] = None,
     models: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--models", help="Candidates to run: dummy, linear, hgb (repeat or comma-separate; default all)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for folds, sampling and models.")] = 0,
     model_name: Annotated[
-        Optional[str], typer.Option("--model-name", help="Registered model name (default '<project>-model').")
+        str | None, typer.Option("--model-name", help="Registered model name (default '<project>-model').")
     ] = None,
     register: Annotated[
         bool, typer.Option("--register/--no-register", help="Register the best model in the MLflow registry.")

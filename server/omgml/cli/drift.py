@@ -19,7 +19,8 @@ def drift(
         str | None, typer.Argument(help="Data file to check (omit it with --save-reference to only save a profile).")
     ] = None,
     columns: Annotated[
-        list[str] | None, typer.Option("--columns", help="Compare only these columns (repeat, or separate with commas).")
+        list[str] | None,
+        typer.Option("--columns", help="Compare only these columns (repeat, or separate with commas)."),
     ] = None,
     target: Annotated[str | None, typer.Option(help="Target column: checked and shown first.")] = None,
     prediction: Annotated[str | None, typer.Option(help="Prediction column: checked and shown first.")] = None,
@@ -72,11 +73,15 @@ def _pairs(items: list[str], flag: str, form: str, convert) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise InvalidInput(f"{flag} '{item}' is not {form}", f"{flag} takes a name and a value joined by '='",
-                               f"write it as {flag} {form}")
+            raise InvalidInput(
+                f"{flag} '{item}' is not {form}",
+                f"{flag} takes a name and a value joined by '='",
+                f"write it as {flag} {form}",
+            )
         try:
             out[key.strip()] = convert(value.strip())
         except ValueError as exc:
-            raise InvalidInput(f"{flag} '{item}': '{value}' is not a number", f"{flag} takes {form}",
-                               f"write it as {flag} {form}") from exc
+            raise InvalidInput(
+                f"{flag} '{item}': '{value}' is not a number", f"{flag} takes {form}", f"write it as {flag} {form}"
+            ) from exc
     return out

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from omgml.cli._common import JsonFlag, emit
 
 ClientArg = Annotated[str, typer.Argument(help="claude-code, cursor, cline, opencode, vscode or claude-desktop.")]
-ScopeOpt = Annotated[Optional[str], typer.Option("--scope", help="project or user (default: project where the client has one).")]
+ScopeOpt = Annotated[
+    str | None, typer.Option("--scope", help="project or user (default: project where the client has one).")
+]
 ProjectOpt = Annotated[str, typer.Option("--project-dir", help="The project folder for project scope.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the change; write nothing.")]
 
@@ -17,7 +19,9 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the change; write
 def install(
     client: ClientArg,
     scope: ScopeOpt = None,
-    launcher: Annotated[str, typer.Option(help="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp.")] = "venv",
+    launcher: Annotated[
+        str, typer.Option(help="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp.")
+    ] = "venv",
     project_dir: ProjectOpt = ".",
     dry_run: DryRun = False,
     as_json: JsonFlag = False,
@@ -25,12 +29,21 @@ def install(
     """Add omgml's MCP server to an agent's config, keeping its other servers (a backup is written)."""
     from omgml.install.service import install_client
 
-    emit(install_client({"client": client, "scope": scope, "launcher": launcher, "project_dir": project_dir,
-                         "dry_run": dry_run}), as_json)
+    emit(
+        install_client(
+            {"client": client, "scope": scope, "launcher": launcher, "project_dir": project_dir, "dry_run": dry_run}
+        ),
+        as_json,
+    )
 
 
-def uninstall(client: ClientArg, scope: ScopeOpt = None, project_dir: ProjectOpt = ".", dry_run: DryRun = False,
-              as_json: JsonFlag = False) -> None:
+def uninstall(
+    client: ClientArg,
+    scope: ScopeOpt = None,
+    project_dir: ProjectOpt = ".",
+    dry_run: DryRun = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Remove only omgml's entry from an agent's MCP config."""
     from omgml.install.service import uninstall_client
 
@@ -38,7 +51,7 @@ def uninstall(client: ClientArg, scope: ScopeOpt = None, project_dir: ProjectOpt
 
 
 def skills_install(
-    client: Annotated[Optional[list[str]], typer.Option("--client", help="Repeatable; default claude-code.")] = None,
+    client: Annotated[list[str] | None, typer.Option("--client", help="Repeatable; default claude-code.")] = None,
     scope: Annotated[str, typer.Option("--scope", help="project or user.")] = "project",
     project_dir: ProjectOpt = ".",
     force: Annotated[bool, typer.Option("--force", help="Replace skill files that differ from this omgml's.")] = False,
@@ -48,8 +61,18 @@ def skills_install(
     """Copy omgml's skills where each agent looks (.claude/skills, .agents/skills, .github/skills)."""
     from omgml.install.service import install_skills
 
-    emit(install_skills({"clients": client or ["claude-code"], "scope": scope, "project_dir": project_dir,
-                         "force": force, "dry_run": dry_run}), as_json)
+    emit(
+        install_skills(
+            {
+                "clients": client or ["claude-code"],
+                "scope": scope,
+                "project_dir": project_dir,
+                "force": force,
+                "dry_run": dry_run,
+            }
+        ),
+        as_json,
+    )
 
 
 def doctor(project_dir: ProjectOpt = ".", as_json: JsonFlag = False) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,12 +11,14 @@ from omgml.cli._common import JsonFlag, emit
 
 
 def init(
-    project_dir: Annotated[Path, typer.Argument(help="Folder to scaffold (created if only its last part is missing).")] = Path("."),
+    project_dir: Annotated[
+        Path, typer.Argument(help="Folder to scaffold (created if only its last part is missing).")
+    ] = Path("."),
     task: Annotated[str, typer.Option(help="binary, multiclass or regression.")] = ...,
     target: Annotated[str, typer.Option(help="The column the model predicts.")] = ...,
-    name: Annotated[Optional[str], typer.Option(help="Project name (default: the folder's name).")] = None,
-    metric: Annotated[Optional[str], typer.Option(help="Success metric (default chosen per task).")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="Training table inside the project.")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    metric: Annotated[str | None, typer.Option(help="Success metric (default chosen per task).")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="Training table inside the project.")] = None,
     description: Annotated[str, typer.Option(help="What the model is for.")] = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")] = False,
     as_json: JsonFlag = False,

@@ -48,7 +48,7 @@ def table_shape(path: Path, cap_bytes: int = COUNT_CAP_BYTES) -> TableShape:
             return _delimited_shape(path, "\t" if fmt == "tsv" else None, cap_bytes)
         if fmt == "jsonl":
             return _jsonl_shape(path, cap_bytes)
-    except Exception as exc:  # a damaged file is a finding for status, not a crash
+    except Exception as exc:  # noqa: BLE001 -- a damaged file is a finding for status, not a crash
         return TableShape(None, False, None, f"unreadable as {fmt}: {type(exc).__name__}: {exc}"[:200])
     return TableShape(None, False, None)
 

@@ -70,7 +70,7 @@ class RaggedRows:
     count: int = 0
     examples: list[int] = field(default_factory=list)  # 1-based line numbers when known
 
-    def merge(self, other: "RaggedRows", offset: int) -> None:
+    def merge(self, other: RaggedRows, offset: int) -> None:
         """Add the ragged rows of a later part of the file, whose line numbers start after ``offset``."""
         self.count += other.count
         room = MAX_RAGGED_EXAMPLES - len(self.examples)
@@ -101,7 +101,7 @@ class Table:
 
     source: str
     format: str
-    schema: "pa.Schema"
+    schema: pa.Schema
     num_rows: int | None = None  # known without a scan for parquet and DataFrames
     delimiter: str | None = None
     encoding: str | None = None
@@ -116,7 +116,7 @@ class Table:
     def column_names(self) -> list[str]:
         return list(self.schema.names)
 
-    def batches(self, columns: list[str] | None = None) -> Iterator["pa.RecordBatch"]:
+    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """Record batches of the whole table, in order; ragged rows are counted in ``self.ragged``.
 
         Every batch has ``self.schema`` (or its ``columns``). Raises ``SchemaChanged`` when a csv or
@@ -139,7 +139,7 @@ class Table:
         else:
             yield from self._jsonl_batches(columns)
 
-    def read_all(self, columns: list[str] | None = None) -> "pa.Table":
+    def read_all(self, columns: list[str] | None = None) -> pa.Table:
         """The whole table in memory; only for callers that truly need every row at once."""
         import pyarrow as pa
 
@@ -152,15 +152,15 @@ class Table:
         raise _too_many_changes(self.source)
 
     def _csv_reader(
-        self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: "_SkipRagged | None" = None
-    ) -> "tuple[Any, list[str] | None]":
+        self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: _SkipRagged | None = None
+    ) -> tuple[Any, list[str] | None]:
         """The raw Arrow reader (small blocks, this schema's types) and the names to hand batches out under."""
         import pyarrow.csv as pc
 
         read, parse, convert, rename = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
         return pc.open_csv(self._path if source is None else source, read, parse, convert), rename
 
-    def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: "_SkipRagged") -> tuple:
+    def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: _SkipRagged) -> tuple:
         import pyarrow.csv as pc
 
         # Read under unique names (a header may repeat one), then hand batches out under the real ones.
@@ -185,7 +185,7 @@ class Table:
             rename,
         )
 
-    def _csv_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
+    def _csv_batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
@@ -215,7 +215,7 @@ class Table:
             and self._path.stat().st_size >= CSV_SPLIT_MIN_SEGMENTS * csv_split.SEGMENT_BYTES
         )
 
-    def _parallel_csv(self, resume: "tuple[list, Iterator] | None" = None) -> Iterator["pa.RecordBatch"]:
+    def _parallel_csv(self, resume: tuple[list, Iterator] | None = None) -> Iterator[pa.RecordBatch]:
         """All rows, parsed segment by segment on two threads and handed out in order, with ragged rows
         numbered as the sequential reader numbers them. From the first segment whose cut is not proven,
         the sequential reader reads the rest. ``resume``: segments parsed already, and the rest to cut."""
@@ -243,7 +243,7 @@ class Table:
     def _segments(self) -> Iterator[tuple[int, memoryview | None]]:
         return segments(self._path, self._sentinel().encode(), csv_split.SEGMENT_BYTES)
 
-    def _settle_pieces(self, limit_bytes: int) -> "tuple[list, Iterator] | None":
+    def _settle_pieces(self, limit_bytes: int) -> tuple[list, Iterator] | None:
         """The first ``limit_bytes`` parsed as segments on threads (kept for the first pass), or None when a
         segment did not parse (a column's type does not fit, or a cut is not proven)."""
         parts = self._segments()
@@ -256,7 +256,7 @@ class Table:
         )
         return None if any(piece is None for _, piece in done) else (done, parts)
 
-    def _parse_segment(self, segment: "tuple[int, memoryview | None]") -> tuple:
+    def _parse_segment(self, segment: tuple[int, memoryview | None]) -> tuple:
         """``(offset, (table, ragged rows, records))`` of one segment, or ``(offset, None)`` when its cut is not proven.
 
         The segment ends with a sentinel line, one field longer than the header. Arrow reports it as
@@ -330,7 +330,7 @@ class Table:
                     raise error from exc
         raise _too_many_changes(self.source)
 
-    def _jsonl_batches(self, columns: list[str] | None) -> Iterator["pa.RecordBatch"]:
+    def _jsonl_batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
         import pyarrow.json as pj
 
@@ -356,7 +356,7 @@ class Table:
 
 
 def open_table(
-    source: "str | Path | pd.DataFrame", *, delimiter: str | None = None, encoding: str | None = None
+    source: str | Path | pd.DataFrame, *, delimiter: str | None = None, encoding: str | None = None
 ) -> Table:
     """Open ``source`` for reading; the file's format comes from its suffix, delimiter and encoding are sniffed."""
     if not isinstance(source, (str, Path)):
@@ -564,7 +564,7 @@ def _json_kind(value: Any) -> str:
     return "str" if isinstance(value, str) else "nested"
 
 
-def _python_jsonl_schema(path: Path, source: str) -> "pa.Schema":
+def _python_jsonl_schema(path: Path, source: str) -> pa.Schema:
     """One pass with Python's json: a key whose values are of several kinds (besides int and float) is text."""
     import pyarrow as pa
 
@@ -590,8 +590,8 @@ def _python_jsonl_schema(path: Path, source: str) -> "pa.Schema":
 
 
 def _python_jsonl_batches(
-    path: Path, source: str, schema: "pa.Schema", columns: list[str] | None
-) -> Iterator["pa.RecordBatch"]:
+    path: Path, source: str, schema: pa.Schema, columns: list[str] | None
+) -> Iterator[pa.RecordBatch]:
     import json
 
     import pyarrow as pa
@@ -599,12 +599,12 @@ def _python_jsonl_batches(
     names = list(columns) if columns else list(schema.names)
     types = {name: schema.field(name).type for name in names}
 
-    def convert(value: Any, kind: "pa.DataType") -> Any:
+    def convert(value: Any, kind: pa.DataType) -> Any:
         if value is None or not pa.types.is_string(kind):
             return float(value) if pa.types.is_floating(kind) and value is not None else value
         return value if isinstance(value, str) else json.dumps(value)
 
-    def flush(rows: list[dict]) -> "pa.RecordBatch":
+    def flush(rows: list[dict]) -> pa.RecordBatch:
         arrays = [pa.array([convert(row.get(name), types[name]) for row in rows], type=types[name]) for name in names]
         return pa.RecordBatch.from_arrays(arrays, schema=_select(schema, names))
 
@@ -631,8 +631,8 @@ def _unique(names: list[str]) -> bool:
 
 
 def _rebatch(
-    reader: Iterator["pa.RecordBatch"], target: int | None = None, first: int | None = None
-) -> Iterator["pa.RecordBatch"]:
+    reader: Iterator[pa.RecordBatch], target: int | None = None, first: int | None = None
+) -> Iterator[pa.RecordBatch]:
     """Join the small batches of small read blocks into batches of about ``target`` rows (``PARQUET_BATCH_ROWS``).
 
     The batches grow from ``first`` rows, doubling, so a caller overlapping its work with the parse starts early.
@@ -651,7 +651,7 @@ def _rebatch(
         yield _join(pending)
 
 
-def _join(batches: list["pa.RecordBatch"]) -> "pa.RecordBatch":
+def _join(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     import pyarrow as pa
 
     if len(batches) == 1:
@@ -674,10 +674,10 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to ([^:]+): invalid value '(.*)'", re.S)
+_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to ([^:]+): invalid value '(.*)'", re.DOTALL)
 
 
-def _widen_csv(schema: "pa.Schema", message: str) -> "tuple[pa.Schema, str, str, str] | None":
+def _widen_csv(schema: pa.Schema, message: str) -> tuple[pa.Schema, str, str, str] | None:
     """The schema with the failing column widened (integer to float when the value is a number, else string)."""
     import pyarrow as pa
 
@@ -716,7 +716,7 @@ def _too_many_changes(source: str) -> DataError:
     )
 
 
-def _select(schema: "pa.Schema", columns: list[str] | None) -> "pa.Schema":
+def _select(schema: pa.Schema, columns: list[str] | None) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema([schema.field(c) for c in columns]) if columns else schema

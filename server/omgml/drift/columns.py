@@ -34,8 +34,10 @@ def reader_for(physical_type: str) -> Reader | None:
 
 def unreadable_reason(physical_type: str, arrow_type: str) -> str:
     if physical_type == "datetime":
-        return ("a date/time column: time moves on, so its values always shift; "
-                "pass it as --time-column to compare windows instead")
+        return (
+            "a date/time column: time moves on, so its values always shift; "
+            "pass it as --time-column to compare windows instead"
+        )
     if physical_type == "null":
         return "all values are null (the column has no type)"
     return f"values of type {arrow_type} are neither numbers nor categories"
@@ -49,8 +51,13 @@ def kind_stats(summary: Summary) -> KindStats:
             physical=summary.physical,  # type: ignore[arg-type]
             non_null=present,
             distinct=summary.distinct,
-            all_distinct=(summary.other_count == summary.other_distinct and len(summary.values) > 0
-                          and int(summary.counts.max()) == 1) if present else None,
+            all_distinct=(
+                summary.other_count == summary.other_distinct
+                and len(summary.values) > 0
+                and int(summary.counts.max()) == 1
+            )
+            if present
+            else None,
             mean_length=summary.mean_length,
         )
     s: NumericSummary = summary

@@ -68,7 +68,8 @@ def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
         reason = skip_reason(pair)
         # identifiers and free text bring new values by design: only their null rate is a signal
         novelty = bool(pair.reference.count and pair.current.count) and (
-            reason is None or not untestable_kind(pair.reference))
+            reason is None or not untestable_kind(pair.reference)
+        )
         signals.append(column_signals(pair, novelty=novelty))
         if reason is not None:
             skipped.append(SkippedColumn(column=pair.column, role=pair.role, reason=reason))
@@ -111,8 +112,14 @@ def skip_reason(pair: Pair) -> str | None:
     numeric = isinstance(ref, NumericSummary) and isinstance(cur, NumericSummary)
     if numeric and ref.minimum == ref.maximum == cur.minimum == cur.maximum:
         return f"constant on both sides (every value is {ref.minimum:g}): nothing varies to compare"
-    if (not numeric and ref.distinct == 1 and cur.distinct == 1 and ref.values and cur.values
-            and ref.values[0] == cur.values[0]):
+    if (
+        not numeric
+        and ref.distinct == 1
+        and cur.distinct == 1
+        and ref.values
+        and cur.values
+        and ref.values[0] == cur.values[0]
+    ):
         return f"constant on both sides (every value is '{ref.values[0]}'): nothing varies to compare"
     return None
 
@@ -121,7 +128,9 @@ def _empty_reason(side: str, summary: Summary) -> str:
     if summary.rows == 0:
         return f"the {side} has no rows"
     if isinstance(summary, NumericSummary) and summary.pos_inf + summary.neg_inf:
-        return f"no finite values in the {side} ({summary.nulls:,} null, {summary.pos_inf + summary.neg_inf:,} infinite)"
+        return (
+            f"no finite values in the {side} ({summary.nulls:,} null, {summary.pos_inf + summary.neg_inf:,} infinite)"
+        )
     return f"all {summary.rows:,} values are null in the {side}"
 
 
@@ -129,12 +138,22 @@ def column_kind(pair: Pair) -> str:
     """numeric, categorical, or binary (at most two distinct values on both sides together)."""
     ref, cur = pair.reference, pair.current
     if isinstance(ref, NumericSummary):
-        if (ref.hist.exact and cur.hist.exact and ref.hist.buckets <= 2 and cur.hist.buckets <= 2
-                and len(set(ref.hist.lo.tolist()) | set(cur.hist.lo.tolist())) <= 2):
+        if (
+            ref.hist.exact
+            and cur.hist.exact
+            and ref.hist.buckets <= 2
+            and cur.hist.buckets <= 2
+            and len(set(ref.hist.lo.tolist()) | set(cur.hist.lo.tolist())) <= 2
+        ):
             return "binary"
         return "numeric"
-    if (ref.other_distinct == 0 and cur.other_distinct == 0 and len(ref.values) <= 2 and len(cur.values) <= 2
-            and len(set(ref.values) | set(cur.values)) <= 2):
+    if (
+        ref.other_distinct == 0
+        and cur.other_distinct == 0
+        and len(ref.values) <= 2
+        and len(cur.values) <= 2
+        and len(set(ref.values) | set(cur.values)) <= 2
+    ):
         return "binary"
     return "categorical"
 
@@ -165,8 +184,11 @@ def cell_counts(pair: Pair, kind: str) -> tuple[np.ndarray, np.ndarray, list[str
         return rc[keep], cc[keep], [f"bin {i}" for i in np.flatnonzero(keep)]
     if kind == "binary":
         labels = sorted(set(ref.values) | set(cur.values))
-        return (np.array([ref.count_of(v) for v in labels], dtype=np.int64),
-                np.array([cur.count_of(v) for v in labels], dtype=np.int64), labels)
+        return (
+            np.array([ref.count_of(v) for v in labels], dtype=np.int64),
+            np.array([cur.count_of(v) for v in labels], dtype=np.int64),
+            labels,
+        )
     ref = ref.folded()  # as a saved profile keeps it, so both give the same cells
     matched = np.array([cur.count_of(v) for v in ref.values], dtype=np.int64)
     rc = np.append(np.asarray(ref.counts, dtype=np.int64), ref.other_count)
@@ -243,11 +265,16 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
     threshold = threshold_of(spec, thresholds)
     effect_threshold = threshold_of(p.effect_spec, thresholds)
     material = p.effect.statistic >= effect_threshold
-    effect_words = f"{p.effect_spec.name} {_num(p.effect.statistic)}" + (f" {p.effect_spec.unit}" if p.effect_spec.unit else "")
+    effect_words = f"{p.effect_spec.name} {_num(p.effect.statistic)}" + (
+        f" {p.effect_spec.unit}" if p.effect_spec.unit else ""
+    )
     if spec.score == "distance":
         drifted = material
-        decision = (f"{effect_words} >= {threshold:g}: a material change" if drifted
-                    else f"{effect_words} < {threshold:g}: no material change")
+        decision = (
+            f"{effect_words} >= {threshold:g}: a material change"
+            if drifted
+            else f"{effect_words} < {threshold:g}: no material change"
+        )
         bound = outcome.bound
         near = bound > 0 and abs(outcome.statistic - threshold) <= bound
     else:
@@ -257,11 +284,15 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
         if drifted:
             decision = f"{p_words} < {threshold:g} and {effect_words} >= {effect_threshold:g}: significant and material"
         elif significant:
-            decision = (f"{p_words} < {threshold:g} but {effect_words} < {effect_threshold:g}: "
-                        "significant yet too small to matter")
+            decision = (
+                f"{p_words} < {threshold:g} but {effect_words} < {effect_threshold:g}: "
+                "significant yet too small to matter"
+            )
         elif material:
-            decision = (f"{effect_words} >= {effect_threshold:g} but {p_words} >= {threshold:g}: "
-                        "could be chance at this sample size")
+            decision = (
+                f"{effect_words} >= {effect_threshold:g} but {p_words} >= {threshold:g}: "
+                "could be chance at this sample size"
+            )
         else:
             decision = f"{p_words} >= {threshold:g} and {effect_words} < {effect_threshold:g}: no drift"
         bound = outcome.bound
@@ -277,8 +308,9 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
         adjusted_pvalue=adjusted,
         threshold=threshold,
         decision_rule=spec.decision_rule,
-        effect=EffectSize(measure=p.effect_spec.name, value=_finite(p.effect.statistic), threshold=effect_threshold,
-                          material=material),
+        effect=EffectSize(
+            measure=p.effect_spec.name, value=_finite(p.effect.statistic), threshold=effect_threshold, material=material
+        ),
         drifted=drifted,
         decision=decision,
         why=p.why,
@@ -323,7 +355,9 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         inf_ref = (ref.pos_inf + ref.neg_inf) / ref.rows if ref.rows else 0.0
         inf_cur = (cur.pos_inf + cur.neg_inf) / cur.rows if cur.rows else 0.0
         if abs(inf_cur - inf_ref) >= SIGNAL_SHARE:
-            alerts.append(f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}")
+            alerts.append(
+                f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}"
+            )
         if ref.count and cur.count:
             if cur.below is not None and cur.above is not None:
                 outside = cur.below + cur.above
@@ -331,26 +365,36 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
                 outside = cur.hist.count_below(ref.minimum) + cur.hist.count_above(ref.maximum)
             out_of_range = outside / cur.count
             if out_of_range >= SIGNAL_SHARE:
-                alerts.append(f"{out_of_range:.1%} of current values lie outside the reference range "
-                              f"[{ref.minimum:g}, {ref.maximum:g}]")
+                alerts.append(
+                    f"{out_of_range:.1%} of current values lie outside the reference range "
+                    f"[{ref.minimum:g}, {ref.maximum:g}]"
+                )
     elif isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
         known = set(ref.values)
         fresh = [(v, int(c)) for v, c in zip(cur.values, cur.counts) if v not in known]
         new = [v for v, _ in fresh[:MAX_LISTED]]
         new_count = len(fresh) + cur.other_distinct
         new_share = (sum(c for _, c in fresh) / cur.count) if cur.count else 0.0
-        gone = [(v, int(c)) for v, c in zip(ref.values, ref.counts) if cur.count_of(v) == 0] if cur.other_distinct == 0 else []
+        gone = (
+            [(v, int(c)) for v, c in zip(ref.values, ref.counts) if cur.count_of(v) == 0]
+            if cur.other_distinct == 0
+            else []
+        )
         vanished = [v for v, _ in gone[:MAX_LISTED]]
         vanished_count = len(gone)
         vanished_share = (sum(c for _, c in gone) / ref.count) if ref.count else 0.0
         hedge = " (the profile keeps only the most frequent reference values)" if ref.other_count else ""
         if new_share >= SIGNAL_SHARE:
-            alerts.append(f"{new_share:.1%} of current values are in {_categories(len(fresh))} the reference lacks"
-                          f"{hedge}, e.g. {', '.join(repr(v) for v in new[:3])}")
+            alerts.append(
+                f"{new_share:.1%} of current values are in {_categories(len(fresh))} the reference lacks"
+                f"{hedge}, e.g. {', '.join(repr(v) for v in new[:3])}"
+            )
         if vanished_share >= SIGNAL_SHARE:
             verb = "is" if vanished_count == 1 else "are"
-            alerts.append(f"{_categories(vanished_count)} of the reference ({vanished_share:.1%} of its values) "
-                          f"{verb} absent now, e.g. {', '.join(repr(v) for v in vanished[:3])}")
+            alerts.append(
+                f"{_categories(vanished_count)} of the reference ({vanished_share:.1%} of its values) "
+                f"{verb} absent now, e.g. {', '.join(repr(v) for v in vanished[:3])}"
+            )
     return ColumnSignals(
         column=pair.column,
         role=pair.role,

@@ -112,8 +112,9 @@ class Histogram:
     _cum: list = field(default_factory=list, repr=False)
 
     @classmethod
-    def from_buckets(cls, lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, mean: float, std: float,
-                     ids: np.ndarray) -> "Histogram":
+    def from_buckets(
+        cls, lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, mean: float, std: float, ids: np.ndarray
+    ) -> Histogram:
         """A binned histogram, or an exact one when every bucket holds a single value."""
         import numpy as np
 
@@ -326,4 +327,6 @@ def bin_counts(hist: Histogram, grid: Grid, upper: np.ndarray) -> np.ndarray:
     import numpy as np
 
     ids, counts = hist.grid_counts(grid)
-    return np.bincount(np.searchsorted(upper, ids, side="left"), weights=counts, minlength=upper.size + 1).astype(np.int64)
+    return np.bincount(np.searchsorted(upper, ids, side="left"), weights=counts, minlength=upper.size + 1).astype(
+        np.int64
+    )

@@ -17,7 +17,9 @@ class DriftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     project_dir: str = Field(".", max_length=4096)
-    reference: str = Field(min_length=1, max_length=4096, description="A data file, or the name of a saved reference profile.")
+    reference: str = Field(
+        min_length=1, max_length=4096, description="A data file, or the name of a saved reference profile."
+    )
     current: str | None = Field(None, min_length=1, max_length=4096, description="The data file to check.")
     columns: list[str] | None = Field(None, min_length=1, max_length=10_000, description="Compare only these columns.")
     target: str | None = Field(None, max_length=256)
@@ -25,7 +27,9 @@ class DriftRequest(BaseModel):
     tests: dict[str, str] = Field(default_factory=dict, description="Column -> stat test name, overriding the choice.")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Stat test name -> threshold.")
     drift_share: float = Field(0.5, gt=0, le=1, description="Share of drifted features that makes the dataset drifted.")
-    save_reference: str | None = Field(None, pattern=NAME_PATTERN, description="Save the reference's profile under this name.")
+    save_reference: str | None = Field(
+        None, pattern=NAME_PATTERN, description="Save the reference's profile under this name."
+    )
     time_column: str | None = Field(None, max_length=256)
     window: str | None = Field(None, max_length=32)
 

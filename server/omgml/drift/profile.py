@@ -124,9 +124,17 @@ Summary = NumericSummary | CategorySummary
 
 
 _NUMPY_TYPES = {
-    "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
-    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
-    "halffloat": "f2", "float": "f4", "double": "f8",
+    "int8": "i1",
+    "int16": "i2",
+    "int32": "i4",
+    "int64": "i8",
+    "uint8": "u1",
+    "uint16": "u2",
+    "uint32": "u4",
+    "uint64": "u8",
+    "halffloat": "f2",
+    "float": "f4",
+    "double": "f8",
 }
 
 
@@ -405,7 +413,12 @@ def _merge_buckets(parts: list) -> tuple:
     lo = np.concatenate([p[2] for p in parts])[order]
     hi = np.concatenate([p[3] for p in parts])[order]
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    return ids[starts], np.add.reduceat(counts, starts), np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
+    return (
+        ids[starts],
+        np.add.reduceat(counts, starts),
+        np.minimum.reduceat(lo, starts),
+        np.maximum.reduceat(hi, starts),
+    )
 
 
 class CategoryAccumulator:
@@ -630,8 +643,12 @@ def column_profile(summary: Summary | None, physical: str, rows: int) -> ColumnP
         model.counts = [int(c) for c in hist.counts]
     elif hist is not None:
         ids, counts, lo, hi = binned(hist, grid)
-        model.buckets = Buckets(ids=[int(i) for i in ids], counts=[int(c) for c in counts],
-                                lo=[float(v) for v in lo], hi=[float(v) for v in hi])
+        model.buckets = Buckets(
+            ids=[int(i) for i in ids],
+            counts=[int(c) for c in counts],
+            lo=[float(v) for v in lo],
+            hi=[float(v) for v in hi],
+        )
         if physical != "integer":  # a streamed build stops counting distinct floats at EXACT_CAP
             model.distinct = None
     return model
@@ -645,8 +662,7 @@ def binned(hist: Histogram, grid: Grid) -> tuple:
         return hist.ids, hist.counts, hist.lo, hist.hi
     ids = grid.ids(hist.lo)
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    return (ids[starts], np.add.reduceat(hist.counts, starts),
-            hist.lo[starts], np.maximum.reduceat(hist.hi, starts))
+    return (ids[starts], np.add.reduceat(hist.counts, starts), hist.lo[starts], np.maximum.reduceat(hist.hi, starts))
 
 
 def summary_from_profile(column: ColumnProfile) -> Summary | None:
@@ -676,8 +692,12 @@ def summary_from_profile(column: ColumnProfile) -> Summary | None:
     elif column.buckets is not None:
         b = column.buckets
         hist = Histogram.from_buckets(
-            np.asarray(b.lo, dtype=np.float64), np.asarray(b.hi, dtype=np.float64),
-            np.asarray(b.counts, dtype=np.int64), mean, std, np.asarray(b.ids, dtype=np.int64),
+            np.asarray(b.lo, dtype=np.float64),
+            np.asarray(b.hi, dtype=np.float64),
+            np.asarray(b.counts, dtype=np.int64),
+            mean,
+            std,
+            np.asarray(b.ids, dtype=np.int64),
         )
     return NumericSummary(
         physical=column.physical,

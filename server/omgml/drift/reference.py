@@ -95,8 +95,10 @@ def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:
         grids = {name: Grid.for_values(s.mean, s.std) for name, s in overflowed.items()}
 
         def second(schema: pa.Schema) -> dict:
-            return {name: NumericAccumulator(physical(schema.field(name).type), keep="none", grid=grids[name])
-                    for name in grids}
+            return {
+                name: NumericAccumulator(physical(schema.field(name).type), keep="none", grid=grids[name])
+                for name in grids
+            }
 
         for name, binned in scan_table(table, second).columns.items():
             first_pass = summaries[name]  # keep pass 1's moments: the grid came from them
@@ -117,7 +119,9 @@ def profile_columns(schema: pa.Schema, summaries: dict[str, Summary], rows: int)
     for f in schema:
         kind = physical(f.type)
         summary = summaries.get(f.name)
-        out[f.name] = column_profile(summary, kind, rows) if summary is not None else UntestedColumnProfile(
-            physical=kind, rows=rows
+        out[f.name] = (
+            column_profile(summary, kind, rows)
+            if summary is not None
+            else UntestedColumnProfile(physical=kind, rows=rows)
         )
     return out

@@ -19,8 +19,10 @@ from omgml.errors import InvalidInput
 try:  # the table engine widens csv types it guessed wrong and asks callers to read again
     from omgml.data.tables import SchemaChanged
 except ImportError:  # pragma: no cover - older engine without type widening
+
     class SchemaChanged(Exception):  # type: ignore[no-redef]
         pass
+
 
 if TYPE_CHECKING:
     import pyarrow as pa

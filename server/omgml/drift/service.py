@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 from omgml.config import load_config
 from omgml.data.tables import open_table
 from omgml.drift.columns import physical, reader_for, unreadable_reason
@@ -136,16 +135,25 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
             summary = summary_from_profile(profile.columns[name])
             if summary is not None:
                 ref_summaries[name] = summary
-        notes.append(f"Reference: saved profile '{profile.name}' of {profile.source} ({profile.rows:,} rows, "
-                     f"saved {profile.created_at}).")
+        notes.append(
+            f"Reference: saved profile '{profile.name}' of {profile.source} ({profile.rows:,} rows, "
+            f"saved {profile.created_at})."
+        )
     _check_rows("reference", reference.label, ref_rows)
 
     saved_path = None
     if request.save_reference:
-        saved_path = save_profile(project, request.save_reference, reference.label, ref_rows,
-                                  profile_columns(ref_scan.schema, ref_summaries, ref_rows))
-        notes.append(f"Saved the reference profile '{request.save_reference}': later checks can pass that name "
-                     "instead of the reference file.")
+        saved_path = save_profile(
+            project,
+            request.save_reference,
+            reference.label,
+            ref_rows,
+            profile_columns(ref_scan.schema, ref_summaries, ref_rows),
+        )
+        notes.append(
+            f"Saved the reference profile '{request.save_reference}': later checks can pass that name "
+            "instead of the reference file."
+        )
 
     plans: dict[str, _Plan] = {}
 
@@ -153,12 +161,19 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         plans.clear()
         accs: dict = {}
         for name, role in roles.items():
-            plan = _column_plan(name, role, ref_physical[name], physical(schema.field(name).type),
-                                str(schema.field(name).type), ref_summaries.get(name))
+            plan = _column_plan(
+                name,
+                role,
+                ref_physical[name],
+                physical(schema.field(name).type),
+                str(schema.field(name).type),
+                ref_summaries.get(name),
+            )
             plans[name] = plan
             if plan.skip is None:
-                accs[name] = _current_accumulator(plan, ref_summaries[name], reference.kind,
-                                                  physical(schema.field(name).type))
+                accs[name] = _current_accumulator(
+                    plan, ref_summaries[name], reference.kind, physical(schema.field(name).type)
+                )
         return accs
 
     if current.num_rows is not None:
@@ -171,8 +186,11 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     forced_checked = {c: t for c, t in forced.items() if plans[c].skip is None}
     for column, spec in forced_checked.items():
         _check_applies(column, spec, plans[column].reader)
-    pairs = [Pair(name, roles[name], ref_summaries[name], cur_scan.columns[name], forced_checked.get(name))
-             for name in compared if plans[name].skip is None]
+    pairs = [
+        Pair(name, roles[name], ref_summaries[name], cur_scan.columns[name], forced_checked.get(name))
+        for name in compared
+        if plans[name].skip is None
+    ]
     early_skips = [SkippedColumn(column=n, role=roles[n], reason=plans[n].skip) for n in compared if plans[n].skip]
     comparison = compare(pairs, thresholds)
     comparison.skipped[:0] = early_skips
@@ -189,18 +207,34 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         notes.append(f"{cur_scan.untimed_rows:,} current row(s) have no '{request.time_column}' and are in no window.")
     binned = [c.column for c in comparison.columns if c.statistic_bound > 0]
     if binned:
-        notes.append(f"{len(binned)} column(s) were compared on binned values of the saved profile "
-                     f"({_listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value.")
+        notes.append(
+            f"{len(binned)} column(s) were compared on binned values of the saved profile "
+            f"({_listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value."
+        )
     only_ref = [c for c in ref_physical if c not in cur_names]
     only_cur = [c for c in cur_names if c not in ref_physical and c != request.time_column]
     if only_ref:
         notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {_listing(only_ref, 8)}.")
     if only_cur:
         notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {_listing(only_cur, 8)}.")
-    report = _report(project, request, reference, current_label, ref_rows, cur_scan.rows, comparison, only_ref,
-                     only_cur, windows, window, saved_path, notes)
-    path = save_report(project, "drift", summary=report.verdict, ok=not report.drifted,
-                       result=report.model_dump(mode="json"))
+    report = _report(
+        project,
+        request,
+        reference,
+        current_label,
+        ref_rows,
+        cur_scan.rows,
+        comparison,
+        only_ref,
+        only_cur,
+        windows,
+        window,
+        saved_path,
+        notes,
+    )
+    path = save_report(
+        project, "drift", summary=report.verdict, ok=not report.drifted, result=report.model_dump(mode="json")
+    )
     report.report_path = path.relative_to(project).as_posix()
     return report
 
@@ -213,7 +247,9 @@ def _thresholds(given: dict[str, float]) -> dict[str, float]:
         if not 0 < value < upper:
             raise InvalidInput(
                 f"The threshold {value} for '{spec.name}' is out of range",
-                "a p-value threshold is between 0 and 1" if spec.score == "pvalue" else "a distance threshold is above 0",
+                "a p-value threshold is between 0 and 1"
+                if spec.score == "pvalue"
+                else "a distance threshold is above 0",
                 f"pass for example {spec.name}={spec.threshold}",
             )
         out[spec.name] = float(value)
@@ -294,22 +330,39 @@ def _reference_plan(schema: pa.Schema, wanted: list[str]) -> dict:
 def _column_plan(name: str, role: Role, ref_kind: str, cur_kind: str, cur_type: str, ref: Summary | None) -> _Plan:
     ref_reader = reader_for(ref_kind)
     if ref_reader is None:
-        return _Plan(name, role, None, unreadable_reason(ref_kind, "its type") if ref_kind != "null"
-                     else "all values are null in the reference (the column has no type)")
+        return _Plan(
+            name,
+            role,
+            None,
+            unreadable_reason(ref_kind, "its type")
+            if ref_kind != "null"
+            else "all values are null in the reference (the column has no type)",
+        )
     cur_reader = ref_reader if cur_kind == "null" else reader_for(cur_kind)
     if cur_reader != ref_reader:
-        return _Plan(name, role, None, (
-            f"type changed: {_words(ref_kind)} in the reference, {_words(cur_kind)} ({cur_type}) in the current data; "
-            "a few non-numeric values turn a csv column into text (run a validation to find them)"
-        ))
+        return _Plan(
+            name,
+            role,
+            None,
+            (
+                f"type changed: {_words(ref_kind)} in the reference, {_words(cur_kind)} ({cur_type}) in the current data; "
+                "a few non-numeric values turn a csv column into text (run a validation to find them)"
+            ),
+        )
     if ref is None:  # pragma: no cover - every readable reference column has a summary
         return _Plan(name, role, None, "the reference has no summary for this column")
     return _Plan(name, role, ref_reader)
 
 
 def _words(kind: str) -> str:
-    return {"integer": "numbers", "float": "numbers", "string": "text", "boolean": "true/false",
-            "datetime": "dates", "null": "nulls"}.get(kind, kind)
+    return {
+        "integer": "numbers",
+        "float": "numbers",
+        "string": "text",
+        "boolean": "true/false",
+        "datetime": "dates",
+        "null": "nulls",
+    }.get(kind, kind)
 
 
 def _current_accumulator(plan: _Plan, ref: Summary, reference_kind: str, cur_kind: str):
@@ -350,7 +403,7 @@ def _save_only(project: Path, request: DriftRequest, reference: Reference) -> Dr
         checked=False,
         drifted=False,
         verdict=f"Saved the reference profile '{request.save_reference}' ({rows:,} rows, {tested} of "
-                f"{len(columns)} columns profiled); no current data was given, so nothing was compared.",
+        f"{len(columns)} columns profiled); no current data was given, so nothing was compared.",
         drift_share_threshold=request.drift_share,
         drifted_share=None,
         features_tested=0,
@@ -374,7 +427,9 @@ def _save_only(project: Path, request: DriftRequest, reference: Reference) -> Dr
     )
 
 
-def _verdict(columns: list[ColumnDrift], share_threshold: float) -> tuple[bool, float | None, int, int, bool | None, bool | None, str]:
+def _verdict(
+    columns: list[ColumnDrift], share_threshold: float
+) -> tuple[bool, float | None, int, int, bool | None, bool | None, str]:
     features = [c for c in columns if c.role == "feature"]
     drifted_features = [c for c in features if c.drifted]
     share = len(drifted_features) / len(features) if features else None
@@ -385,7 +440,9 @@ def _verdict(columns: list[ColumnDrift], share_threshold: float) -> tuple[bool, 
     parts = []
     if features:
         sign = ">=" if by_share else "<"
-        parts.append(f"{len(drifted_features)} of {len(features)} features drifted ({share:.0%} {sign} {share_threshold:.0%})")
+        parts.append(
+            f"{len(drifted_features)} of {len(features)} features drifted ({share:.0%} {sign} {share_threshold:.0%})"
+        )
     for role, flag in (("target", target), ("prediction", prediction)):
         if flag is not None:
             name = next(c.column for c in columns if c.role == role)
@@ -398,37 +455,60 @@ def _ratio(column: ColumnDrift) -> float:
     return column.effect.value / column.effect.threshold if column.effect.threshold else 0.0
 
 
-def _windows(scan: Scan, ref_summaries, roles, plans, forced, thresholds, window: Window | None,
-             share_threshold: float) -> list[WindowDrift]:
+def _windows(
+    scan: Scan, ref_summaries, roles, plans, forced, thresholds, window: Window | None, share_threshold: float
+) -> list[WindowDrift]:
     if window is None:
         return []
     out = []
     for w in scan.windows:
         start, end = window.bounds(w.index)
-        pairs = [Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None]
+        pairs = [
+            Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None
+        ]
         if w.rows < MIN_ROWS:
-            out.append(WindowDrift(start=start, end=end, rows=w.rows, status="skipped", drifted_share=None,
-                                   features_tested=0, features_drifted=0, drifted_columns=[], target_drifted=None,
-                                   note=f"{w.rows} row(s): too few to compare (at least {MIN_ROWS})"))
+            out.append(
+                _skipped_window(start, end, w.rows, f"{w.rows} row(s): too few to compare (at least {MIN_ROWS})")
+            )
             continue
         result = compare(pairs, thresholds)
         if not result.columns:
-            out.append(WindowDrift(start=start, end=end, rows=w.rows, status="skipped", drifted_share=None,
-                                   features_tested=0, features_drifted=0, drifted_columns=[], target_drifted=None,
-                                   note="no column could be tested in this window"))
+            out.append(_skipped_window(start, end, w.rows, "no column could be tested in this window"))
             continue
         drifted, share, tested, n_drifted, target, _, _ = _verdict(result.columns, share_threshold)
         ranked = sorted((c for c in result.columns if c.drifted), key=_ratio, reverse=True)
-        out.append(WindowDrift(
-            start=start, end=end, rows=w.rows, status="drift" if drifted else "no_drift", drifted_share=share,
-            features_tested=tested, features_drifted=n_drifted, drifted_columns=[c.column for c in ranked],
-            target_drifted=target, note=f"{len(result.skipped)} column(s) skipped" if result.skipped else "",
-        ))
+        out.append(
+            WindowDrift(
+                start=start,
+                end=end,
+                rows=w.rows,
+                status="drift" if drifted else "no_drift",
+                drifted_share=share,
+                features_tested=tested,
+                features_drifted=n_drifted,
+                drifted_columns=[c.column for c in ranked],
+                target_drifted=target,
+                note=f"{len(result.skipped)} column(s) skipped" if result.skipped else "",
+            )
+        )
     return out
 
 
-def _report(project, request, reference: Reference, current_label, ref_rows, cur_rows, comparison: Comparison,
-            only_ref, only_cur, windows, window, saved_path, notes) -> DriftReport:
+def _report(
+    project,
+    request,
+    reference: Reference,
+    current_label,
+    ref_rows,
+    cur_rows,
+    comparison: Comparison,
+    only_ref,
+    only_cur,
+    windows,
+    window,
+    saved_path,
+    notes,
+) -> DriftReport:
     order = {"target": 0, "prediction": 1, "feature": 2}
     columns = sorted(comparison.columns, key=lambda c: (order[c.role], not c.drifted, -_ratio(c)))
     drifted, share, tested, n_drifted, target, prediction, verdict = _verdict(columns, request.drift_share)
@@ -472,8 +552,10 @@ def _report(project, request, reference: Reference, current_label, ref_rows, cur
 def _next_steps(drifted, top, comparison: Comparison, reference: Reference, request, first) -> list[str]:
     steps = []
     if drifted:
-        steps.append(f"Look at how {', '.join(top[:3]) or 'the drifted columns'} changed (upstream bug, new population, "
-                     "or a real trend) before retraining.")
+        steps.append(
+            f"Look at how {', '.join(top[:3]) or 'the drifted columns'} changed (upstream bug, new population, "
+            "or a real trend) before retraining."
+        )
         if first:
             steps.append(f"Drift starts in the window from {first}: check what changed in the pipeline then.")
         steps.append("If the change is real, retrain on recent data and compare the new model with the champion.")
@@ -481,9 +563,26 @@ def _next_steps(drifted, top, comparison: Comparison, reference: Reference, requ
     if alerts:
         steps.append(f"Check the missingness and novelty alerts on {', '.join(s.column for s in alerts[:3])}.")
     if comparison.skipped:
-        steps.append(f"{len(comparison.skipped)} column(s) were skipped: see why below; nothing was concluded about them.")
+        steps.append(
+            f"{len(comparison.skipped)} column(s) were skipped: see why below; nothing was concluded about them."
+        )
     if reference.kind == "file" and not request.save_reference:
         steps.append("Save the reference as a profile (--save-reference NAME) so later checks need no raw reference.")
     if not steps:
         steps.append("Nothing to do now: check again when new data arrives.")
     return steps
+
+
+def _skipped_window(start: str, end: str, rows: int, note: str) -> WindowDrift:
+    return WindowDrift(
+        start=start,
+        end=end,
+        rows=rows,
+        status="skipped",
+        drifted_share=None,
+        features_tested=0,
+        features_drifted=0,
+        drifted_columns=[],
+        target_drifted=None,
+        note=note,
+    )

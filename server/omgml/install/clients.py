@@ -84,17 +84,62 @@ class ClientSpec:
 
 
 CLIENTS: tuple[ClientSpec, ...] = (
-    ClientSpec("claude-code", "Claude Code", "mcpServers", _stdio, ".mcp.json", lambda: _home() / ".claude.json", {},
-               ".claude/skills", ".claude/skills"),
-    ClientSpec("cursor", "Cursor", "mcpServers", _plain, ".cursor/mcp.json", lambda: _home() / ".cursor" / "mcp.json", {},
-               ".agents/skills", ".agents/skills"),
+    ClientSpec(
+        "claude-code",
+        "Claude Code",
+        "mcpServers",
+        _stdio,
+        ".mcp.json",
+        lambda: _home() / ".claude.json",
+        {},
+        ".claude/skills",
+        ".claude/skills",
+    ),
+    ClientSpec(
+        "cursor",
+        "Cursor",
+        "mcpServers",
+        _plain,
+        ".cursor/mcp.json",
+        lambda: _home() / ".cursor" / "mcp.json",
+        {},
+        ".agents/skills",
+        ".agents/skills",
+    ),
     ClientSpec("cline", "Cline", "mcpServers", _cline, None, _cline_settings, {}, ".agents/skills", ".agents/skills"),
-    ClientSpec("opencode", "opencode", "mcp", _opencode, "opencode.json", lambda: _xdg_config() / "opencode" / "opencode.json",
-               {"$schema": "https://opencode.ai/config.json"}, ".agents/skills", ".agents/skills"),
-    ClientSpec("vscode", "VS Code (Copilot)", "servers", _stdio, ".vscode/mcp.json", lambda: _xdg_config() / "Code" / "User" / "mcp.json",
-               {}, ".github/skills", ".copilot/skills"),
-    ClientSpec("claude-desktop", "Claude Desktop", "mcpServers", _plain, None, _claude_desktop_config, {},
-               ".claude/skills", ".claude/skills"),
+    ClientSpec(
+        "opencode",
+        "opencode",
+        "mcp",
+        _opencode,
+        "opencode.json",
+        lambda: _xdg_config() / "opencode" / "opencode.json",
+        {"$schema": "https://opencode.ai/config.json"},
+        ".agents/skills",
+        ".agents/skills",
+    ),
+    ClientSpec(
+        "vscode",
+        "VS Code (Copilot)",
+        "servers",
+        _stdio,
+        ".vscode/mcp.json",
+        lambda: _xdg_config() / "Code" / "User" / "mcp.json",
+        {},
+        ".github/skills",
+        ".copilot/skills",
+    ),
+    ClientSpec(
+        "claude-desktop",
+        "Claude Desktop",
+        "mcpServers",
+        _plain,
+        None,
+        _claude_desktop_config,
+        {},
+        ".claude/skills",
+        ".claude/skills",
+    ),
 )
 CLIENT_NAMES: tuple[str, ...] = tuple(c.name for c in CLIENTS)
 
@@ -105,5 +150,8 @@ def client_spec(name: str) -> ClientSpec:
     for spec in CLIENTS:
         if spec.name == name:
             return spec
-    raise InvalidInput(f"Unknown client '{name}'", "omgml knows how each supported agent stores its config",
-                       f"use one of: {', '.join(CLIENT_NAMES)}")
+    raise InvalidInput(
+        f"Unknown client '{name}'",
+        "omgml knows how each supported agent stores its config",
+        f"use one of: {', '.join(CLIENT_NAMES)}",
+    )

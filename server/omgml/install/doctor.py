@@ -32,8 +32,16 @@ def doctor(project_dir: str = ".", *, root: Path | None = None) -> DoctorReport:
         command = entry.get("command") if entry else None
         if isinstance(command, list):
             command = " ".join(command)
-        clients.append(ClientCheck(client=spec.name, scope=scope, path=str(path), configured=entry is not None,
-                                   command=command, problem=problem))
+        clients.append(
+            ClientCheck(
+                client=spec.name,
+                scope=scope,
+                path=str(path),
+                configured=entry is not None,
+                command=command,
+                problem=problem,
+            )
+        )
     return DoctorReport(
         omgml_version=__version__,
         python=platform.python_version(),
@@ -62,8 +70,10 @@ def _start_server() -> tuple[list[str], str | None]:
     from mcp import Client, StdioServerParameters
 
     script = Path(sys.executable).with_name("omgml-mcp")
-    params = StdioServerParameters(command=str(script) if script.exists() else sys.executable,
-                                   args=[] if script.exists() else ["-m", "omgml.mcp.server"])
+    params = StdioServerParameters(
+        command=str(script) if script.exists() else sys.executable,
+        args=[] if script.exists() else ["-m", "omgml.mcp.server"],
+    )
 
     async def list_tools() -> list[str]:
         with anyio.fail_after(60):
@@ -72,7 +82,7 @@ def _start_server() -> tuple[list[str], str | None]:
 
     try:
         return anyio.run(list_tools), None
-    except BaseException as exc:  # noqa: BLE001 - any failure to start is the finding
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         return [], f"{type(exc).__name__}: {exc}"[:300]

@@ -30,7 +30,9 @@ class InstallResult(BaseModel):
 
 
 class SkillsInstallRequest(BaseModel):
-    clients: list[str] = Field(default_factory=lambda: ["claude-code"], description="clients whose skill folders get a copy")
+    clients: list[str] = Field(
+        default_factory=lambda: ["claude-code"], description="clients whose skill folders get a copy"
+    )
     scope: Scope = "project"
     project_dir: str = "."
     force: bool = Field(False, description="replace skill files that differ from this omgml's")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from omgml.assets import asset_dir
@@ -48,7 +48,11 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
     def change(config: dict) -> None:
         servers = config.setdefault(spec.servers_key, {})
         if not isinstance(servers, dict):
-            raise ConfigFileError(f"{path}: '{spec.servers_key}' is not an object", f"{spec.label} keeps its servers there as a JSON object", "fix that key by hand")
+            raise ConfigFileError(
+                f"{path}: '{spec.servers_key}' is not an object",
+                f"{spec.label} keeps its servers there as a JSON object",
+                "fix that key by hand",
+            )
         servers[SERVER_NAME] = entry
 
     return _edit(spec, scope, path, change, request.dry_run, entry, create=True)
@@ -95,8 +99,12 @@ def install_skills(request: SkillsInstallRequest | dict, *, root: Path | None = 
         for target, payload in writes.items():
             atomic_write(target, payload)
     return SkillsInstallResult(
-        folders=[str(f) for f in folders], created=created, unchanged=unchanged, replaced=replaced,
-        conflicts=conflicts, dry_run=request.dry_run,
+        folders=[str(f) for f in folders],
+        created=created,
+        unchanged=unchanged,
+        replaced=replaced,
+        conflicts=conflicts,
+        dry_run=request.dry_run,
     )
 
 
@@ -143,14 +151,26 @@ def _config_path(spec: ClientSpec, scope: str | None, project_dir: str, root: Pa
     return scope, spec.user_file()
 
 
-def _edit(spec: ClientSpec, scope: str, path: Path, change, dry_run: bool, entry: dict | None, *, create: bool) -> InstallResult:
+def _edit(
+    spec: ClientSpec, scope: str, path: Path, change, dry_run: bool, entry: dict | None, *, create: bool
+) -> InstallResult:
     before_text = path.read_text(encoding="utf-8") if path.is_file() else None
     if path.exists() and before_text is None:
-        raise ConfigFileError(f"{path} is not a file", f"{spec.label} expects its MCP config there", "move what is there aside")
+        raise ConfigFileError(
+            f"{path} is not a file", f"{spec.label} expects its MCP config there", "move what is there aside"
+        )
     if before_text is None:
         if not create:
-            return InstallResult(client=spec.name, scope=scope, path=str(path), action="absent", backup=None,
-                                 dry_run=dry_run, diff="", entry=None)
+            return InstallResult(
+                client=spec.name,
+                scope=scope,
+                path=str(path),
+                action="absent",
+                backup=None,
+                dry_run=dry_run,
+                diff="",
+                entry=None,
+            )
         config: dict = dict(spec.new_file)
     else:
         config = _parse(spec, path, before_text)
@@ -160,19 +180,36 @@ def _edit(spec: ClientSpec, scope: str, path: Path, change, dry_run: bool, entry
         action = "unchanged"
     else:
         action = "created" if before_text is None else ("updated" if entry is not None else "removed")
-    diff = "" if action == "unchanged" else "".join(difflib.unified_diff(
-        (before_text or "").splitlines(keepends=True), after_text.splitlines(keepends=True),
-        fromfile=f"{path} (before)", tofile=f"{path} (after)"))
+    diff = (
+        ""
+        if action == "unchanged"
+        else "".join(
+            difflib.unified_diff(
+                (before_text or "").splitlines(keepends=True),
+                after_text.splitlines(keepends=True),
+                fromfile=f"{path} (before)",
+                tofile=f"{path} (after)",
+            )
+        )
+    )
     backup = None
     if action in ("updated", "removed") and not dry_run:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         backup_path = path.with_name(f"{path.name}.{stamp}.omgml-backup")
         shutil.copy2(path, backup_path)
         backup = str(backup_path)
     if action != "unchanged" and not dry_run:
         atomic_write(path, after_text)
-    return InstallResult(client=spec.name, scope=scope, path=str(path), action=action, backup=backup,
-                         dry_run=dry_run, diff=diff, entry=entry)
+    return InstallResult(
+        client=spec.name,
+        scope=scope,
+        path=str(path),
+        action=action,
+        backup=backup,
+        dry_run=dry_run,
+        diff=diff,
+        entry=entry,
+    )
 
 
 def _parse(spec: ClientSpec, path: Path, text: str) -> dict:
@@ -188,7 +225,9 @@ def _parse(spec: ClientSpec, path: Path, text: str) -> dict:
             f"fix the file by hand, or add this under '{spec.servers_key}': run with --dry-run to see the entry",
         ) from exc
     if not isinstance(config, dict):
-        raise ConfigFileError(f"{path} is not a JSON object", f"{spec.label} expects an object at the top", "fix the file by hand")
+        raise ConfigFileError(
+            f"{path} is not a JSON object", f"{spec.label} expects an object at the top", "fix the file by hand"
+        )
     return config
 
 

@@ -42,7 +42,7 @@ async def workspace_root(ctx: Context | None) -> Path:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # roots are deprecated in 2026-07-28 but older clients offer them
                 roots = (await ctx.session.list_roots()).roots
-        except Exception:
+        except Exception:  # noqa: BLE001 -- a client without roots support: the other sources decide
             roots = []
         for root in roots:
             uri = urlparse(str(root.uri))
@@ -51,7 +51,9 @@ async def workspace_root(ctx: Context | None) -> Path:
     return default_root()
 
 
-async def call_service(service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None) -> CallToolResult:
+async def call_service(
+    service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None
+) -> CallToolResult:
     """Run a service off the event loop; return its result as structured content plus rendered markdown."""
     root = await workspace_root(ctx)
     try:

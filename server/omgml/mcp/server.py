@@ -51,14 +51,18 @@ def _as_mcp_prompt(prompt: PromptFile) -> Prompt:
         name=prompt.name,
         title=prompt.title,
         description=prompt.description,
-        arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in prompt.arguments],
+        arguments=[
+            PromptArgument(name=a.name, description=a.description, required=a.required) for a in prompt.arguments
+        ],
         fn=render,
     )
 
 
 def serve(http: bool = False, port: int = 8765) -> None:
     """Run the server. Logs go to stderr: on stdio, stdout carries only the protocol."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="omgml-mcp %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="omgml-mcp %(levelname)s %(name)s: %(message)s"
+    )
     server = build_server()
     if http:
         server.run("streamable-http", host="127.0.0.1", port=port)

@@ -7,7 +7,14 @@ import re
 from pathlib import Path
 
 from omgml.assets import asset_dir
-from omgml.config import CONFIG_FILE, DEFAULT_METRIC, DEFAULT_TRACKING_URI, METRICS, registered_model_name, require_metric
+from omgml.config import (
+    CONFIG_FILE,
+    DEFAULT_METRIC,
+    DEFAULT_TRACKING_URI,
+    METRICS,
+    registered_model_name,
+    require_metric,
+)
 from omgml.errors import InvalidInput, parse_request
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
@@ -164,7 +171,9 @@ def _data_path(project: Path, data_path: str | None) -> tuple[str | None, str]:
 def _next_steps(has_conflicts: bool, data_path: str | None) -> list[str]:
     steps = []
     if has_conflicts:
-        steps.append("Compare the conflicting files with a fresh scaffold (`omgml init --dry-run` elsewhere) and merge by hand.")
+        steps.append(
+            "Compare the conflicting files with a fresh scaffold (`omgml init --dry-run` elsewhere) and merge by hand."
+        )
     if data_path is None:
         steps.append("Add the training data under data/raw/ and record it as [data] train in " + CONFIG_FILE + ".")
     steps.append("Run `make test` in the project, then `omgml status` to see the lifecycle checklist.")

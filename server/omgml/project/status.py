@@ -206,7 +206,12 @@ class _Evidence:
     def _data_processing(self) -> Stage:
         report = self.reports.get("validation")
         if report and report.ok:
-            return Stage(name="data processing", state="done", evidence=[f"validation {_when(report.created_at)}: {report.summary}"], next_step=None)
+            return Stage(
+                name="data processing",
+                state="done",
+                evidence=[f"validation {_when(report.created_at)}: {report.summary}"],
+                next_step=None,
+            )
         if report:
             return Stage(
                 name="data processing",
@@ -235,7 +240,9 @@ class _Evidence:
         return Stage(
             name="feature engineering",
             state="in_progress" if processed or trained else "not_started",
-            evidence=[f"{len(processed)} processed table(s) in data/processed, {'a' if trained else 'no'} trained model"],
+            evidence=[
+                f"{len(processed)} processed table(s) in data/processed, {'a' if trained else 'no'} trained model"
+            ],
             next_step="Write features into data/processed/ from code in src/, and train on them.",
         )
 
@@ -280,7 +287,12 @@ class _Evidence:
     def _monitoring(self) -> Stage:
         report = self.reports.get("drift")
         if report:
-            return Stage(name="monitoring", state="done", evidence=[f"drift {_when(report.created_at)}: {report.summary}"], next_step=None)
+            return Stage(
+                name="monitoring",
+                state="done",
+                evidence=[f"drift {_when(report.created_at)}: {report.summary}"],
+                next_step=None,
+            )
         return Stage(
             name="monitoring",
             state="in_progress" if self.references else "not_started",
@@ -295,7 +307,9 @@ class _Evidence:
             return Stage(
                 name="iteration",
                 state="done",
-                evidence=[f"retrained ({_when(baseline.created_at)}) after monitoring began ({_when(self._first_report_time('drift'))})"],
+                evidence=[
+                    f"retrained ({_when(baseline.created_at)}) after monitoring began ({_when(self._first_report_time('drift'))})"
+                ],
                 next_step=None,
             )
         versions = max((m.versions for m in self.models), default=0)
@@ -303,8 +317,12 @@ class _Evidence:
         return Stage(
             name="iteration",
             state="in_progress" if retrained else "not_started",
-            evidence=[f"{versions} model version(s), {baseline.runs if baseline else 0} baseline report(s), "
-                      f"{'a' if drift else 'no'} drift report"],
+            evidence=[
+                (
+                    f"{versions} model version(s), {baseline.runs if baseline else 0} baseline report(s), "
+                    f"{'a' if drift else 'no'} drift report"
+                )
+            ],
             next_step="Once drift is checked, retrain on fresh data and compare with the champion.",
         )
 
@@ -330,7 +348,9 @@ class _Evidence:
             ReadinessItem(
                 practice="baseline established",
                 ok=bool(baseline and baseline.ok) or t.best_run is not None,
-                evidence=baseline.summary if baseline else (f"best run {t.best_run.metric}={t.best_run.value:.4g}" if t.best_run else "no baseline"),
+                evidence=baseline.summary
+                if baseline
+                else (f"best run {t.best_run.metric}={t.best_run.value:.4g}" if t.best_run else "no baseline"),
             ),
             ReadinessItem(practice="experiments tracked", ok=t.runs > 0, evidence=f"{t.uri}: {t.note}"),
             ReadinessItem(
@@ -341,6 +361,8 @@ class _Evidence:
             ReadinessItem(
                 practice="monitoring configured",
                 ok=bool(self.references or drift),
-                evidence=(f"{len(self.references)} reference profile(s)" + (f"; drift: {drift.summary}" if drift else "")),
+                evidence=(
+                    f"{len(self.references)} reference profile(s)" + (f"; drift: {drift.summary}" if drift else "")
+                ),
             ),
         ]

@@ -214,9 +214,8 @@ def _misfits(column: ColumnProfile, expected: ContractColumn) -> tuple[int, list
             return 0, [], ""
         if physical == "float":
             return column.fractional, column.fractional_examples, "numbers with a fractional part"
-    elif kind == "text":
-        if physical == "string":
-            return 0, [], ""
+    elif kind == "text" and physical == "string":
+        return 0, [], ""
     examples = [column.min, column.max] if column.min is not None else list((column.counts or {}).keys())[:MAX_EXAMPLES]
     return column.present, examples, f"{column.dtype} values"
 

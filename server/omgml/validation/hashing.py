@@ -192,4 +192,4 @@ class DistinctSketch:
     def estimate(self) -> int:
         if self.exact:
             return len(self.values)
-        return int(round((self.k - 1) / (float(self.values[-1]) / 2.0**64)))
+        return round((self.k - 1) / (float(self.values[-1]) / 2.0**64))

@@ -13,6 +13,7 @@ check. Nothing else grows with the table.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -206,7 +207,7 @@ class ColumnProfile:
             self._seen_in_counts = True
             return
         for value, count in zip(values.to_pylist(), counts.tolist()):
-            if isinstance(value, float) and value != value:  # NaN is missing, not a category
+            if isinstance(value, float) and math.isnan(value):  # NaN is missing, not a category
                 continue
             total = merged.get(value, 0) + count
             merged[value] = total
@@ -557,8 +558,8 @@ class _Pass:
                     if shared is not None and i in common_set:
                         shared += term
             row_parts.add(row)
-            for key in keyed:
-                key_parts[key].add(keyed[key])
+            for key, hashed in keyed.items():
+                key_parts[key].add(hashed)
             if self.target is not None:
                 target_parts.add(hashes[self.target])
             if self.common is not None and not common_is_all:
@@ -672,7 +673,7 @@ def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
                 if stop.is_set():
                     return
             slots.put(done)
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, raised there
             slots.put(exc)
 
     reader = threading.Thread(target=read, name="omgml-prefetch", daemon=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-
 from omgml.config import ProjectConfig, load_config
 from omgml.errors import InvalidInput, parse_request
 from omgml.validation.models import (

@@ -29,8 +29,11 @@ async def omgml_check_drift(
     ],
     current: Annotated[
         str | None,
-        Field(max_length=4096, description="The data file to check, e.g. data/processed/latest.parquet. "
-              "Leave empty only with save_reference, to save a profile without checking."),
+        Field(
+            max_length=4096,
+            description="The data file to check, e.g. data/processed/latest.parquet. "
+            "Leave empty only with save_reference, to save a profile without checking.",
+        ),
     ] = None,
     project_dir: ProjectDir = ".",
     columns: Annotated[
@@ -38,28 +41,36 @@ async def omgml_check_drift(
     ] = None,
     target: Annotated[
         str | None,
-        Field(max_length=256, description="Target column, checked and shown first (default: omgml.toml's target "
-              "when both tables have it)."),
+        Field(
+            max_length=256,
+            description="Target column, checked and shown first (default: omgml.toml's target "
+            "when both tables have it).",
+        ),
     ] = None,
     prediction: Annotated[
         str | None, Field(max_length=256, description="Model prediction column, checked and shown first.")
     ] = None,
     tests: Annotated[
         dict[str, str] | None,
-        Field(description="Force a stat test per column, e.g. {\"age\": \"psi\"}. Tests: ks, chi2, z, wasserstein, "
-              "psi, jensenshannon, hellinger, kl_div, cramer_von_mises, anderson. Default: chosen per column."),
+        Field(
+            description='Force a stat test per column, e.g. {"age": "psi"}. Tests: ks, chi2, z, wasserstein, '
+            "psi, jensenshannon, hellinger, kl_div, cramer_von_mises, anderson. Default: chosen per column."
+        ),
     ] = None,
     thresholds: Annotated[
         dict[str, float] | None,
-        Field(description="Override a test's threshold, e.g. {\"wasserstein\": 0.2, \"ks\": 0.01}."),
+        Field(description='Override a test\'s threshold, e.g. {"wasserstein": 0.2, "ks": 0.01}.'),
     ] = None,
     drift_share: Annotated[
         float, Field(gt=0, le=1, description="Share of drifted feature columns that makes the dataset drifted.")
     ] = 0.5,
     save_reference: Annotated[
         str | None,
-        Field(max_length=100, description="Also save the reference's compact profile under this name, so later "
-              "checks pass the name instead of the raw reference."),
+        Field(
+            max_length=100,
+            description="Also save the reference's compact profile under this name, so later "
+            "checks pass the name instead of the raw reference.",
+        ),
     ] = None,
     time_column: Annotated[
         str | None, Field(max_length=256, description="Time column of the current data: compare each window.")
@@ -73,20 +84,20 @@ async def omgml_check_drift(
     from omgml.drift.service import check_drift
 
     # A dict: the service validates it, so a bad value comes back as a readable tool error.
-    request = dict(
-        project_dir=project_dir,
-        reference=reference,
-        current=current,
-        columns=columns,
-        target=target,
-        prediction=prediction,
-        tests=tests or {},
-        thresholds=thresholds or {},
-        drift_share=drift_share,
-        save_reference=save_reference,
-        time_column=time_column,
-        window=window,
-    )
+    request = {
+        "project_dir": project_dir,
+        "reference": reference,
+        "current": current,
+        "columns": columns,
+        "target": target,
+        "prediction": prediction,
+        "tests": tests or {},
+        "thresholds": thresholds or {},
+        "drift_share": drift_share,
+        "save_reference": save_reference,
+        "time_column": time_column,
+        "window": window,
+    }
     return await call_service(check_drift, request, ctx)
 
 

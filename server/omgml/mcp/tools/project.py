@@ -36,7 +36,9 @@ async def omgml_init(
     data_path: Annotated[
         str | None, Field(max_length=4096, description="Training table inside the project, e.g. data/raw/train.csv.")
     ] = None,
-    description: Annotated[str, Field(max_length=2000, description="What the model is for, in a sentence or two.")] = "",
+    description: Annotated[
+        str, Field(max_length=2000, description="What the model is for, in a sentence or two.")
+    ] = "",
     dry_run: Annotated[bool, Field(description="Report what would be written without writing.")] = False,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, InitResult]:
@@ -44,20 +46,22 @@ async def omgml_init(
     from omgml.project.init import init_project
 
     # A dict: the service validates it, so a bad value comes back as a readable tool error.
-    request = dict(
-        project_dir=project_dir,
-        name=name,
-        task=task,
-        target=target,
-        metric=metric,
-        data_path=data_path,
-        description=description,
-        dry_run=dry_run,
-    )
+    request = {
+        "project_dir": project_dir,
+        "name": name,
+        "task": task,
+        "target": target,
+        "metric": metric,
+        "data_path": data_path,
+        "description": description,
+        "dry_run": dry_run,
+    }
     return await call_service(init_project, request, ctx)
 
 
-async def omgml_status(project_dir: ProjectDir = ".", ctx: Context | None = None) -> Annotated[CallToolResult, StatusReport]:
+async def omgml_status(
+    project_dir: ProjectDir = ".", ctx: Context | None = None
+) -> Annotated[CallToolResult, StatusReport]:
     """Report where the project stands in the ML lifecycle, from evidence: config, data, reports, MLflow."""
     from omgml.project.status import project_status
 

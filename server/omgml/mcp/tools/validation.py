@@ -77,18 +77,18 @@ async def omgml_validate_data(
     from omgml.validation.service import validate_data
 
     # A dict: the service validates it, so a bad value comes back as a readable tool error.
-    request = dict(
-        project_dir=project_dir,
-        data=data,
-        contract=contract,
-        save_contract=save_contract,
-        replace_contract=replace_contract,
-        target=target,
-        keys=keys,
-        against=against,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    request = {
+        "project_dir": project_dir,
+        "data": data,
+        "contract": contract,
+        "save_contract": save_contract,
+        "replace_contract": replace_contract,
+        "target": target,
+        "keys": keys,
+        "against": against,
+        "delimiter": delimiter,
+        "encoding": encoding,
+    }
     return await call_service(validate_data, request, ctx)
 
 
