@@ -48,21 +48,22 @@ TRICKY = [
 ]
 
 
-def tricky_file(path, repeats: int = 60) -> None:
+def tricky_file(path, repeats: int = 60, delimiter: str = ",") -> None:
     """Quoted fields holding newlines, delimiters and quotes; ragged rows; blank lines; CRLF."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(TRICKY[0])
     for i in range(repeats):
         writer.writerows(TRICKY[1:])
-        out.write(f"{i},x,{i}\r\n" if i % 7 == 3 else "")  # ragged: 3 fields
+        out.write(f"{i}{delimiter}x{delimiter}{i}\r\n" if i % 7 == 3 else "")  # ragged: 3 fields
         out.write("\r\n" if i % 11 == 5 else "")  # a blank line
     path.write_text(out.getvalue(), newline="")
 
 
-def test_tricky_csv_reads_the_same_on_two_threads(tmp_path, monkeypatch, tiny_segments):
-    tricky_file(tmp_path / "t.csv")
-    (split, split_ragged), (sequential, sequential_ragged) = read_both(tmp_path / "t.csv", monkeypatch, proven=20)
+@pytest.mark.parametrize(("name", "delimiter"), [("t.csv", ","), ("t.tsv", "\t"), ("semi.csv", ";")])
+def test_tricky_csv_reads_the_same_on_two_threads(tmp_path, monkeypatch, tiny_segments, name, delimiter):
+    tricky_file(tmp_path / name, delimiter=delimiter)
+    (split, split_ragged), (sequential, sequential_ragged) = read_both(tmp_path / name, monkeypatch, proven=20)
     assert split.equals(sequential)
     assert split.num_rows == 240 and split.column_names == TRICKY[0]
     assert split_ragged == sequential_ragged and split_ragged.count == 9
