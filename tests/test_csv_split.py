@@ -221,3 +221,51 @@ def test_validation_reports_the_same_on_two_threads(tmp_path, monkeypatch, tiny_
     assert split == report()
     assert split["rows"] == 1999
     assert {f["check"] for f in split["findings"]} >= {"ragged_rows", "duplicate_rows"}
+
+
+# ---------------------------------------------------------------- records longer than Arrow's read block
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_records_longer_than_the_read_block_are_read_in_larger_blocks(tmp_path, monkeypatch, split):
+    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 256)
+    monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 8192)
+    monkeypatch.setattr(tables, "parse_threads", lambda: 2)
+    monkeypatch.setattr(tables, "CSV_SPLIT_MIN_SEGMENTS", 1 if split else 10**9)
+    long_value = "word " * 600  # 3000 bytes: more than two 256-byte blocks, which Arrow refuses
+    first = "a,b\n" + f'0,"{long_value}"\n'  # in the first block: the type probe grows its block too
+    rows = "".join(f"{i},x{i}\n" for i in range(1, 2000)) + f'2000,"{long_value}\nsecond line"\n'
+    table = open_table(_write(tmp_path / "t.csv", first + rows))
+    assert table._splittable() is split
+    whole = table.read_all()
+    assert whole.num_rows == 2001 and table._read_block() == 4096
+    assert (
+        whole.column("b")[0].as_py() == long_value and whole.column("b")[2000].as_py() == long_value + "\nsecond line"
+    )
+
+
+def test_a_quote_never_closed_is_named_as_the_likely_cause(tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 256)
+    monkeypatch.setattr(tables, "MAX_READ_BLOCK_BYTES", 4096)
+    text = (
+        "a,b\n"
+        + "".join(f"{i},x\n" for i in range(100))
+        + '7,"never closed\n'
+        + "".join(f"{i},y\n" for i in range(2000))
+    )
+    with pytest.raises(tables.DataError, match="has a record longer than 4096 bytes") as info:
+        open_table(_write(tmp_path / "t.csv", text)).read_all()
+    assert "a quote that opens a field and is never closed" in str(info.value)
+
+
+def test_a_quoted_crlf_on_a_read_block_edge_keeps_its_line_feed(tmp_path, monkeypatch, tiny_segments):
+    # Arrow drops the LF of a CR LF inside a quoted field when the pair straddles two read blocks
+    # (apache/arrow#51368); the split reader parses such a segment as one block.
+    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 64)
+    monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 4096)
+    table = open_table(_write(tmp_path / "t.csv", "a,b\n" + "1,x\n" * 2000))
+    head = b'1,"' + b"y" * (64 - 3 - 1)  # the CR is the last byte of the first 64-byte block
+    data = head + b'\r\nsecond line"\n2,z\n' + table._sentinel().encode() + b"\n"
+    assert data[63:65] == b"\r\n"
+    rows = table._parse_segment((100, memoryview(data)))[1][0].to_pylist()
+    assert rows == [{"a": 1, "b": "y" * 60 + "\r\nsecond line"}, {"a": 2, "b": "z"}]

@@ -14,7 +14,10 @@ summaries starts again (``read_all`` does this itself). It happens at most twice
 JSON Lines whose keys mix kinds of values (1 and "1") fall back to Python's json, mixed keys as text.
 
 A full read of a large UTF-8 csv is parsed on two threads, segment by segment (see ``csv_split``),
-and handed out in order: the same rows, types, ragged rows and line numbers as the sequential reader.
+and handed out in order: the same rows, types, ragged rows and line numbers as the sequential reader
+-- save where Arrow drops the LF of a quoted CR LF that straddles two read blocks (apache/arrow#51368,
+open in pyarrow 25): the split reader parses such a segment as one block; the sequential one cannot.
+A record longer than two read blocks, which Arrow refuses, is read again in larger blocks.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ PARQUET_BUFFER_BYTES = 1024 * 1024
 MAX_RAGGED_EXAMPLES = 5
 CSV_SPLIT_MIN_SEGMENTS = 4  # smaller text files are parsed on one thread: splitting would not pay
 MAX_SCHEMA_CHANGES = 64  # each column widens at most twice (integer, float, string)
+# Arrow refuses a record spanning more than two read blocks; the blocks grow 16x, up to this size.
+# A longer record is nearly always a quote that is never closed (the rest of the file is one value).
+MAX_READ_BLOCK_BYTES = 256 * 1024 * 1024
 
 
 class DataError(OmgmlError):
@@ -57,7 +63,8 @@ class DataError(OmgmlError):
 
 
 class SchemaChanged(DataError):
-    """A later block did not fit the inferred type of a column; ``Table.schema`` now has a wider type.
+    """A later block did not fit how the table was read: ``Table.schema`` now has a wider type for a
+    column, or (a record longer than the read block) the table is now read in larger blocks.
 
     Batches yielded before this was raised used the old schema: read the table again from the start.
     """
@@ -111,6 +118,7 @@ class Table:
     _json_fallback: bool = False  # JSON Lines read with Python's json when Arrow refuses mixed types
     _resume: Any = None  # csv: the settled reader, its batches read so far and ragged rows, for the first pass
     _resume_pieces: Any = None  # csv parsed on threads: the settled segments and the rest to cut, for the first pass
+    _block_bytes: int = 0  # csv: the read block, when a long record made it larger than READ_BLOCK_BYTES
 
     @property
     def column_names(self) -> list[str]:
@@ -171,7 +179,7 @@ class Table:
         return (
             pc.ReadOptions(
                 encoding=self.encoding or "utf8",
-                block_size=READ_BLOCK_BYTES,
+                block_size=self._read_block(),
                 use_threads=False,
                 column_names=internal,
                 skip_rows=skip_rows,
@@ -273,6 +281,8 @@ class Table:
         ragged = RaggedRows()
         skipped = _SkipRagged(ragged)
         read, parse, convert, _ = self._csv_options(None, 0 if offset else 1, skipped)
+        if _crlf_on_block_edge(data, read.block_size):
+            read.block_size = len(data) + 1  # one block: no edge for Arrow to drop the LF at
         try:
             table = pc.read_csv(pa.py_buffer(data), read, parse, convert)
         except (pa.ArrowInvalid, UnicodeDecodeError):
@@ -288,8 +298,20 @@ class Table:
             ragged.examples.pop()
         return offset, (table, ragged, skipped.last[0] - 1)
 
+    def _read_block(self) -> int:
+        return self._block_bytes or READ_BLOCK_BYTES
+
     def _widen(self, exc: BaseException) -> DataError:
-        """Widen the column a conversion error names (a ``SchemaChanged`` to raise), or explain the error."""
+        """Widen the column a conversion error names, or the read block a long record did not fit
+        (a ``SchemaChanged`` to raise), or explain the error."""
+        larger = _larger_block(self._read_block(), exc)
+        if larger is not None:
+            old, self._block_bytes = self._read_block(), larger
+            return SchemaChanged(
+                f"{self.source}: a record is longer than the {_size(old)} read block",
+                f"{_first_line(exc)}; it is now read in {_size(larger)} blocks",
+                "read the table again from the start",
+            )
         widened = _widen_csv(self.schema, str(exc))
         if widened is None:
             return _text_error(self.source, self.encoding, exc)
@@ -308,7 +330,7 @@ class Table:
         """
         import pyarrow as pa
 
-        blocks = max(1, limit_bytes // READ_BLOCK_BYTES)
+        blocks = max(1, limit_bytes // self._read_block())
         for _ in range(MAX_SCHEMA_CHANGES):
             self.ragged = RaggedRows()
             if self._splittable():
@@ -464,25 +486,38 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
     header = next(csv.reader([text.splitlines()[0]], delimiter=delimiter))
     # Infer types on the first small block, check them on the next blocks up to CSV_BLOCK_BYTES
     # (widening where needed), then read every block with those types, so batches agree.
-    try:
-        probe = pc.open_csv(
-            path,
-            read_options=pc.ReadOptions(encoding=encoding, block_size=READ_BLOCK_BYTES, use_threads=False),
-            parse_options=pc.ParseOptions(
-                delimiter=delimiter, invalid_row_handler=lambda row: "skip", newlines_in_values=True
-            ),
-            convert_options=pc.ConvertOptions(strings_can_be_null=True),
-        )
-        schema = probe.schema
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            raise DataError(
-                f"{path} is empty", "there is no header and no rows", "write the data to the file first"
-            ) from exc
-        raise _text_error(str(path), encoding, exc) from exc
+    block = READ_BLOCK_BYTES
+    while True:
+        try:
+            probe = pc.open_csv(
+                path,
+                read_options=pc.ReadOptions(encoding=encoding, block_size=block, use_threads=False),
+                parse_options=pc.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=lambda row: "skip", newlines_in_values=True
+                ),
+                convert_options=pc.ConvertOptions(strings_can_be_null=True),
+            )
+            schema = probe.schema
+            break
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                raise DataError(
+                    f"{path} is empty", "there is no header and no rows", "write the data to the file first"
+                ) from exc
+            block = _larger_block(block, exc)
+            if block is None:
+                raise _text_error(str(path), encoding, exc) from exc
     if len(set(header)) == len(header) and list(schema.names) != header:
         schema = pa.schema([schema.field(i).with_name(name) for i, name in enumerate(header)])
-    table = Table(source=str(path), format=fmt, schema=schema, delimiter=delimiter, encoding=encoding, _path=path)
+    table = Table(
+        source=str(path),
+        format=fmt,
+        schema=schema,
+        delimiter=delimiter,
+        encoding=encoding,
+        _path=path,
+        _block_bytes=block,
+    )
     table._settle_types(CSV_BLOCK_BYTES)
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
     if undecodable:  # Arrow reads text it cannot decode as raw bytes: say so instead of checking bytes
@@ -726,8 +761,31 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
+def _crlf_on_block_edge(data: memoryview, block: int) -> bool:
+    """Whether a CR LF pair straddles two read blocks of ``data``. Arrow drops the LF when the pair is
+    inside a quoted field (apache/arrow#51368, open in pyarrow 25)."""
+    return any(data[edge - 1 : edge + 1] == b"\r\n" for edge in range(block, len(data), block))
+
+
+def _larger_block(block: int, exc: BaseException) -> int | None:
+    """A 16x larger read block when Arrow refused a record spanning more than two blocks (None: another error, or the cap)."""
+    if "straddl" not in str(exc) or block >= MAX_READ_BLOCK_BYTES:
+        return None
+    return min(16 * block, MAX_READ_BLOCK_BYTES)
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:g} MB" if count >= 2**20 else f"{count} bytes"
+
+
 def _text_error(source: str, encoding: str | None, exc: BaseException) -> DataError:
     message = _first_line(exc)
+    if "straddl" in message:
+        return DataError(
+            f"{source} has a record longer than {_size(MAX_READ_BLOCK_BYTES)}",
+            "that is nearly always a quote that opens a field and is never closed, so the rest of the file reads as one value",
+            "find the field that opens a quote and never closes it, or pass the right --delimiter",
+        )
     if "UTF8" in message or "utf-8" in message.lower() or isinstance(exc, UnicodeDecodeError):
         return DataError(
             f"{source} has bytes that are not valid {encoding or 'UTF-8'}: {message}",
