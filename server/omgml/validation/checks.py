@@ -54,6 +54,11 @@ class CheckContext:
     def rows(self) -> int:
         return self.profile.rows
 
+    def ruled_columns(self) -> list[tuple[ContractColumn, ColumnProfile]]:
+        """Each contract rule with the data's column of that name (rules whose column is missing are left out)."""
+        pairs = [(rule, self.profile.column(rule.name)) for rule in self.contract.columns]  # type: ignore[union-attr]
+        return [(rule, column) for rule, column in pairs if column is not None]
+
     def columns(self) -> list[ColumnProfile]:
         """One profile per distinct column name (a repeated name is reported by its own check)."""
         seen: set[str] = set()
@@ -222,10 +227,7 @@ def _misfits(column: ColumnProfile, expected: ContractColumn) -> tuple[int, list
 
 def dtype_mismatch(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
-    for expected in ctx.contract.columns:  # type: ignore[union-attr]
-        column = ctx.profile.column(expected.name)
-        if column is None:
-            continue
+    for expected, column in ctx.ruled_columns():
         count, examples, what = _misfits(column, expected)
         if count:
             out.append(
@@ -434,9 +436,8 @@ def duplicate_keys(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 
 def out_of_range(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
-    for rule in ctx.contract.columns:  # type: ignore[union-attr]
-        column = ctx.profile.column(rule.name)
-        if column is None or not (column.below or column.above):
+    for rule, column in ctx.ruled_columns():
+        if not (column.below or column.above):
             continue
         count = column.below + column.above
         bounds = f"[{rule.min if rule.min is not None else '-inf'}, {rule.max if rule.max is not None else 'inf'}]"
@@ -456,9 +457,8 @@ def out_of_range(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 
 def unseen_category(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
-    for rule in ctx.contract.columns:  # type: ignore[union-attr]
-        column = ctx.profile.column(rule.name)
-        if column is None or not column.unseen_total:
+    for _, column in ctx.ruled_columns():
+        if not column.unseen_total:
             continue
         top = sorted(column.unseen.items(), key=lambda kv: (-kv[1], str(kv[0])))
         out.append(
