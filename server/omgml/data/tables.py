@@ -116,8 +116,7 @@ class Table:
     _path: Path | None = None
     _frame: Any = None
     _json_fallback: bool = False  # JSON Lines read with Python's json when Arrow refuses mixed types
-    _resume: Any = None  # csv: the settled reader, its batches read so far and ragged rows, for the first pass
-    _resume_pieces: Any = None  # csv parsed on threads: the settled segments and the rest to cut, for the first pass
+    _resume: Any = None  # csv: the first pass's reader, going on from where settling the types stopped
     _block_bytes: int = 0  # csv: the read block, when a long record made it larger than READ_BLOCK_BYTES
 
     @property
@@ -168,14 +167,21 @@ class Table:
         read, parse, convert, rename = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
         return pc.open_csv(self._path if source is None else source, read, parse, convert), rename
 
-    def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: _SkipRagged) -> tuple:
-        import pyarrow.csv as pc
+    def _csv_names(self, columns: list[str] | None) -> tuple[list[str], list[str] | None, list[str] | None]:
+        """The names to read under, the columns to read, and the names to hand batches out under (None: as read).
 
-        # Read under unique names (a header may repeat one), then hand batches out under the real ones.
+        Arrow reads under unique names (a header may repeat one); batches go out under the real ones.
+        """
         names = list(self.schema.names)
         internal = _dedupe(names)
         wanted = None if columns is None else [internal[names.index(c)] for c in columns]
         rename = None if internal == names and columns is None else (names if columns is None else list(columns))
+        return internal, wanted, rename
+
+    def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: _SkipRagged) -> tuple:
+        import pyarrow.csv as pc
+
+        internal, wanted, rename = self._csv_names(columns)
         return (
             pc.ReadOptions(
                 encoding=self.encoding or "utf8",
@@ -186,7 +192,7 @@ class Table:
             ),
             pc.ParseOptions(delimiter=self.delimiter or ",", invalid_row_handler=skipped, newlines_in_values=True),
             pc.ConvertOptions(
-                column_types={internal[i]: self.schema.field(i).type for i in range(len(names))},
+                column_types={name: self.schema.field(i).type for i, name in enumerate(internal)},
                 include_columns=wanted,
                 strings_can_be_null=True,
             ),
@@ -197,16 +203,13 @@ class Table:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
-        resume_pieces, self._resume_pieces = self._resume_pieces, None
         try:
-            if columns is None and self._splittable():
-                self.ragged = RaggedRows()
-                reader = self._parallel_csv(resume_pieces)
-                rename = None if _unique(self.column_names) else self.column_names
-            elif resume is not None and columns is None:
+            if resume is not None and columns is None:
                 # The first full read goes on from where settling the types stopped (no block parsed twice).
-                reader, read, rename, self.ragged = resume
-                reader = itertools.chain(read, reader)
+                reader, rename, self.ragged = resume
+            elif columns is None and self._splittable():
+                self.ragged = RaggedRows()
+                reader, rename = self._parallel_csv(), self._csv_names(None)[2]
             else:
                 self.ragged = RaggedRows()
                 reader, rename = self._csv_reader(columns)
@@ -251,9 +254,9 @@ class Table:
     def _segments(self) -> Iterator[tuple[int, memoryview | None]]:
         return segments(self._path, self._sentinel().encode(), csv_split.SEGMENT_BYTES)
 
-    def _settle_pieces(self, limit_bytes: int) -> tuple[list, Iterator] | None:
-        """The first ``limit_bytes`` parsed as segments on threads (kept for the first pass), or None when a
-        segment did not parse (a column's type does not fit, or a cut is not proven)."""
+    def _settle_pieces(self, limit_bytes: int) -> Iterator[pa.RecordBatch] | None:
+        """The first pass's reader, with the first ``limit_bytes`` parsed as segments on threads already, or
+        None when a segment did not parse (a column's type does not fit, or a cut is not proven)."""
         parts = self._segments()
         done = list(
             ordered_map(
@@ -262,7 +265,7 @@ class Table:
                 parse_threads(),
             )
         )
-        return None if any(piece is None for _, piece in done) else (done, parts)
+        return None if any(piece is None for _, piece in done) else self._parallel_csv((done, parts))
 
     def _parse_segment(self, segment: tuple[int, memoryview | None]) -> tuple:
         """``(offset, (table, ragged rows, records))`` of one segment, or ``(offset, None)`` when its cut is not proven.
@@ -334,8 +337,9 @@ class Table:
         for _ in range(MAX_SCHEMA_CHANGES):
             self.ragged = RaggedRows()
             if self._splittable():
-                self._resume_pieces = self._settle_pieces(limit_bytes)
-                if self._resume_pieces is not None:
+                reader = self._settle_pieces(limit_bytes)
+                if reader is not None:
+                    self._resume = (reader, self._csv_names(None)[2], self.ragged)
                     return
             try:  # the sequential reader settles the types, or names the error
                 reader, rename = self._csv_reader(None)
@@ -344,7 +348,7 @@ class Table:
                     read.append(batch)
                     if len(read) >= blocks:
                         break
-                self._resume = (reader, read, rename, self.ragged)
+                self._resume = (itertools.chain(read, reader), rename, self.ragged)
                 return
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 error = self._widen(exc)
@@ -659,10 +663,6 @@ def _sniff_delimiter(text: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
-
-
-def _unique(names: list[str]) -> bool:
-    return len(set(names)) == len(names)
 
 
 def _rebatch(
