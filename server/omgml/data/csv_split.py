@@ -51,8 +51,8 @@ def segments(path: Path, last_line: bytes, size: int = SEGMENT_BYTES) -> Iterato
             got = handle.readinto(memoryview(chunk)[len(carry) : len(carry) + size])
             end = len(carry) + got
             if got == 0:
-                if carry:
-                    yield offset, memoryview(carry + (b"" if carry.endswith(NEWLINE) else NEWLINE) + tail)
+                if carry:  # the last line, without its newline (carry never holds one)
+                    yield offset, memoryview(carry + NEWLINE + tail)
                 return
             cut = _cut(chunk, end)
             if cut == 0:
