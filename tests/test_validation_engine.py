@@ -16,7 +16,7 @@ from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table
 from omgml.validation import leakage
 from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
-from omgml.validation.profile import PassPlan, profile_table
+from omgml.validation.profile import ColumnProfile, PassPlan, profile_table
 
 # ---------------------------------------------------------------- hashing
 
@@ -113,6 +113,24 @@ def test_profile_counts_match_pandas(tmp_path):
     assert abs(by["hi"].distinct - frame["hi"].nunique()) / frame["hi"].nunique() < 0.08
     hashes = profile.row_hashes
     assert len(hashes) - len(np.unique(hashes)) == frame.duplicated().sum()
+
+
+@pytest.mark.parametrize("kind", [pa.float64(), pa.float32()])
+def test_float_profile_counts_every_odd_value_as_numpy_does(kind):
+    rng = np.random.default_rng(5)
+    pool = [np.nan, np.inf, -np.inf, 1e20, -(2.0**63), 3.0, -0.0, 2.5, -7.25]
+    values = [pool[i] for i in rng.integers(0, len(pool), 4000)] + list(rng.normal(size=1000))
+    is_null = rng.random(len(values)) < 0.1
+    arr = pa.array(values, type=kind, mask=is_null)
+    column = ColumnProfile(index=0, name="x", dtype=str(kind), physical="float")
+    hashes = np.concatenate([column.update(arr.slice(start, 700), None) for start in range(0, len(arr), 700)])
+    present = np.asarray(pa.array(values, type=kind).to_numpy(), dtype=np.float64)[~is_null]
+    finite = present[np.isfinite(present)]
+    assert column.nulls == is_null.sum() + np.isnan(present).sum() and column.nan == np.isnan(present).sum()
+    assert column.inf == np.isinf(present).sum()
+    assert (column.min, column.max) == (finite.min(), finite.max())
+    assert column.fractional == (finite != np.floor(finite)).sum()
+    assert list(hashes) == list(hash_array(arr))
 
 
 def test_unique_columns_are_tracked_exactly_across_batches(tmp_path):

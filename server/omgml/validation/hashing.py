@@ -23,13 +23,14 @@ _M2 = np.uint64(0x94D049BB133111EB)
 NULL_HASH = np.uint64(0x6A09E667F3BCC909)
 _FLOAT_DOMAIN = np.uint64(0x3C6EF372FE94F82B)
 _STRING_DOMAIN = np.uint64(0xA54FF53A5F1D36F1)
+_NAN_BITS = np.array(np.nan).view(np.uint64)[()]
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
 def mix(z: np.ndarray) -> np.ndarray:
     """The splitmix64 finaliser: a bijection on uint64 that spreads every input bit over the output.
 
-    Works in place on a fresh copy with one scratch array (big temporaries cost page faults).
+    Leaves ``z`` alone: works in place on a fresh copy with one scratch array (big temporaries cost page faults).
     """
     z = np.add(z, _GOLDEN)
     scratch = np.right_shift(z, np.uint64(30))
@@ -41,11 +42,6 @@ def mix(z: np.ndarray) -> np.ndarray:
     np.right_shift(z, np.uint64(31), out=scratch)
     np.bitwise_xor(z, scratch, out=z)
     return z
-
-
-def combine(acc: np.ndarray | None, h: np.ndarray) -> np.ndarray:
-    """Fold one column's hashes into a running row hash (order matters: (a, b) differs from (b, a))."""
-    return mix(h.copy()) if acc is None else mix(acc ^ h)
 
 
 def hash_array(arr: pa.Array) -> np.ndarray:
@@ -60,11 +56,11 @@ def hash_array(arr: pa.Array) -> np.ndarray:
         return np.full(len(arr), NULL_HASH, dtype=np.uint64)
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
         values = pc.cast(arr, pa.int64()) if not pa.types.is_int64(kind) else arr
-        out = _hash_int64(_fill(values, 0).view(np.uint64))
+        out = mix(_fill(values, 0).view(np.uint64))
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         out = hash_floats(_fill(pc.cast(arr, pa.float64()) if not pa.types.is_float64(kind) else arr, 0.0))
     elif pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind):
-        out = _hash_int64(_temporal_ns(arr).view(np.uint64))
+        out = mix(_temporal_ns(arr).view(np.uint64))
     elif (
         pa.types.is_string(kind)
         or pa.types.is_large_string(kind)
@@ -81,24 +77,30 @@ def hash_array(arr: pa.Array) -> np.ndarray:
     return out
 
 
-def hash_floats(values: np.ndarray) -> np.ndarray:
-    """Floats that hold an integer hash as that integer; NaN has one canonical hash, -0.0 equals 0.0."""
-    with np.errstate(invalid="ignore"):
-        as_int = values.astype(np.int64)  # NaN, inf and huge values land on garbage that fails the test below
-    integral = as_int == values
+def hash_floats(values: np.ndarray, as_int: np.ndarray | None = None, integral: np.ndarray | None = None) -> np.ndarray:
+    """Floats that hold an integer hash as that integer; NaN has one canonical hash, -0.0 equals 0.0.
+
+    ``as_int`` and ``integral`` are ``integer_parts(values)`` when the caller has them already.
+    """
+    if as_int is None or integral is None:
+        as_int, integral = integer_parts(values)
     if integral.all():
-        return _hash_int64(as_int.view(np.uint64))
-    nan = np.isnan(values)
-    if nan.any():
-        values = np.where(nan, np.nan, values)
+        return mix(as_int.view(np.uint64))
     bits = values.view(np.uint64) ^ _FLOAT_DOMAIN
+    nan = np.isnan(values)
+    if nan.any():  # NaN has many bit patterns: one hash for all
+        np.copyto(bits, _NAN_BITS ^ _FLOAT_DOMAIN, where=nan)
     # integral floats take the integer's bits; the domain tag keeps other floats apart from integers
     np.copyto(bits, as_int.view(np.uint64), where=integral)
     return mix(bits)
 
 
-def _hash_int64(bits: np.ndarray) -> np.ndarray:
-    return mix(bits.copy())
+def integer_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each float truncated to int64, and whether that is the float's exact value (False for NaN,
+    infinities and whole numbers beyond int64, whose conversion lands on garbage)."""
+    with np.errstate(invalid="ignore"):
+        as_int = values.astype(np.int64)
+    return as_int, as_int == values
 
 
 def _fill(arr: pa.Array, value) -> np.ndarray:
