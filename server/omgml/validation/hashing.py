@@ -56,9 +56,9 @@ def hash_array(arr: pa.Array) -> np.ndarray:
         return np.full(len(arr), NULL_HASH, dtype=np.uint64)
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
         values = pc.cast(arr, pa.int64()) if not pa.types.is_int64(kind) else arr
-        out = mix(_fill(values, 0).view(np.uint64))
+        out = mix(numpy_filled(values, 0).view(np.uint64))
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        out = hash_floats(_fill(pc.cast(arr, pa.float64()) if not pa.types.is_float64(kind) else arr, 0.0))
+        out = hash_floats(numpy_filled(pc.cast(arr, pa.float64()) if not pa.types.is_float64(kind) else arr, 0.0))
     elif pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind):
         out = mix(_temporal_ns(arr).view(np.uint64))
     elif (
@@ -103,7 +103,7 @@ def integer_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return as_int, as_int == values
 
 
-def _fill(arr: pa.Array, value) -> np.ndarray:
+def numpy_filled(arr: pa.Array, value) -> np.ndarray:
     """The values as a numpy array, nulls replaced by ``value`` (they are overwritten with NULL_HASH later)."""
     import pyarrow.compute as pc
 

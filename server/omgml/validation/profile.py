@@ -22,7 +22,7 @@ import numpy as np
 
 from omgml.data.kinds import KindStats, infer_kind, physical_of
 from omgml.data.tables import MAX_SCHEMA_CHANGES, RaggedRows, SchemaChanged, Table, _too_many_changes
-from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array, hash_floats, integer_parts
+from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array, hash_floats, integer_parts, mix, numpy_filled
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 EXACT_DISTINCT_CAP = 1000
 MAX_EXAMPLES = 5
 UNIQUE_BUDGET_ROWS = 64_000_000  # 512 MB of hashes over all columns tracked for exact uniqueness
+SMALL_SPAN = 65_536  # integer batches spanning at most this many values are counted with bincount
 UNSEEN_CAP = 1000  # distinct unseen categories counted by value
 SAMPLE_ROWS = 50_000
 SAMPLE_SEED = 20240611
@@ -139,15 +140,21 @@ class ColumnProfile:
             self._check_range(arr, rules, batch_range)
         if physical == "string":
             return self._update_text(arr, rules)
-        if hashes is None:
+        counted = None
+        if physical == "integer" and self.counts is not None and batch_range is not None:
+            counted = _count_small_span(arr, *batch_range)
+        if counted is not None:
+            values, weights, hashes = counted
+        elif hashes is None:
             hashes = hash_array(arr)
         if physical in ("null", "other"):
             return hashes
-        if self.counts is not None and self._many_distinct(arr):
+        if counted is None and self.counts is not None and self._many_distinct(arr):
             self._give_up_counts(hashes, arr)
         if self.counts is not None:
-            counts = pc.value_counts(pc.drop_null(arr))
-            values, weights = counts.field("values"), np.asarray(counts.field("counts").to_numpy())
+            if counted is None:
+                counts = pc.value_counts(pc.drop_null(arr))
+                values, weights = counts.field("values"), np.asarray(counts.field("counts").to_numpy())
             self._check_categories(values, weights, rules)
             self._merge_counts(values, weights, arr)
         elif rules is not None and rules.categories is not None:
@@ -751,6 +758,26 @@ def salted(hashes: np.ndarray, salt: np.uint64) -> np.ndarray:
     """
     with np.errstate(over="ignore"):
         return hashes * (salt | np.uint64(1))  # the same term the pass adds
+
+
+def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
+    """Distinct values, their counts and every row's hash for an integer batch whose values span at most
+    ``SMALL_SPAN`` (or its length): counted by offset from the smallest (no hash table), each value hashed once.
+    None for a wider span."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    span = hi - lo + 1
+    if span > max(SMALL_SPAN, len(arr)) or hi >= 2**63:
+        return None
+    offsets = numpy_filled(pc.cast(arr, pa.int64()) if not pa.types.is_int64(arr.type) else arr, lo) - lo
+    weights = np.bincount(offsets, minlength=span)
+    weights[0] -= arr.null_count  # nulls were counted as the smallest value
+    hashes = mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64))[offsets]
+    if arr.null_count:
+        hashes[_flags(arr.is_null())] = NULL_HASH
+    present = np.flatnonzero(weights)
+    return pa.array(present + lo, type=arr.type), weights[present], hashes
 
 
 def _sum(terms: list[np.ndarray], idx, n: int) -> np.ndarray:
