@@ -22,7 +22,15 @@ import numpy as np
 
 from omgml.data.kinds import KindStats, infer_kind, physical_of
 from omgml.data.tables import MAX_SCHEMA_CHANGES, RaggedRows, SchemaChanged, Table, _too_many_changes
-from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array, hash_floats, integer_parts, mix, numpy_filled
+from omgml.validation.hashing import (
+    NULL_HASH,
+    DistinctSketch,
+    hash_array,
+    hash_floats,
+    integer_parts,
+    mix,
+    numpy_filled,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
