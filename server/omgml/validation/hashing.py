@@ -182,7 +182,8 @@ class DistinctSketch:
             cut = np.sort(np.partition(hashes, 4 * self.k)[: 4 * self.k])
             if 1 + np.count_nonzero(cut[1:] != cut[:-1]) >= self.k:
                 hashes = cut
-        merged = np.sort(np.concatenate([self.values, hashes]))
+        # self.values is sorted: a stable sort (timsort) of two sorted runs is a linear merge
+        merged = np.sort(np.concatenate([self.values, np.sort(hashes)]), kind="stable")
         if len(merged) > 1:
             merged = merged[np.concatenate([[True], merged[1:] != merged[:-1]])]
         self.values = merged[: self.k]
