@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
 import threading
 
 import pyarrow as pa
@@ -152,6 +153,32 @@ def test_segments_end_after_newlines_and_cover_the_file(tmp_path):
         assert body.count(b'"') % 2 == 0  # every cut lies outside quoted fields here
         joined += body
     assert joined == data
+
+
+def test_segments_read_into_spare_buffers_and_cover_the_file_still(tmp_path):
+    data = "".join(f'{i},"multi\nline {i}",x\n' for i in range(500)).encode()
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    spare = queue.SimpleQueue()
+    buffers, joined = set(), b""
+    for offset, view in segments(path, b"S", size=300, spare=spare):
+        assert offset == len(joined)
+        joined += bytes(view)[: -len(b"S\n")]
+        buffers.add(id(view.obj))
+        spare.put(view.obj)
+    assert joined == data and len(buffers) <= 2  # the last segment is the carry's own
+
+
+def test_parsed_segments_keep_their_values_when_the_buffer_is_read_into_again(tmp_path, tiny_segments):
+    path = tmp_path / "t.csv"
+    tricky_file(path)
+    table = open_table(path)
+    offset, view = next(table._segments())
+    _, (parsed, _, _) = table._parse_segment((offset, view))
+    expected = parsed.to_pylist()
+    assert table._spare.get_nowait() is view.obj
+    view.obj[:] = b"\xff" * len(view.obj)
+    assert parsed.to_pylist() == expected
 
 
 def test_segments_give_up_on_a_record_longer_than_the_budget(tmp_path):

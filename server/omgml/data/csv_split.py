@@ -12,6 +12,7 @@ the rest of the file to the sequential reader.
 from __future__ import annotations
 
 import os
+import queue
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,16 +38,21 @@ def parse_threads() -> int:
     return max(1, min(2, cores))
 
 
-def segments(path: Path, last_line: bytes, size: int = SEGMENT_BYTES) -> Iterator[tuple[int, memoryview | None]]:
+def segments(
+    path: Path, last_line: bytes, size: int = SEGMENT_BYTES, spare: queue.SimpleQueue | None = None
+) -> Iterator[tuple[int, memoryview | None]]:
     """``(offset, bytes)`` of consecutive segments of about ``size`` bytes, each ending after a newline
     (the last one at the end of the file) and followed by ``last_line`` (written in place, not copied).
     ``(offset, None)`` when no newline came for a long stretch: the caller reads from ``offset`` on by itself.
+
+    A segment's buffer (``view.obj``) put on ``spare`` once the caller is done with it is read into again:
+    a fresh 8 MB buffer per segment costs a fault per page, and nearly as much CPU as the file's read itself.
     """
     tail = last_line + NEWLINE
     with path.open("rb") as handle:
         offset, carry = 0, b""
         while True:
-            chunk = bytearray(len(carry) + size + len(tail))
+            chunk = _buffer(len(carry) + size + len(tail), spare)
             chunk[: len(carry)] = carry
             got = handle.readinto(memoryview(chunk)[len(carry) : len(carry) + size])
             end = len(carry) + got
@@ -59,12 +65,24 @@ def segments(path: Path, last_line: bytes, size: int = SEGMENT_BYTES) -> Iterato
                 if end > LONGEST_RECORD_SEGMENTS * size:
                     yield offset, None
                     return
-                carry = bytes(chunk[:end])
+                carry = bytes(memoryview(chunk)[:end])
                 continue
-            carry = bytes(chunk[cut:end])
+            carry = bytes(memoryview(chunk)[cut:end])
             chunk[cut : cut + len(tail)] = tail
             yield offset, memoryview(chunk)[: cut + len(tail)]
             offset += cut
+
+
+def _buffer(length: int, spare: queue.SimpleQueue | None) -> bytearray:
+    """A buffer of at least ``length`` bytes: a spare one when there is one that large, else a new one."""
+    while spare is not None:
+        try:
+            buffer = spare.get_nowait()
+        except queue.Empty:
+            break
+        if len(buffer) >= length:
+            return buffer
+    return bytearray(length + length // 4)  # room for the next segments' carried records
 
 
 def _cut(chunk: bytearray, end: int) -> int:

@@ -118,6 +118,7 @@ class Table:
     _json_fallback: bool = False  # JSON Lines read with Python's json when Arrow refuses mixed types
     _resume: Any = None  # csv: the first pass's reader, going on from where settling the types stopped
     _block_bytes: int = 0  # csv: the read block, when a long record made it larger than READ_BLOCK_BYTES
+    _spare: Any = None  # csv: segment buffers parsed already, for the segment reader to read into again
 
     @property
     def column_names(self) -> list[str]:
@@ -247,12 +248,16 @@ class Table:
             self.ragged.merge(ragged, records)
             records += count
             yield from table.to_batches()
+        self._spare = None  # the pass is over: let the spare buffers go
 
     def _sentinel(self) -> str:
         return (self.delimiter or ",") * len(self.schema)
 
     def _segments(self) -> Iterator[tuple[int, memoryview | None]]:
-        return segments(self._path, self._sentinel().encode(), csv_split.SEGMENT_BYTES)
+        import queue
+
+        self._spare = queue.SimpleQueue()
+        return segments(self._path, self._sentinel().encode(), csv_split.SEGMENT_BYTES, self._spare)
 
     def _settle_pieces(self, limit_bytes: int) -> Iterator[pa.RecordBatch] | None:
         """The first pass's reader, with the first ``limit_bytes`` parsed as segments on threads already, or
@@ -290,6 +295,9 @@ class Table:
             table = pc.read_csv(pa.py_buffer(data), read, parse, convert)
         except (pa.ArrowInvalid, UnicodeDecodeError):
             return offset, None  # a real error or a cut inside quotes: the sequential reader tells which
+        finally:
+            if self._spare is not None and isinstance(data.obj, bytearray):
+                self._spare.put(data.obj)  # the table holds its own copy of every value
         if (
             skipped.last is None
             or skipped.last[1] != sentinel
