@@ -116,9 +116,10 @@ def test_profile_counts_match_pandas(tmp_path):
 
 
 @pytest.mark.parametrize("kind", [pa.float64(), pa.float32()])
-def test_float_profile_counts_every_odd_value_as_numpy_does(kind):
+@pytest.mark.parametrize("huge", [1e20, 7.0])  # a whole number beyond int64, or none
+def test_float_profile_counts_every_odd_value_as_numpy_does(kind, huge):
     rng = np.random.default_rng(5)
-    pool = [np.nan, np.inf, -np.inf, 1e20, -(2.0**63), 3.0, -0.0, 2.5, -7.25]
+    pool = [np.nan, np.inf, -np.inf, huge, -(2.0**63), 3.0, -0.0, 2.5, -7.25]
     values = [pool[i] for i in rng.integers(0, len(pool), 4000)] + list(rng.normal(size=1000))
     is_null = rng.random(len(values)) < 0.1
     arr = pa.array(values, type=kind, mask=is_null)

@@ -199,8 +199,11 @@ class ColumnProfile:
             batch_range = float(finite_values.min()), float(finite_values.max())
             self._fold_range(*batch_range)
         as_int, integral = integer_parts(values)
-        if n_finite > int(np.count_nonzero(integral)):
+        not_integral = n_finite - int(np.count_nonzero(integral))
+        if not_integral and (len(self.fractional_examples) < MAX_EXAMPLES or not _within_int64(batch_range)):
             self._count_fractional(values, integral, finite)
+        else:  # every finite value that is not an int64 is fractional: count them without a mask
+            self.fractional += not_integral
         hashes = hash_floats(values, as_int, integral)
         if nulls:
             hashes[_flags(arr.is_null())] = NULL_HASH
@@ -257,13 +260,15 @@ class ColumnProfile:
             self.sketch.update(hashes if previous is None else np.concatenate([hash_array(previous), hashes]))
             self._seen_in_counts = True
             return
-        for value, count in zip(values.to_pylist(), counts.tolist()):
-            if isinstance(value, float) and math.isnan(value):  # NaN is missing, not a category
-                continue
-            total = merged.get(value, 0) + count
-            merged[value] = total
-            if total > 1:
-                self.dup_seen = True
+        found = values.to_pylist()
+        if self.physical == "float":  # NaN is missing, not a category
+            keep = [not (isinstance(v, float) and math.isnan(v)) for v in found]
+            found, counts = [v for v, k in zip(found, keep) if k], counts[np.array(keep, dtype=bool)]
+        if not self.dup_seen and len(counts):
+            self.dup_seen = bool(counts.max() > 1) or not merged.keys().isdisjoint(found)
+        get = merged.get
+        for value, count in zip(found, counts.tolist()):
+            merged[value] = get(value, 0) + count
         if len(merged) <= EXACT_DISTINCT_CAP:
             return
         self.counts = None
@@ -766,6 +771,10 @@ def salted(hashes: np.ndarray, salt: np.uint64) -> np.ndarray:
     """
     with np.errstate(over="ignore"):
         return hashes * (salt | np.uint64(1))  # the same term the pass adds
+
+
+def _within_int64(batch_range: tuple[float, float] | None) -> bool:
+    return batch_range is not None and -(2.0**63) < batch_range[0] and batch_range[1] < 2.0**63
 
 
 def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
