@@ -77,19 +77,21 @@ def hash_array(arr: pa.Array) -> np.ndarray:
     return out
 
 
-def hash_floats(values: np.ndarray, as_int: np.ndarray | None = None, integral: np.ndarray | None = None) -> np.ndarray:
+def hash_floats(
+    values: np.ndarray, as_int: np.ndarray | None = None, integral: np.ndarray | None = None, nan: bool = True
+) -> np.ndarray:
     """Floats that hold an integer hash as that integer; NaN has one canonical hash, -0.0 equals 0.0.
 
-    ``as_int`` and ``integral`` are ``integer_parts(values)`` when the caller has them already.
+    ``as_int`` and ``integral`` are ``integer_parts(values)`` when the caller has them already;
+    ``nan=False`` when the caller knows no value is NaN (or those that are get overwritten).
     """
     if as_int is None or integral is None:
         as_int, integral = integer_parts(values)
     if integral.all():
         return mix(as_int.view(np.uint64))
     bits = values.view(np.uint64) ^ _FLOAT_DOMAIN
-    nan = np.isnan(values)
-    if nan.any():  # NaN has many bit patterns: one hash for all
-        np.copyto(bits, _NAN_BITS ^ _FLOAT_DOMAIN, where=nan)
+    if nan:  # NaN has many bit patterns: one hash for all
+        np.copyto(bits, _NAN_BITS ^ _FLOAT_DOMAIN, where=np.isnan(values))
     # integral floats take the integer's bits; the domain tag keeps other floats apart from integers
     np.copyto(bits, as_int.view(np.uint64), where=integral)
     return mix(bits)

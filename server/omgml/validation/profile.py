@@ -185,6 +185,7 @@ class ColumnProfile:
         n_finite = int(np.count_nonzero(finite))
         odd = len(values) - n_finite - nulls  # NaN and infinities that are not nulls
         finite_values = values
+        nan = 0
         if odd:
             nan = int(np.count_nonzero(np.isnan(values))) - nulls
             self.nan += nan
@@ -204,7 +205,7 @@ class ColumnProfile:
             self._count_fractional(values, integral, finite)
         else:  # every finite value that is not an int64 is fractional: count them without a mask
             self.fractional += not_integral
-        hashes = hash_floats(values, as_int, integral)
+        hashes = hash_floats(values, as_int, integral, nan=nan > 0)  # nulls read as NaN are overwritten below
         if nulls:
             hashes[_flags(arr.is_null())] = NULL_HASH
         return hashes, batch_range
