@@ -134,14 +134,17 @@ def test_float_profile_counts_every_odd_value_as_numpy_does(kind, huge):
     assert list(hashes) == list(hash_array(arr))
 
 
-@pytest.mark.parametrize("kind", [pa.int64(), pa.int8(), pa.uint64()])
+@pytest.mark.parametrize("kind", [pa.int64(), pa.int8(), pa.uint64(), pa.bool_()])
 def test_integer_counts_and_hashes_match_pandas_and_hash_array(kind):
     rng = np.random.default_rng(6)
-    values = rng.integers(-20, 100, 5000) if kind != pa.uint64() else rng.integers(0, 100, 5000)
+    values = rng.integers(-20, 100, 5000) if kind not in (pa.uint64(), pa.bool_()) else rng.integers(0, 100, 5000)
     values[4000:] = values[4000:] * 10**6 // 100 if kind == pa.int64() else values[4000:]  # a wide span: hash table
+    values = values % 2 == 1 if kind == pa.bool_() else values
     is_null = rng.random(len(values)) < 0.1
+    is_null[700:1400] = True  # a batch of nulls only
     arr = pa.array(values, mask=is_null).cast(kind)
-    column = ColumnProfile(index=0, name="x", dtype=str(kind), physical="integer")
+    physical = "boolean" if kind == pa.bool_() else "integer"
+    column = ColumnProfile(index=0, name="x", dtype=str(kind), physical=physical)
     hashes = np.concatenate([column.update(arr.slice(start, 700), None) for start in range(0, len(arr), 700)])
     assert column.counts == pd.Series(values[~is_null]).value_counts().to_dict()
     assert list(hashes) == list(hash_array(arr))

@@ -151,6 +151,8 @@ class ColumnProfile:
         counted = None
         if physical == "integer" and self.counts is not None and batch_range is not None:
             counted = _count_small_span(arr, *batch_range)
+        elif physical == "boolean" and self.counts is not None:
+            counted = _count_small_span(arr, 0, 1)  # hashed as 0 and 1, as hash_array does
         if counted is not None:
             values, weights, hashes = counted
         elif hashes is None:
@@ -779,9 +781,9 @@ def _within_int64(batch_range: tuple[float, float] | None) -> bool:
 
 
 def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
-    """Distinct values, their counts and every row's hash for an integer batch whose values span at most
-    ``SMALL_SPAN`` (or its length): counted by offset from the smallest (no hash table), each value hashed once.
-    None for a wider span."""
+    """Distinct values, their counts and every row's hash for an integer (or boolean) batch whose values span
+    at most ``SMALL_SPAN`` (or its length): counted by offset from the smallest (no hash table), each value
+    hashed once. None for a wider span."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
