@@ -331,7 +331,9 @@ class ColumnProfile:
                 codes[~indices.is_null().to_numpy(zero_copy_only=False)] if arr.null_count else codes,
                 minlength=len(dictionary),
             )
-            hashes = hash_array(dictionary)[codes] if len(dictionary) else np.full(len(arr), NULL_HASH, np.uint64)
+            hashes = (
+                np.take(hash_array(dictionary), codes) if len(dictionary) else np.full(len(arr), NULL_HASH, np.uint64)
+            )
             if arr.null_count:
                 hashes[indices.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
             self._text_stats(dictionary, weights, rules)
@@ -793,7 +795,7 @@ def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.nda
     offsets = numpy_filled(pc.cast(arr, pa.int64()) if not pa.types.is_int64(arr.type) else arr, lo) - lo
     weights = np.bincount(offsets, minlength=span)
     weights[0] -= arr.null_count  # nulls were counted as the smallest value
-    hashes = mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64))[offsets]
+    hashes = np.take(mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64)), offsets)
     if arr.null_count:
         hashes[_flags(arr.is_null())] = NULL_HASH
     present = np.flatnonzero(weights)
