@@ -495,7 +495,7 @@ def _open_delimited(path: Path, fmt: str, head: bytes, delimiter: str | None, en
         )
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
-    header = next(csv.reader([text.splitlines()[0]], delimiter=delimiter))
+    header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
     # Infer types on the first small block, check them on the next blocks up to CSV_BLOCK_BYTES
     # (widening where needed), then read every block with those types, so batches agree.
     block = READ_BLOCK_BYTES
@@ -665,8 +665,13 @@ def _python_jsonl_batches(
         yield flush(rows)
 
 
+def _first_lines(text: str, count: int) -> list[str]:
+    """The first ``count`` lines of ``text`` (which may hold megabytes), without splitting all of it."""
+    return "\n".join(text.split("\n", count)[:count]).splitlines()[:count]
+
+
 def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+    sample = "\n".join(_first_lines(text, 50))
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
