@@ -16,7 +16,7 @@ from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table
 from omgml.validation import leakage
 from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
-from omgml.validation.profile import ColumnProfile, PassPlan, profile_table
+from omgml.validation.profile import ColumnProfile, ColumnRules, PassPlan, profile_table
 
 # ---------------------------------------------------------------- hashing
 
@@ -148,6 +148,15 @@ def test_integer_counts_and_hashes_match_pandas_and_hash_array(kind):
     hashes = np.concatenate([column.update(arr.slice(start, 700), None) for start in range(0, len(arr), 700)])
     assert column.counts == pd.Series(values[~is_null]).value_counts().to_dict()
     assert list(hashes) == list(hash_array(arr))
+
+
+def test_unseen_categories_past_the_cap_keep_the_most_frequent_and_zero_has_no_sign():
+    column = ColumnProfile(index=0, name="x", dtype="int64", physical="integer")
+    column.update(pa.array(list(range(1, 1001)) + [1001] * 5), ColumnRules(categories=(0,)))
+    assert column.unseen_total == 1005 and len(column.unseen) == 1000 and column.unseen[1001] == 5
+    floats = ColumnProfile(index=0, name="f", dtype="double", physical="float")
+    floats.update(pa.array([0.0, -0.0, 1.5]), None)
+    assert str(floats.min) == "0.0" and floats.dup_seen  # -0.0 equals 0.0: a repeated value
 
 
 def test_unique_columns_are_tracked_exactly_across_batches(tmp_path):

@@ -236,19 +236,21 @@ class Table:
         records = 0  # records (rows, ragged rows, the header) before the current segment
         done, parts = resume or ([], self._segments())
         ahead = ordered_map(self._parse_segment, parts, parse_threads())
-        for offset, piece in itertools.chain(done, ahead):
-            if piece is None:
-                ahead.close()  # stop parsing ahead before reading on
-                with pa.OSFile(str(self._path)) as stream:
-                    stream.seek(offset)
-                    reader, _ = self._csv_reader(None, stream, 0 if offset else 1, _SkipRagged(self.ragged, records))
-                    yield from reader
-                return
-            table, ragged, count = piece
-            self.ragged.merge(ragged, records)
-            records += count
-            yield from table.to_batches()
-        self._spare = None  # the pass is over: let the spare buffers go
+        try:
+            for offset, piece in itertools.chain(done, ahead):
+                if piece is None:
+                    ahead.close()  # stop parsing ahead before reading on
+                    with pa.OSFile(str(self._path)) as stream:
+                        stream.seek(offset)
+                        skipped = _SkipRagged(self.ragged, records)
+                        yield from self._csv_reader(None, stream, 0 if offset else 1, skipped)[0]
+                    return
+                table, ragged, count = piece
+                self.ragged.merge(ragged, records)
+                records += count
+                yield from table.to_batches()
+        finally:
+            self._spare = None  # the pass is over (or given up): let the spare buffers go
 
     def _sentinel(self) -> str:
         return (self.delimiter or ",") * len(self.schema)
@@ -270,7 +272,10 @@ class Table:
                 parse_threads(),
             )
         )
-        return None if any(piece is None for _, piece in done) else self._parallel_csv((done, parts))
+        if any(piece is None for _, piece in done):
+            self._spare = None
+            return None
+        return self._parallel_csv((done, parts))
 
     def _parse_segment(self, segment: tuple[int, memoryview | None]) -> tuple:
         """``(offset, (table, ragged rows, records))`` of one segment, or ``(offset, None)`` when its cut is not proven.

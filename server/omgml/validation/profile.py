@@ -199,7 +199,7 @@ class ColumnProfile:
             finite_values = values[finite]
         batch_range = None
         if len(finite_values):
-            batch_range = float(finite_values.min()), float(finite_values.max())
+            batch_range = float(finite_values.min()) + 0.0, float(finite_values.max()) + 0.0  # + 0.0: no -0.0
             self._fold_range(*batch_range)
         as_int, integral = integer_parts(values)
         not_integral = n_finite - int(np.count_nonzero(integral))
@@ -267,11 +267,12 @@ class ColumnProfile:
         if self.physical == "float":  # NaN is missing, not a category
             keep = [not (isinstance(v, float) and math.isnan(v)) for v in found]
             found, counts = [v for v, k in zip(found, keep) if k], counts[np.array(keep, dtype=bool)]
-        if not self.dup_seen and len(counts):
-            self.dup_seen = bool(counts.max() > 1) or not merged.keys().isdisjoint(found)
-        get = merged.get
+        before, get = len(merged), merged.get
         for value, count in zip(found, counts.tolist()):
             merged[value] = get(value, 0) + count
+        # a value repeats within the batch, or met one counted before (Python may equate values Arrow keeps apart)
+        if len(counts) and (counts.max() > 1 or len(merged) < before + len(found)):
+            self.dup_seen = True
         if len(merged) <= EXACT_DISTINCT_CAP:
             return
         self.counts = None
@@ -441,10 +442,11 @@ class ColumnProfile:
         if not outside.any():
             return
         if weights is not None:
-            found = zip(values.filter(pa.array(outside)).to_pylist(), weights[outside].tolist())
+            found = list(zip(values.filter(pa.array(outside)).to_pylist(), weights[outside].tolist()))
         else:
             counts = pc.value_counts(values.filter(pa.array(outside)))
-            found = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+            found = list(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+        found.sort(key=lambda pair: -pair[1])  # past UNSEEN_CAP, the most frequent values are the ones kept
         for value, count in found:
             self.unseen_total += count
             value = _jsonable(value)
