@@ -72,9 +72,14 @@ def hash_array(arr: pa.Array) -> np.ndarray:
         out = hash_bytes(pc.cast(arr, pa.large_string() if pa.types.is_string_view(kind) else pa.large_binary()))
     else:  # nested and other rare types: hash their text form
         out = hash_bytes(pa.array([None if v is None else repr(v) for v in arr.to_pylist()], type=pa.string()))
+    return mark_nulls(out, arr)
+
+
+def mark_nulls(hashes: np.ndarray, arr: pa.Array) -> np.ndarray:
+    """``hashes`` (one per value of ``arr``) with NULL_HASH where ``arr`` is null, set in place."""
     if arr.null_count:
-        out[arr.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
-    return out
+        hashes[arr.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
+    return hashes
 
 
 def hash_floats(

@@ -28,6 +28,7 @@ from omgml.validation.hashing import (
     hash_array,
     hash_floats,
     integer_parts,
+    mark_nulls,
     mix,
     numpy_filled,
 )
@@ -186,7 +187,6 @@ class ColumnProfile:
         finite = np.isfinite(values)
         n_finite = int(np.count_nonzero(finite))
         odd = len(values) - n_finite - nulls  # NaN and infinities that are not nulls
-        finite_values = values
         nan = 0
         if odd:
             nan = int(np.count_nonzero(np.isnan(values))) - nulls
@@ -195,8 +195,7 @@ class ColumnProfile:
             if odd > nan:
                 self.inf += odd - nan
                 _add_examples(self.inf_examples, values[np.isinf(values)][:20].tolist())
-        if n_finite < len(values):
-            finite_values = values[finite]
+        finite_values = values if n_finite == len(values) else values[finite]
         batch_range = None
         if len(finite_values):
             batch_range = float(finite_values.min()) + 0.0, float(finite_values.max()) + 0.0  # + 0.0: no -0.0
@@ -207,10 +206,8 @@ class ColumnProfile:
             self._count_fractional(values, integral, finite)
         else:  # every finite value that is not an int64 is fractional: count them without a mask
             self.fractional += not_integral
-        hashes = hash_floats(values, as_int, integral, nan=nan > 0)  # nulls read as NaN are overwritten below
-        if nulls:
-            hashes[_flags(arr.is_null())] = NULL_HASH
-        return hashes, batch_range
+        hashes = hash_floats(values, as_int, integral, nan=nan > 0)  # nulls read as NaN: marked next
+        return mark_nulls(hashes, arr), batch_range
 
     def _count_fractional(self, values: np.ndarray, integral: np.ndarray, finite: np.ndarray | None) -> None:
         """Count finite values that are not whole numbers (``integral`` misses whole numbers beyond int64)."""
@@ -335,8 +332,7 @@ class ColumnProfile:
             hashes = (
                 np.take(hash_array(dictionary), codes) if len(dictionary) else np.full(len(arr), NULL_HASH, np.uint64)
             )
-            if arr.null_count:
-                hashes[indices.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
+            mark_nulls(hashes, arr)
             self._text_stats(dictionary, weights, rules)
             self._check_categories(dictionary, weights, rules)
             self._merge_counts(dictionary, weights, arr)
@@ -797,9 +793,7 @@ def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.nda
     offsets = numpy_filled(pc.cast(arr, pa.int64()) if not pa.types.is_int64(arr.type) else arr, lo) - lo
     weights = np.bincount(offsets, minlength=span)
     weights[0] -= arr.null_count  # nulls were counted as the smallest value
-    hashes = np.take(mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64)), offsets)
-    if arr.null_count:
-        hashes[_flags(arr.is_null())] = NULL_HASH
+    hashes = mark_nulls(np.take(mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64)), offsets), arr)
     present = np.flatnonzero(weights)
     return pa.array(present + lo, type=arr.type), weights[present], hashes
 
