@@ -128,13 +128,12 @@ def load_config(project: Path) -> ProjectConfig | None:
             problems,
             f"set the named keys (task is one of {', '.join(TASKS)}), or run `omgml init` in a new folder",
         ) from exc
-    metric = METRICS.get(config.metric)
-    if metric is None or config.task not in metric.tasks:
-        valid = ", ".join(metric_names(config.task))
+    valid = metric_names(config.task)
+    if config.metric not in valid:
         raise ConfigError(
             f"{path}: metric '{config.metric}' does not fit task '{config.task}'",
             "the success metric decides which model is best, so it must be one omgml can compute for the task",
-            f"set [project] metric to one of: {valid}",
+            f"set [project] metric to one of: {', '.join(valid)}",
         )
     return config
 

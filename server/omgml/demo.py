@@ -52,7 +52,7 @@ def write_demo_data(project: Path) -> None:
     incoming.to_csv(project / "data" / "raw" / "incoming.csv", index=False)
 
 
-async def _call(client: Client, tool: str, arguments: dict) -> dict:
+async def _call(client: Client, tool: str, arguments: dict) -> None:
     shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
     print(f"\n{'=' * 100}\n>>> agent calls {tool}({shown})\n")
     started = time.perf_counter()
@@ -60,7 +60,6 @@ async def _call(client: Client, tool: str, arguments: dict) -> dict:
     for block in result.content:
         print(getattr(block, "text", block))
     print(f"<<< {'ERROR' if result.is_error else 'ok'} in {time.perf_counter() - started:.1f}s")
-    return result.structured_content or {}
 
 
 async def run(workdir: Path) -> None:

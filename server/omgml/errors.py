@@ -40,6 +40,12 @@ class ConfigError(OmgmlError):
     """An ``omgml.toml`` that cannot be read or does not make sense."""
 
 
+def first_line(value: object) -> str:
+    """The first line of ``str(value)`` (its type name when empty), at most 300 characters: an error in one line."""
+    text = str(value).strip()
+    return (text.splitlines()[0] if text else type(value).__name__)[:300]
+
+
 def parse_request(model: type[M], request: M | dict | None, what: str) -> M:
     """``request`` as a ``model``; a dict that does not fit raises one readable ``InvalidInput``."""
     if isinstance(request, model):

@@ -6,6 +6,7 @@ its plain name (``roc_auc``, ``rmse``), so ``status`` can rank runs by it.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from omgml.config import DEFAULT_TRACKING_URI, METRICS, ProjectConfig, project_slug, resolve_tracking_uri
-from omgml.errors import OmgmlError
+from omgml.errors import OmgmlError, first_line
 
 MAX_RUNS_COUNTED = 10_000
 
@@ -53,6 +54,13 @@ def project_tracking_uri(project: Path, config: ProjectConfig | None) -> str:
     """``MLFLOW_TRACKING_URI``, else the project's ``[tracking] uri``, else MLflow's default at the project root."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or (config.tracking.uri if config else DEFAULT_TRACKING_URI)
     return resolve_tracking_uri(project, uri)
+
+
+def tracking_uri_source(config: ProjectConfig | None) -> str:
+    """Where ``project_tracking_uri`` takes the URI from, in words, for error messages."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return "MLFLOW_TRACKING_URI"
+    return "omgml.toml [tracking] uri" if config else "the default store at the project root"
 
 
 def local_store_path(uri: str) -> Path | None:
@@ -260,7 +268,7 @@ def _unreachable(uri: str, source: str, exc: BaseException) -> TrackingError:
     reason = getattr(exc, "reason", None) or exc
     return TrackingError(
         f"MLflow tracking at {uri}{f' (from {source})' if source else ''} cannot be reached or used",
-        f"{type(exc).__name__}: {_first_line(reason)}. Nothing was trained or logged",
+        f"{type(exc).__name__}: {first_line(reason)}. Nothing was trained or logged",
         "start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI to use the project's own "
         "sqlite:///mlflow.db",
     )
@@ -324,12 +332,12 @@ class LoggedSession:
 
 def model_requirements() -> list[str]:
     """Pinned pip requirements of a logged omgml model: given explicitly, MLflow's inference costs seconds."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     pins = []
     for package in REQUIREMENTS:
         try:
-            pins.append(f"{package}=={version(package)}")
+            pins.append(_pin(package))
         except PackageNotFoundError:
             if package == "mlflow":
                 import mlflow
@@ -388,31 +396,30 @@ def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSessi
         for run_id in open_runs:
             with suppress(Exception):
                 client.set_terminated(run_id, "FAILED")
-                client.set_tag(run_id, "omgml.error", f"{type(exc).__name__}: {_first_line(exc)}"[:5000])
+                client.set_tag(run_id, "omgml.error", f"{type(exc).__name__}: {first_line(exc)}"[:5000])
         marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
         raise TrackingError(
             f"Logging the baseline to MLflow at {experiment.uri} failed",
-            f"{type(exc).__name__}: {_first_line(exc)}; {marked}, and no model version was registered",
+            f"{type(exc).__name__}: {first_line(exc)}; {marked}, and no model version was registered",
             "check the tracking server and its artifact store are reachable and writable, then run the baseline again",
         ) from exc
 
 
 def _log_values(client: Any, run_id: str, run: RunRecord) -> None:
-    import math
     import time
 
     from mlflow.entities import Metric, Param
 
     now = int(time.time() * 1000)
     params = [Param(key, str(value)[:6000]) for key, value in run.params.items()]
-    metrics = [Metric(key, float(value), now, 0) for key, value in run.metrics.items() if _finite(value, math)]
+    metrics = [Metric(key, float(value), now, 0) for key, value in run.metrics.items() if _finite(value)]
     for key, values in run.fold_metrics.items():
-        metrics += [Metric(key, float(v), now, step) for step, v in enumerate(values) if _finite(v, math)]
+        metrics += [Metric(key, float(v), now, step) for step, v in enumerate(values) if _finite(v)]
     for start in range(0, max(len(params), len(metrics)), 100):  # MLflow takes at most 100 params per batch
         client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100])
 
 
-def _finite(value: Any, math: Any) -> bool:
+def _finite(value: Any) -> bool:
     return value is not None and math.isfinite(float(value))
 
 
@@ -500,7 +507,7 @@ def _log_model(
                     import shutil
 
                     shutil.rmtree(path, ignore_errors=True)
-                    fallback = f"skops refused a type ({_first_line(exc)[:200]})"
+                    fallback = f"skops refused a type ({first_line(exc)[:200]})"
             if fallback:
                 mlflow.sklearn.save_model(
                     model.estimator,
@@ -556,8 +563,3 @@ def _register(
         client.set_registered_model_alias(name, "champion", version.version)
         logged.aliases.append("champion")
     logged.registered_model, logged.model_version = name, str(version.version)
-
-
-def _first_line(value: object) -> str:
-    text = str(value).strip()
-    return (text.splitlines()[0] if text else type(value).__name__)[:300]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from omgml.baseline.metrics import MetricSpec
+from omgml.errors import first_line
 
 # The overfit check scores each fold's model on up to this many of its training rows.
 TRAIN_SCORE_ROWS = 5_000
@@ -95,7 +96,7 @@ def evaluate(
                 )
             except Exception as exc:  # noqa: BLE001 -- a candidate that fails is reported; the others go on
                 outcome.status = "failed"
-                outcome.reason = f"fold {index + 1} of {k}: {type(exc).__name__}: {_first_line(exc)}"
+                outcome.reason = f"fold {index + 1} of {k}: {type(exc).__name__}: {first_line(exc)}"
                 break
             for name in scorers:
                 outcome.scores[name].append(specs[name].natural(float(result[f"test_{name}"][0])))
@@ -145,7 +146,7 @@ def _skip_before_start(
         return ""
     from sklearn.base import clone
 
-    rows = np.sort(np.random.default_rng(seed).choice(train, size=min(PROBE_ROWS, len(train)), replace=False))
+    rows = sample_rows(train, PROBE_ROWS, seed)
     probe_start = time.perf_counter()
     try:
         clone(estimator).fit(X.iloc[rows], y[rows])
@@ -162,10 +163,15 @@ def _skip_before_start(
     return ""
 
 
+def sample_rows(population: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Up to ``n`` of ``population`` (ascending) drawn without replacement with ``seed``, in ascending order."""
+    if len(population) <= n:
+        return population
+    return np.sort(np.random.default_rng(seed).choice(population, size=n, replace=False))
+
+
 def _train_score(model: Any, X: Any, y: np.ndarray, train: np.ndarray, scorer: Any, seed: int) -> float | None:
-    rows = train
-    if len(train) > TRAIN_SCORE_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(train, size=TRAIN_SCORE_ROWS, replace=False))
+    rows = sample_rows(train, TRAIN_SCORE_ROWS, seed)
     try:
         return float(scorer(model, X.iloc[rows], y[rows]))
     except Exception:  # noqa: BLE001 -- e.g. a sample missing a class for ROC AUC: the check is skipped, not the candidate
@@ -175,12 +181,7 @@ def _train_score(model: Any, X: Any, y: np.ndarray, train: np.ndarray, scorer: A
 def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
     notes: list[str] = []
     for item in caught:
-        text = f"{item.category.__name__}: {_first_line(item.message)}"
+        text = f"{item.category.__name__}: {first_line(item.message)}"
         if text not in notes:
             notes.append(text)
     return notes[:MAX_NOTES]
-
-
-def _first_line(value: object) -> str:
-    text = str(value).strip()
-    return (text.splitlines()[0] if text else type(value).__name__)[:300]

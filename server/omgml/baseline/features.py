@@ -72,10 +72,6 @@ class FeaturePlan:
     infos: list[FeatureInfo] = field(default_factory=list)
     dropped: list[DroppedColumn] = field(default_factory=list)
 
-    @property
-    def columns(self) -> list[str]:
-        return [info.name for info in self.infos]
-
 
 def column_kind(series: pd.Series) -> str:
     dtype = series.dtype

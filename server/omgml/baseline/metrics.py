@@ -20,10 +20,6 @@ class MetricSpec:
     scorer: Callable[[str, list[Any], Any], Any]  # (task, classes, positive class) -> scorer
 
     @property
-    def tasks(self) -> tuple[str, ...]:
-        return METRICS[self.name].tasks
-
-    @property
     def greater_is_better(self) -> bool:
         return METRICS[self.name].greater_is_better
 

@@ -29,7 +29,7 @@ from omgml.baseline.models import (
     TrainBaselineRequest,
 )
 from omgml.config import METRICS, ProjectConfig, load_config, registered_model_name
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, first_line, parse_request
 from omgml.tracking import stdout_to_stderr
 from omgml.workspace import omgml_dir, resolve_inside, resolve_project_dir, save_report
 
@@ -90,6 +90,8 @@ class _Prepared:
     classes: list[Any]
     positive: Any
     findings: list[Finding]
+    numeric: list[str]  # feature columns by kind, as the candidates' preprocessing takes them
+    categorical: list[str]
 
 
 class _Session:
@@ -111,7 +113,7 @@ class _Session:
         from omgml.baseline.metrics import BY_NAME as METRIC_SPECS
         from omgml.baseline.metrics import build_scorers, choose_primary
         from omgml.baseline.splits import SplitContext, make_folds
-        from omgml.tracking import open_experiment, project_tracking_uri
+        from omgml.tracking import open_experiment, project_tracking_uri, tracking_uri_source
 
         request = self.request
         if request.group_column and request.time_column:
@@ -135,20 +137,15 @@ class _Session:
         )
         threads, threads_reason = training_threads()
         uri = project_tracking_uri(self.project, self.config)
-        if os.environ.get("MLFLOW_TRACKING_URI"):
-            uri_source = "MLFLOW_TRACKING_URI"
-        else:
-            uri_source = "omgml.toml [tracking] uri" if self.config else "the default store at the project root"
         # Fails fast, before any training: an unreachable server costs nothing but the message.
-        experiment = open_experiment(uri, self.name, self.project / "mlruns", source=uri_source)
+        experiment = open_experiment(uri, self.name, self.project / "mlruns", source=tracking_uri_source(self.config))
 
         names = set(request.models or CANDIDATES_BY_NAME)
         chosen = [c for c in CANDIDATES if c.name in names or c.reference]
         scorers = build_scorers(task.value, prepared.classes, prepared.positive)
         from threadpoolctl import threadpool_limits
 
-        numeric = [f.name for f in prepared.summary.features if f.kind == "numeric"]
-        categorical = [f.name for f in prepared.summary.features if f.kind == "categorical"]
+        numeric, categorical = prepared.numeric, prepared.categorical
         results: list[CandidateResult] = []
         final_model, best = None, None
         with threadpool_limits(limits=threads):
@@ -185,7 +182,7 @@ class _Session:
                         Finding(
                             code="candidate_failed",
                             message=f"{ranked.name} scored in cross-validation but failed to refit on all rows: "
-                            f"{type(exc).__name__}: {crossval._first_line(exc)}",
+                            f"{type(exc).__name__}: {first_line(exc)}",
                         )
                     )
             findings += self._findings(results, leaderboard, metric, greater, prepared, final_model, best, scorers)
@@ -420,7 +417,9 @@ class _Session:
             dropped_columns=plan.dropped,
         )
         frame_used = X.assign(**{target: y})
-        return task, _Prepared(X, y, frame_used, groups, summary, classes, positive, findings)
+        return task, _Prepared(
+            X, y, frame_used, groups, summary, classes, positive, findings, plan.numeric, plan.categorical
+        )
 
     def _sha256(self, path: Path, rel: str) -> str:
         from omgml.data.files import FingerprintCache
@@ -490,6 +489,8 @@ class _Session:
     def _perfect(self, result: CandidateResult, model: Any, prepared: _Prepared, metric: str, scorers) -> str:
         import numpy as np
 
+        from omgml.baseline.crossval import sample_rows
+
         means = {m.name: m.mean for m in result.metrics if m.mean is not None}
         checks = ("balanced_accuracy", "roc_auc") if "balanced_accuracy" in means else ("r2",)
         hit = next((name for name in checks if means.get(name, 0.0) >= PERFECT_SCORE), None)
@@ -497,10 +498,7 @@ class _Session:
             return ""
         from sklearn.inspection import permutation_importance
 
-        rows = len(prepared.y)
-        sample = np.sort(
-            np.random.default_rng(self.request.seed).choice(rows, size=min(IMPORTANCE_ROWS, rows), replace=False)
-        )
+        sample = sample_rows(np.arange(len(prepared.y)), IMPORTANCE_ROWS, self.request.seed)
         top = ""
         try:
             importance = permutation_importance(
@@ -557,13 +555,8 @@ class _Session:
             if r.status == "skipped":
                 children.append(None)
                 continue
-            metrics: dict[str, float] = {}
-            folds: dict[str, list[float]] = {}
-            for m in r.metrics:
-                if m.mean is not None:
-                    metrics[m.name] = m.mean
-                    metrics[f"{m.name}_std"] = m.std or 0.0
-                    folds[f"{m.name}_fold"] = m.folds
+            metrics = _metric_values(r)
+            folds = {f"{m.name}_fold": m.folds for m in r.metrics if m.mean is not None}
             for key, value in (
                 (f"train_{metric}", r.train_primary_mean),
                 ("fit_time_mean", r.fit_time_mean),
@@ -586,14 +579,10 @@ class _Session:
                 )
             )
         best = next((r for r in report.candidates if r.name == report.best), None)
-        parent_metrics: dict[str, float] = {}
-        if best is not None:
-            for m in best.metrics:
-                if m.mean is not None:  # the best's scores under plain names: status ranks runs by them
-                    parent_metrics[m.name] = m.mean
-                    parent_metrics[f"{m.name}_std"] = m.std or 0.0
-            if best.lift_over_dummy is not None:
-                parent_metrics[f"lift_over_dummy_{metric}"] = best.lift_over_dummy
+        # the best's scores under plain names: status ranks runs by them
+        parent_metrics = _metric_values(best) if best is not None else {}
+        if best is not None and best.lift_over_dummy is not None:
+            parent_metrics[f"lift_over_dummy_{metric}"] = best.lift_over_dummy
         dummy = next((r for r in report.candidates if r.name == "dummy" and r.primary_mean is not None), None)
         if dummy is not None:
             parent_metrics[f"dummy_{metric}"] = dummy.primary_mean
@@ -622,26 +611,20 @@ class _Session:
         )
         model = None
         registered_name = (request.model_name or registered_model_name(self.name)) if request.register_model else None
-        if final_model is not None:
-            sample = prepared.X.iloc[_schema_rows(prepared.X)]
-            X = prepared.X
+        schema_rows = _schema_rows(prepared.X)
+        if final_model is not None:  # refitted only from a leaderboard row, so best is set
+            sample = prepared.X.iloc[schema_rows]
             model = ModelRecord(
                 estimator=final_model,
-                input_example=X.head(5),
+                input_example=prepared.X.head(5),
                 signature_input=sample,
                 signature_output=final_model.predict(sample),
                 registered_name=registered_name,
-                params={**best.params, **common} if best else common,
-                tags={
-                    "omgml.candidate": report.best or "",
-                    metric: f"{best.primary_mean:.6g}" if best else "",
-                    **provenance,
-                },
+                params={**best.params, **common},
+                tags={"omgml.candidate": report.best, metric: f"{best.primary_mean:.6g}", **provenance},
                 description=f"omgml baseline ({report.best}) for {self.name}: {report.task.value}, target "
                 f"'{report.data.target}', {metric} {best.primary_mean:.4g} ± {best.primary_std:.2g} "
-                f"over {split_words(report.split.kind, request.cv)}."
-                if best
-                else "",
+                f"over {split_words(report.split.kind, request.cv)}.",
             )
         record = SessionRecord(
             parent=parent,
@@ -651,7 +634,7 @@ class _Session:
                 str(data_path),
                 report.data.target,
                 report.data.path,
-                schema_rows=prepared.frame_used.iloc[_schema_rows(prepared.X)],
+                schema_rows=prepared.frame_used.iloc[schema_rows],
                 digest=_dataset_digest(report, request),
             ),
             model=model,
@@ -748,6 +731,16 @@ def _dataset_digest(report: BaselineReport, request: TrainBaselineRequest) -> st
         )
     )
     return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _metric_values(result: CandidateResult) -> dict[str, float]:
+    """Mean and std of each computed metric, under the names MLflow and status use."""
+    values: dict[str, float] = {}
+    for m in result.metrics:
+        if m.mean is not None:
+            values[m.name] = m.mean
+            values[f"{m.name}_std"] = m.std or 0.0
+    return values
 
 
 def _schema_rows(X: Any) -> list[int]:
@@ -912,6 +905,8 @@ def _sample(y: Any, max_rows: int | None, seed: int, classification: bool) -> An
     """Row positions to keep (sorted), or None when no sampling is needed."""
     import numpy as np
 
+    from omgml.baseline.crossval import sample_rows
+
     rows = len(y)
     if max_rows is None or rows <= max_rows:
         return None
@@ -924,7 +919,7 @@ def _sample(y: Any, max_rows: int | None, seed: int, classification: bool) -> An
             return np.sort(kept)
         except ValueError:  # a class too small to stratify: sample uniformly, the fold checks will speak
             pass
-    return np.sort(np.random.default_rng(seed).choice(positions, size=max_rows, replace=False))
+    return sample_rows(positions, max_rows, seed)
 
 
 def _target_values(series: Any, task: str) -> Any:

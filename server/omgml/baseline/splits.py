@@ -95,17 +95,15 @@ class Folds:
     shuffle: bool
     reason: str
     splits: list[tuple[np.ndarray, np.ndarray]]
-    splitter: Any
 
 
 def make_folds(ctx: SplitContext, y: np.ndarray, groups: np.ndarray | None) -> Folds:
     """Check the data can be split ``ctx.n_splits`` ways, then materialize the folds."""
     rule = next(r for r in RULES if r.holds(ctx))
     _check(rule.kind, ctx, y, groups)
-    splitter = rule.make(ctx)
     dummy_x = np.zeros((len(y), 1))
-    splits = [(train, test) for train, test in splitter.split(dummy_x, y, groups)]
-    return Folds(rule.kind, rule.shuffle, rule.reason(ctx), splits, splitter)
+    splits = [(train, test) for train, test in rule.make(ctx).split(dummy_x, y, groups)]
+    return Folds(rule.kind, rule.shuffle, rule.reason(ctx), splits)
 
 
 def _check(kind: str, ctx: SplitContext, y: np.ndarray, groups: np.ndarray | None) -> None:

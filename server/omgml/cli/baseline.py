@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from omgml.baseline.models import DEFAULT_FOLDS, DEFAULT_SEED, DEFAULT_TIME_BUDGET_S
 from omgml.cli._common import JsonFlag, emit
 
 
@@ -21,7 +22,7 @@ def baseline(
     metric: Annotated[
         str | None, typer.Option(help="Primary metric (default: the project's success metric, else per task).")
     ] = None,
-    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds (2-20).")] = 5,
+    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds (2-20).")] = DEFAULT_FOLDS,
     group_column: Annotated[
         str | None, typer.Option("--group-column", help="Keep rows sharing this column's value in one fold.")
     ] = None,
@@ -30,7 +31,7 @@ def baseline(
     ] = None,
     time_budget: Annotated[
         float, typer.Option("--time-budget", help="Seconds; candidates that would exceed it are skipped.")
-    ] = 300.0,
+    ] = DEFAULT_TIME_BUDGET_S,
     max_rows: Annotated[
         int | None, typer.Option("--max-rows", help="Sample down to this many rows (stratified for classes).")
     ] = None,
@@ -38,7 +39,7 @@ def baseline(
         list[str] | None,
         typer.Option("--models", help="Candidates to run: dummy, linear, hgb (repeat or comma-separate; default all)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for folds, sampling and models.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for folds, sampling and models.")] = DEFAULT_SEED,
     model_name: Annotated[
         str | None, typer.Option("--model-name", help="Registered model name (default '<project>-model').")
     ] = None,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from omgml.data import csv_split
 from omgml.data.csv_split import ordered_map, parse_threads, segments
 from omgml.data.files import table_format
-from omgml.errors import OmgmlError
+from omgml.errors import OmgmlError, first_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -325,7 +325,7 @@ class Table:
             old, self._block_bytes = self._read_block(), larger
             return SchemaChanged(
                 f"{self.source}: a record is longer than the {_size(old)} read block",
-                f"{_first_line(exc)}; it is now read in {_size(larger)} blocks",
+                f"{first_line(exc)}; it is now read in {_size(larger)} blocks",
                 "read the table again from the start",
             )
         widened = _widen_csv(self.schema, str(exc))
@@ -334,7 +334,7 @@ class Table:
         self.schema, column, old, new = widened
         return SchemaChanged(
             f"{self.source}: column '{column}' was read as {old} from the first rows, but a later row does not fit",
-            f"{_first_line(exc)}; it is now read as {new}",
+            f"{first_line(exc)}; it is now read as {new}",
             "read the table again from the start",
         )
 
@@ -389,7 +389,7 @@ class Table:
             self._json_fallback = True
             raise SchemaChanged(
                 f"{self.source}: a later block of JSON Lines does not fit the types of the first",
-                f"{_first_line(exc)}; the table is now read with Python's json, mixed keys as text",
+                f"{first_line(exc)}; the table is now read with Python's json, mixed keys as text",
                 "read the table again from the start",
             ) from exc
 
@@ -462,7 +462,7 @@ def _open_parquet(path: Path) -> Table:
         handle = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(
-            f"{path} is not a readable parquet file: {_first_line(exc)}",
+            f"{path} is not a readable parquet file: {first_line(exc)}",
             "its footer or magic bytes are missing or damaged",
             "re-export the file, or check it is parquet and not another format with a .parquet suffix",
         ) from exc
@@ -566,7 +566,7 @@ def _open_jsonl(path: Path, encoding: str) -> Table:
 
 def _json_error(source: str, exc: BaseException) -> DataError:
     return DataError(
-        f"{source} is not valid JSON Lines: {_first_line(exc)}",
+        f"{source} is not valid JSON Lines: {first_line(exc)}",
         "each line must be one JSON object",
         "fix the named line, or convert the file to csv or parquet",
     )
@@ -775,10 +775,6 @@ def _select(schema: pa.Schema, columns: list[str] | None) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns]) if columns else schema
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-
-
 def _crlf_on_block_edge(data: memoryview, block: int) -> bool:
     """Whether a CR LF pair straddles two read blocks of ``data``. Arrow drops the LF when the pair is
     inside a quoted field (apache/arrow#51368, open in pyarrow 25)."""
@@ -797,7 +793,7 @@ def _size(count: int) -> str:
 
 
 def _text_error(source: str, encoding: str | None, exc: BaseException) -> DataError:
-    message = _first_line(exc)
+    message = first_line(exc)
     if "straddl" in message:
         return DataError(
             f"{source} has a record longer than {_size(MAX_READ_BLOCK_BYTES)}",
