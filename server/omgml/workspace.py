@@ -37,6 +37,14 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
     return candidate
 
 
+def project_relative(path: Path, project: Path) -> str:
+    """``path`` as the user names it: relative to the project, in forward slashes (as given when outside it)."""
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def resolve_project_dir(project_dir: str | os.PathLike[str] | None, root: Path | None, *, create: bool = False) -> Path:
     """The project folder: ``project_dir`` under ``root`` (confined), or as given when ``root`` is None.
 

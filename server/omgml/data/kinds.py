@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 Kind = Literal["numeric", "integer", "categorical", "boolean", "datetime", "text", "id_like"]
-KINDS: tuple[str, ...] = ("numeric", "integer", "categorical", "boolean", "datetime", "text", "id_like")
+KINDS: tuple[str, ...] = get_args(Kind)
 Physical = Literal["boolean", "integer", "float", "string", "datetime", "null", "other"]
 
 MIN_ROWS_FOR_ID = 20  # fewer distinct values than this can be unique by chance

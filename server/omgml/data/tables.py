@@ -26,10 +26,10 @@ import codecs
 import csv
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from omgml.data import csv_split
 from omgml.data.csv_split import ordered_map, parse_threads, segments
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+T = TypeVar("T")
 SNIFF_BYTES = 4 * 1024 * 1024
 CSV_BLOCK_BYTES = 16 * 1024 * 1024  # csv types are inferred from the first block of this size
 READ_BLOCK_BYTES = 1024 * 1024  # text is parsed in blocks this small (they stay in the CPU cache: 2x faster) ...
@@ -151,13 +152,9 @@ class Table:
         """The whole table in memory; only for callers that truly need every row at once."""
         import pyarrow as pa
 
-        for _ in range(MAX_SCHEMA_CHANGES):
-            try:
-                batches = list(self.batches(columns))
-            except SchemaChanged:
-                continue
-            return pa.Table.from_batches(batches, schema=_select(self.schema, columns))
-        raise _too_many_changes(self.source)
+        return read_settled(
+            self, lambda: pa.Table.from_batches(list(self.batches(columns)), schema=_select(self.schema, columns))
+        )
 
     def _csv_reader(
         self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: _SkipRagged | None = None
@@ -552,16 +549,16 @@ def _open_jsonl(path: Path, encoding: str) -> Table:
 
     if encoding not in ("utf8", "utf-8-sig"):
         raise DataError(f"{path} is not UTF-8", "JSON Lines must be UTF-8", "re-encode the file as UTF-8")
+    fallback = False
     try:
         schema = pj.open_json(path, read_options=pj.ReadOptions(block_size=CSV_BLOCK_BYTES)).schema
     except pa.ArrowInvalid as exc:
         if not _json_type_conflict(exc):
             raise _json_error(str(path), exc) from exc
-        schema = _python_jsonl_schema(path, str(path))
-        return Table(
-            source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=True
-        )
-    return Table(source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path)
+        schema, fallback = _python_jsonl_schema(path, str(path)), True
+    return Table(
+        source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=fallback
+    )
 
 
 def _json_error(source: str, exc: BaseException) -> DataError:
@@ -759,6 +756,16 @@ def _parses(kind: type, value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def read_settled(table: Table, read: Callable[[], T]) -> T:
+    """``read()``, started again from the top each time the table's schema widens under it."""
+    for _ in range(MAX_SCHEMA_CHANGES):
+        try:
+            return read()
+        except SchemaChanged:
+            continue
+    raise _too_many_changes(table.source)
 
 
 def _too_many_changes(source: str) -> DataError:

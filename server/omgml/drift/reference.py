@@ -29,7 +29,7 @@ from omgml.drift.profile import (
     profile_path,
 )
 from omgml.drift.scan import scan_table
-from omgml.workspace import resolve_inside
+from omgml.workspace import project_relative, resolve_inside
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,14 +59,7 @@ def open_reference(project: Path, text: str) -> Reference:
     if not path.exists() and is_name and not Path(text).suffix:
         load_profile(project, text)  # raises: no such profile, and lists the saved ones
     table = open_table(path)
-    return Reference(kind="file", label=_relative(project, path), table=table)
-
-
-def _relative(project: Path, path: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:  # pragma: no cover - resolve_inside keeps paths under the project
-        return str(path)
+    return Reference(kind="file", label=project_relative(path, project), table=table)
 
 
 def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:

@@ -61,13 +61,7 @@ class CheckContext:
 
     def columns(self) -> list[ColumnProfile]:
         """One profile per distinct column name (a repeated name is reported by its own check)."""
-        seen: set[str] = set()
-        out = []
-        for column in self.profile.columns:
-            if column.name not in seen:
-                seen.add(column.name)
-                out.append(column)
-        return out
+        return self.profile.first_columns()
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,6 @@ class CheckSpec:
     looks_at: str
     fn: Callable[[CheckSpec, CheckContext], list[Finding]]
     needs: tuple[str, ...] = ()  # any of: rows, contract, target, classes, keys, against
-    threshold: float | None = None
 
     def finding(
         self,
@@ -668,7 +661,7 @@ def target_leakage(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     scores = score_features(sample, ctx.target, ctx.leakage_features, ctx.task == "classification")  # type: ignore[arg-type]
     out = []
     for s in sorted(scores, key=lambda s: -s.score):
-        if s.score < (spec.threshold or LEAKAGE_SCORE):
+        if s.score < LEAKAGE_SCORE:
             continue
         out.append(
             spec.finding(
@@ -768,7 +761,6 @@ CHECKS: tuple[CheckSpec, ...] = (
         f"each column's missing share against the contract (or {DEFAULT_MAX_NULL_RATE:.0%} without one)",
         null_rate,
         ("rows",),
-        DEFAULT_MAX_NULL_RATE,
     ),
     CheckSpec(
         "duplicate_keys",
@@ -824,7 +816,6 @@ CHECKS: tuple[CheckSpec, ...] = (
         "each feature alone predicting the target on a held-out half of a row sample",
         target_leakage,
         ("rows", "target"),
-        LEAKAGE_SCORE,
     ),
     CheckSpec(
         "train_test_overlap",
@@ -849,7 +840,6 @@ CHECKS: tuple[CheckSpec, ...] = (
         f"the class counts of a class target (majority at least {IMBALANCE_RATIO:.0f}x the minority)",
         class_imbalance,
         ("rows", "target", "classes"),
-        IMBALANCE_RATIO,
     ),
     CheckSpec("constant_column", "informativeness", "warning", "columns with one value", constant_column, ("rows",)),
     CheckSpec(

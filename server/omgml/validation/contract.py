@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from omgml.errors import ConfigError, InvalidInput
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
 from omgml.validation.profile import ColumnRules, Profile, _jsonable
-from omgml.workspace import atomic_write, omgml_dir, resolve_inside
+from omgml.workspace import atomic_write, omgml_dir, project_relative, resolve_inside
 
 MAX_CATEGORIES = 50
 NULL_RATE_SLACK = 0.02  # allowed missing share = observed + max(slack, half the observed)
@@ -38,11 +38,7 @@ def infer_contract(profile: Profile, *, name: str, source: str, target: str | No
             "save the contract from a table with data in it",
         )
     columns = []
-    seen: set[str] = set()
-    for col in profile.columns:
-        if col.name in seen:
-            continue  # a repeated name: the first column of that name speaks for it
-        seen.add(col.name)
+    for col in profile.first_columns():  # a repeated name: the first column of that name speaks for it
         rate = col.nulls / col.rows if col.rows else 0.0
         numeric = col.kind in ("numeric", "integer") and col.physical in ("integer", "float")
         minimum = maximum = None
@@ -111,7 +107,7 @@ def contract_path(project: Path, ref: str) -> Path:
 def load_contract(project: Path, ref: str) -> tuple[Contract, Path]:
     """Read and check a contract; every problem names the file and what to fix."""
     path = contract_path(project, ref)
-    rel = _rel(path, project)
+    rel = project_relative(path, project)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -177,10 +173,3 @@ def rules_from(contract: Contract) -> dict[str, ColumnRules]:
 
 def _comparable(a, b) -> bool:
     return isinstance(a, (int, float)) == isinstance(b, (int, float))
-
-
-def _rel(path: Path, project: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:
-        return str(path)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from omgml.data.kinds import KindStats, infer_kind, physical_of
-from omgml.data.tables import MAX_SCHEMA_CHANGES, RaggedRows, SchemaChanged, Table, _too_many_changes
+from omgml.data.tables import RaggedRows, Table, read_settled
 from omgml.validation.hashing import (
     NULL_HASH,
     DistinctSketch,
@@ -139,7 +139,7 @@ class ColumnProfile:
             hashes, batch_range = self._update_floats(arr)
         elif physical == "float":  # decimals: no NaN or infinity
             batch_range = self._min_max(arr)
-            values = np.asarray(pc.fill_null(pc.cast(arr, pa.float64()), 0.0).to_numpy(zero_copy_only=False))
+            values = numpy_filled(pc.cast(arr, pa.float64()), 0.0)
             self._count_fractional(values, integer_parts(values)[1], None)
         elif physical in ("integer", "datetime"):
             batch_range = self._min_max(arr)
@@ -245,20 +245,9 @@ class ColumnProfile:
         merged = self.counts
         if len(values) > EXACT_DISTINCT_CAP:
             # The batch alone has too many distinct values: switch without a Python loop over them.
-            import pyarrow.compute as pc
-
-            previous = pa.array(list(merged), type=values.type) if merged else None
-            if (
-                len(counts)
-                and counts.max() > 1
-                or previous is not None
-                and pc.any(pc.is_in(previous, value_set=values)).as_py()
-            ):
+            if len(counts) and counts.max() > 1:
                 self.dup_seen = True
-            hashes = hash_array(values)
-            self.counts = None
-            self.sketch.update(hashes if previous is None else np.concatenate([hash_array(previous), hashes]))
-            self._seen_in_counts = True
+            self._give_up_counts(hash_array(values), values)
             return
         found = values.to_pylist()
         if self.physical == "float":  # NaN is missing, not a category
@@ -324,7 +313,7 @@ class ColumnProfile:
             encoded = pc.dictionary_encode(arr)
             dictionary = encoded.dictionary
             indices = encoded.indices
-            codes = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False))
+            codes = numpy_filled(indices, 0)
             weights = np.bincount(
                 codes[~indices.is_null().to_numpy(zero_copy_only=False)] if arr.null_count else codes,
                 minlength=len(dictionary),
@@ -350,14 +339,12 @@ class ColumnProfile:
         import pyarrow.compute as pc
 
         def total(mask) -> int:
-            flags = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+            flags = _flags(mask)
             return int(weights[flags].sum()) if weights is not None else int(flags.sum())
 
         lengths = pc.binary_length(values)
         if weights is not None:
-            self.length_sum += int(
-                (np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) * weights).sum()
-            )
+            self.length_sum += int((numpy_filled(lengths, 0) * weights).sum())
         else:
             self.length_sum += pc.sum(lengths).as_py() or 0
         numeric = pc.match_substring_regex(values, NUMBER_PATTERN)
@@ -490,6 +477,16 @@ class Profile:
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    def first_columns(self) -> list[ColumnProfile]:
+        """One profile per distinct column name: the first column of a repeated name speaks for it."""
+        seen: set[str] = set()
+        out = []
+        for column in self.columns:
+            if column.name not in seen:
+                seen.add(column.name)
+                out.append(column)
+        return out
+
 
 @dataclass
 class PassPlan:
@@ -498,64 +495,58 @@ class PassPlan:
     rules: dict[str, ColumnRules] = field(default_factory=dict)
     keys: list[tuple[str, ...]] = field(default_factory=list)
     target: str | None = None
-    feature_exclude: set[str] = field(default_factory=set)
     common: list[str] | None = None  # columns hashed for an overlap test; None: no overlap test
     sample_rows: int = 0
 
 
 def profile_table(table: Table, plan: PassPlan) -> Profile:
     """Read ``table`` once (again from the start if a csv column had to be widened) and profile it."""
-    for _ in range(MAX_SCHEMA_CHANGES):
-        try:
-            return _Pass(table, plan).run()
-        except SchemaChanged:
-            continue
-    raise _too_many_changes(table.source)
+    return read_settled(table, lambda: _Pass(table, plan).run())
 
 
-def row_hashes_of(table: Table, columns: list[str], salts: list[np.uint64]) -> np.ndarray:
-    """Row hashes over ``columns`` of ``table`` with the other table's column ``salts``: the other side of an overlap test."""
-    for _ in range(MAX_SCHEMA_CHANGES):
-        try:
-            parts = []
-            for batch in table.batches(columns):
-                terms = [salted(hash_array(arr), salts[i]) for i, arr in enumerate(batch.columns)]
-                parts.append(_sum(terms, range(len(terms)), batch.num_rows))
-            return _concat(parts)
-        except SchemaChanged:
-            continue
-    raise _too_many_changes(table.source)
+def row_hashes_of(table: Table, columns: list[str]) -> np.ndarray:
+    """Row hashes over ``columns`` (distinct names) of ``table``, salted as the profile salts the first
+    column of each name: the other side of an overlap test."""
+    salts = column_salts(columns)
+
+    def read() -> np.ndarray:
+        parts = []
+        for batch in table.batches(columns):
+            row = np.zeros(batch.num_rows, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for arr, salt in zip(batch.columns, salts):
+                    row += salted(hash_array(arr), salt)
+            parts.append(row)
+        return _concat(parts)
+
+    return read_settled(table, read)
 
 
 def fetch_rows(table: Table, rows: list[int], columns: list[str]) -> dict[int, dict[str, Any]]:
     """The values of ``columns`` in the given 0-based rows; reads only as far as the last of them."""
     wanted = sorted(set(rows))
-    found: dict[int, dict[str, Any]] = {}
     if not wanted:
+        return {}
+
+    def read() -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        offset = 0
+        for batch in table.batches(columns):
+            for row in wanted:
+                if offset <= row < offset + batch.num_rows:
+                    found[row] = {
+                        name: _jsonable(batch.column(i)[row - offset].as_py()) for i, name in enumerate(columns)
+                    }
+            offset += batch.num_rows
+            if offset > wanted[-1]:
+                break
         return found
-    offset = 0
-    for _ in range(MAX_SCHEMA_CHANGES):
-        try:
-            offset = 0
-            for batch in table.batches(columns):
-                for row in wanted:
-                    if offset <= row < offset + batch.num_rows:
-                        found[row] = {
-                            name: _jsonable(batch.column(i)[row - offset].as_py()) for i, name in enumerate(columns)
-                        }
-                offset += batch.num_rows
-                if offset > wanted[-1]:
-                    break
-            return found
-        except SchemaChanged:
-            found.clear()
-    return found
+
+    return read_settled(table, read)
 
 
 class _Pass:
     def __init__(self, table: Table, plan: PassPlan) -> None:
-        import pyarrow as pa
-
         self.table = table
         self.plan = plan
         schema = table.schema
@@ -579,7 +570,6 @@ class _Pass:
         self.candidates: dict[int, _Rows] | None = None  # columns that may be unique: their hashes
         self.budget = UNIQUE_BUDGET_ROWS
         self.untracked: list[str] = []
-        del pa
 
     def run(self) -> Profile:
         rows = 0
@@ -796,14 +786,6 @@ def _count_small_span(arr: pa.Array, lo: int, hi: int) -> tuple[pa.Array, np.nda
     hashes = mark_nulls(np.take(mix(np.arange(lo, hi + 1, dtype=np.int64).view(np.uint64)), offsets), arr)
     present = np.flatnonzero(weights)
     return pa.array(present + lo, type=arr.type), weights[present], hashes
-
-
-def _sum(terms: list[np.ndarray], idx, n: int) -> np.ndarray:
-    acc = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in idx:
-            acc += terms[i]
-    return acc
 
 
 class _Rows:

@@ -17,7 +17,7 @@ from omgml.validation.models import (
     ValidateDataRequest,
     ValidationReport,
 )
-from omgml.workspace import resolve_inside, resolve_project_dir, save_report
+from omgml.workspace import project_relative, resolve_inside, resolve_project_dir, save_report
 
 REPORT_KIND = "validation"
 
@@ -62,7 +62,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
 
     if isinstance(request.data, str):
         path = resolve_inside(project, request.data, "data file")
-        source = _rel(path, project)
+        source = project_relative(path, project)
         table = _open(path, source, request.delimiter, request.encoding)
     else:
         source = "<DataFrame>"
@@ -75,7 +75,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     contract_rel = None
     if request.contract:
         contract, contract_path = load_contract(project, request.contract)
-        contract_rel = _rel(contract_path, project)
+        contract_rel = project_relative(contract_path, project)
 
     target = _target(request, contract, config, names, source, notes)
     keys = _keys(request, contract, names, source, notes)
@@ -89,10 +89,10 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     common: list[str] | None = None
     if request.against:
         other_path = resolve_inside(project, request.against, "--against table")
-        other = _open(other_path, _rel(other_path, project), request.delimiter, request.encoding)
+        other = _open(other_path, project_relative(other_path, project), request.delimiter, request.encoding)
         common = [n for n in dict.fromkeys(names) if n in set(other.column_names)]
         if not common:
-            notes.append(f"{_rel(other_path, project)} shares no column with the data: overlap not tested.")
+            notes.append(f"{project_relative(other_path, project)} shares no column with the data: overlap not tested.")
             common = None
 
     plan = PassPlan(
@@ -111,12 +111,12 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     task = _task(profile, target, config)
     against = None
     if other is not None and common is not None:
-        against = _against(profile, other, common, _rel(other_path, project))
+        against = _against(profile, other, common, project_relative(other_path, project))
 
     leakage_features = []
     if target is not None:
         skip = {target, *keys, *profile.id_columns}
-        leakage_features = [c.name for c in CheckContext(profile, table).columns() if c.name not in skip and c.present]
+        leakage_features = [c.name for c in profile.first_columns() if c.name not in skip and c.present]
     ctx = CheckContext(
         profile=profile,
         table=table,
@@ -159,7 +159,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     contract_saved = None
     if request.save_contract:
         inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
-        contract_saved = _rel(save_contract(project, inferred), project)
+        contract_saved = project_relative(save_contract(project, inferred), project)
 
     report = ValidationReport(
         source=source,
@@ -194,7 +194,7 @@ def _refuse_overwrite(project: Path, name: str) -> None:
     existing = contracts_dir(project) / f"{name}.json"
     if existing.exists():
         raise InvalidInput(
-            f"A contract named '{name}' already exists ({_rel(existing, project)})",
+            f"A contract named '{name}' already exists ({project_relative(existing, project)})",
             "saving would replace it, and with it any edits made by hand",
             "choose another name, or replace it on purpose (--replace-contract, or replace_contract=true)",
         )
@@ -210,13 +210,6 @@ def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):
         raise DataError(exc.what.replace(str(path), shown), exc.why, exc.fix) from exc
     table.source = shown
     return table
-
-
-def _rel(path: Path, project: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _unknown_column(what: str, name: str, names: list[str], source: str, flag: str) -> InvalidInput:
@@ -294,14 +287,10 @@ def _against(profile, other, common: list[str], source: str):
     import numpy as np
 
     from omgml.validation.checks import Against
-    from omgml.validation.profile import column_salts, row_hashes_of
+    from omgml.validation.profile import row_hashes_of
 
-    salts = column_salts(profile.names)
-    first = {}
-    for i, name in enumerate(profile.names):
-        first.setdefault(name, i)
     used = [c for c in common if c not in profile.id_columns]
-    hashes = row_hashes_of(other, used, [salts[first[c]] for c in used])
+    hashes = row_hashes_of(other, used)
     left_out = [n for n in dict.fromkeys(profile.names) if n not in common]
     return Against(source=source, hashes=np.unique(hashes), rows=len(hashes), common=common, left_out=left_out)
 
