@@ -13,6 +13,7 @@ from omgml.errors import PathError
 
 OMGML_DIR = ".omgml"
 ROOT_ENV_VARS = ("OMGML_PROJECT_DIR", "CLAUDE_PROJECT_DIR")
+SAVED_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a saved contract's or reference profile's name
 
 
 def default_root() -> Path:

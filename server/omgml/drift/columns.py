@@ -8,19 +8,12 @@ reason, never reported as "no drift".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from omgml.data.kinds import KindStats, infer_kind, physical_of
+from omgml.data.kinds import KindStats, infer_kind
 from omgml.drift.profile import CategorySummary, NumericSummary, Summary
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
 Reader = Literal["numeric", "categorical"]
-
-
-def physical(kind: pa.DataType) -> str:
-    return physical_of(kind)
 
 
 def reader_for(physical_type: str) -> Reader | None:
@@ -32,15 +25,16 @@ def reader_for(physical_type: str) -> Reader | None:
     return None
 
 
-def unreadable_reason(physical_type: str, arrow_type: str) -> str:
+def unreadable_reason(physical_type: str) -> str:
+    """Why drift cannot read a reference column stored as ``physical_type`` (``reader_for`` gave None)."""
     if physical_type == "datetime":
         return (
             "a date/time column: time moves on, so its values always shift; "
             "pass it as --time-column to compare windows instead"
         )
     if physical_type == "null":
-        return "all values are null (the column has no type)"
-    return f"values of type {arrow_type} are neither numbers nor categories"
+        return "all values are null in the reference (the column has no type)"
+    return "values of this type (nested, binary, ...) are neither numbers nor categories"
 
 
 def kind_stats(summary: Summary) -> KindStats:

@@ -16,7 +16,7 @@ from omgml.drift.histogram import Grid, bin_counts, quantile_bins
 from omgml.drift.models import ColumnDrift, ColumnSignals, EffectSize, Role, SkippedColumn
 from omgml.drift.profile import CategorySummary, NumericSummary, Summary
 from omgml.drift.selection import Facts, select_test
-from omgml.drift.stattests import BY_NAME, Outcome, StatTest, benjamini_hochberg, effect_test
+from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, benjamini_hochberg, effect_test
 from omgml.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -169,12 +169,8 @@ def cell_counts(pair: Pair, kind: str) -> tuple[np.ndarray, np.ndarray, list[str
 
     ref, cur = pair.reference, pair.current
     if isinstance(ref, NumericSummary):
-        if kind == "binary":
-            values = np.union1d(ref.hist.lo, cur.hist.lo)
-            rc = np.zeros(values.size, dtype=np.int64)
-            cc = np.zeros(values.size, dtype=np.int64)
-            rc[np.searchsorted(values, ref.hist.lo)] = ref.hist.counts
-            cc[np.searchsorted(values, cur.hist.lo)] = cur.hist.counts
+        if kind == "binary":  # two values, both histograms exact (column_kind says binary only then)
+            values, rc, cc = aligned_counts(ref.hist, cur.hist)
             return rc, cc, [f"{v:g}" for v in values]
         grid = reference_grid(ref)
         upper = quantile_bins(ref.hist, grid)
@@ -235,9 +231,11 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
             f"'{spec.name}' needs every value, but the {side} keeps {_buckets(pair)} buckets for this column; "
             "use ks or wasserstein, or compare with the raw reference file"
         )
-    outcome = _apply(spec, pair, kind, counts)
     effect_spec = effect_test(spec)
-    effect = outcome if effect_spec is spec else _apply(effect_spec, pair, kind, counts)
+    if counts is None and "counts" in (spec.data, effect_spec.data):
+        counts = cell_counts(pair, kind)  # once, for the test and its effect size alike
+    outcome = _apply(spec, pair, counts)
+    effect = outcome if effect_spec is spec else _apply(effect_spec, pair, counts)
     return _Pending(pair, kind, spec, why, outcome, effect_spec, effect)
 
 
@@ -249,14 +247,12 @@ def _buckets(pair: Pair) -> str:
 def _kind_words(kind: str, numeric_base: bool) -> str:
     if kind == "binary":
         return "two-valued (numbers)" if numeric_base else "two-valued"
-    return {"numeric": "numeric", "categorical": "categorical"}[kind]
+    return kind
 
 
-def _apply(spec: StatTest, pair: Pair, kind: str, counts: tuple | None) -> Outcome:
+def _apply(spec: StatTest, pair: Pair, counts: tuple | None) -> Outcome:
     if spec.data == "samples":
         return spec.function(pair.reference.hist, pair.current.hist)
-    if counts is None:
-        counts = cell_counts(pair, kind)
     return spec.function(counts[0], counts[1])
 
 
@@ -268,6 +264,7 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
     effect_words = f"{p.effect_spec.name} {_num(p.effect.statistic)}" + (
         f" {p.effect_spec.unit}" if p.effect_spec.unit else ""
     )
+    bound = outcome.bound
     if spec.score == "distance":
         drifted = material
         decision = (
@@ -275,7 +272,6 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
             if drifted
             else f"{effect_words} < {threshold:g}: no material change"
         )
-        bound = outcome.bound
         near = bound > 0 and abs(outcome.statistic - threshold) <= bound
     else:
         significant = adjusted is not None and adjusted < threshold
@@ -295,7 +291,6 @@ def _decide(p: _Pending, adjusted: float | None, thresholds: dict[str, float]) -
             )
         else:
             decision = f"{p_words} >= {threshold:g} and {effect_words} < {effect_threshold:g}: no drift"
-        bound = outcome.bound
         near = p.effect.bound > 0 and abs(p.effect.statistic - effect_threshold) <= p.effect.bound
     return ColumnDrift(
         column=p.pair.column,

@@ -199,7 +199,7 @@ class Histogram:
         ids = grid.ids(self.lo)
         if ids.size == 0:
             return ids, self.counts
-        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+        starts = run_starts(ids)
         return ids[starts], np.add.reduceat(self.counts, starts)
 
     def wasserstein_bound(self) -> float:
@@ -330,3 +330,10 @@ def bin_counts(hist: Histogram, grid: Grid, upper: np.ndarray) -> np.ndarray:
     return np.bincount(np.searchsorted(upper, ids, side="left"), weights=counts, minlength=upper.size + 1).astype(
         np.int64
     )
+
+
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values in ``keys`` (sorted, or grouped) starts."""
+    import numpy as np
+
+    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omgml.drift.profile import NAME_PATTERN
+from omgml.workspace import SAVED_NAME_PATTERN
 
 Role = Literal["target", "prediction", "feature"]
 
@@ -28,7 +28,7 @@ class DriftRequest(BaseModel):
     thresholds: dict[str, float] = Field(default_factory=dict, description="Stat test name -> threshold.")
     drift_share: float = Field(0.5, gt=0, le=1, description="Share of drifted features that makes the dataset drifted.")
     save_reference: str | None = Field(
-        None, pattern=NAME_PATTERN, description="Save the reference's profile under this name."
+        None, pattern=SAVED_NAME_PATTERN, description="Save the reference's profile under this name."
     )
     time_column: str | None = Field(None, max_length=256)
     window: str | None = Field(None, max_length=32)

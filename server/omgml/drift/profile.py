@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from omgml.drift.histogram import Grid, Histogram
+from omgml.drift.histogram import Grid, Histogram, run_starts
 from omgml.errors import InvalidInput, PathError
 from omgml.workspace import atomic_write, omgml_dir
 
@@ -46,7 +46,6 @@ DISTINCT_MEMORY_CAP = 20_000_000  # integer columns: exact distinct tracking giv
 COMPACT_PARTS = 32
 PROFILE_FORMAT = "omgml-drift-profile"
 PROFILE_VERSION = 1
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +323,7 @@ class NumericAccumulator:
             ordered.sort()
             if self.keep == "all":
                 self.parts = [ordered]  # drop the batches' buffers; finalize stays repeatable
-            if self.keep == "all":  # from the sorted values: the same bits whatever the row order
+                # mean and std from the sorted values: the same bits whatever the row order
                 mean = float(ordered.sum()) / ordered.size
                 centred = ordered - mean
                 std = math.sqrt(float(np.dot(centred, centred)) / ordered.size)
@@ -359,7 +358,7 @@ def _sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
 
     ordered = np.sort(x)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    starts = run_starts(ordered)
     return ordered[starts], starts
 
 
@@ -372,7 +371,7 @@ def _merge_distinct(parts: list) -> tuple[np.ndarray, np.ndarray]:
     counts = np.concatenate([p[1] for p in parts])
     order = np.argsort(values, kind="stable")
     values, counts = values[order], counts[order]
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    starts = run_starts(values)
     return values[starts], np.add.reduceat(counts, starts)
 
 
@@ -412,7 +411,7 @@ def _merge_buckets(parts: list) -> tuple:
     counts = np.concatenate([p[1] for p in parts])[order]
     lo = np.concatenate([p[2] for p in parts])[order]
     hi = np.concatenate([p[3] for p in parts])[order]
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    starts = run_starts(ids)
     return (
         ids[starts],
         np.add.reduceat(counts, starts),
@@ -661,7 +660,7 @@ def binned(hist: Histogram, grid: Grid) -> tuple:
     if not hist.exact:
         return hist.ids, hist.counts, hist.lo, hist.hi
     ids = grid.ids(hist.lo)
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    starts = run_starts(ids)
     return (ids[starts], np.add.reduceat(hist.counts, starts), hist.lo[starts], np.maximum.reduceat(hist.hi, starts))
 
 

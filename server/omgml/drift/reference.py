@@ -12,24 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
-from omgml.drift.columns import physical, reader_for
+from omgml.drift.columns import reader_for
 from omgml.drift.histogram import Grid
 from omgml.drift.profile import (
     EXACT_CAP,
-    NAME_PATTERN,
     CategoryAccumulator,
     ColumnProfile,
     NumericAccumulator,
     ReferenceProfile,
     Summary,
-    UntestedColumnProfile,
     column_profile,
     load_profile,
     profile_path,
 )
 from omgml.drift.scan import scan_table
-from omgml.workspace import project_relative, resolve_inside
+from omgml.workspace import SAVED_NAME_PATTERN, project_relative, resolve_inside
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,12 +46,12 @@ class Reference:
     def physicals(self) -> dict[str, str]:
         if self.profile is not None:
             return {name: col.physical for name, col in self.profile.columns.items()}
-        return {f.name: physical(f.type) for f in self.table.schema}
+        return {f.name: physical_of(f.type) for f in self.table.schema}
 
 
 def open_reference(project: Path, text: str) -> Reference:
     """The saved profile ``text`` if one exists, else the data file at ``text``."""
-    is_name = bool(re.match(NAME_PATTERN, text))
+    is_name = bool(re.match(SAVED_NAME_PATTERN, text))
     if is_name and profile_path(project, text).is_file():
         return Reference(kind="profile", label=text, profile=load_profile(project, text))
     path = resolve_inside(project, text, "reference data")
@@ -73,7 +72,7 @@ def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:
     def first(schema: pa.Schema) -> dict:
         accs: dict = {}
         for f in schema:
-            kind = physical(f.type)
+            kind = physical_of(f.type)
             reader = reader_for(kind)
             if reader == "numeric":
                 accs[f.name] = NumericAccumulator(kind, keep="distinct", cap=None if kind == "integer" else EXACT_CAP)
@@ -89,7 +88,7 @@ def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:
 
         def second(schema: pa.Schema) -> dict:
             return {
-                name: NumericAccumulator(physical(schema.field(name).type), keep="none", grid=grids[name])
+                name: NumericAccumulator(physical_of(schema.field(name).type), keep="none", grid=grids[name])
                 for name in grids
             }
 
@@ -108,13 +107,4 @@ def _with_moments(hist, summary):
 
 def profile_columns(schema: pa.Schema, summaries: dict[str, Summary], rows: int) -> dict[str, ColumnProfile]:
     """Saved form of every column of ``schema`` (columns drift cannot read are kept as untested)."""
-    out: dict[str, ColumnProfile] = {}
-    for f in schema:
-        kind = physical(f.type)
-        summary = summaries.get(f.name)
-        out[f.name] = (
-            column_profile(summary, kind, rows)
-            if summary is not None
-            else UntestedColumnProfile(physical=kind, rows=rows)
-        )
-    return out
+    return {f.name: column_profile(summaries.get(f.name), physical_of(f.type), rows) for f in schema}

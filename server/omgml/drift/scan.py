@@ -12,17 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from omgml.data.tables import read_settled
+from omgml.drift.histogram import run_starts
 from omgml.drift.profile import CategoryAccumulator, NumericAccumulator, Summary, arrow_int64
-from omgml.drift.windows import Window, time_values, window_index
+from omgml.drift.windows import MAX_WINDOWS, Window, time_values, window_index
 from omgml.errors import InvalidInput
-
-try:  # the table engine widens csv types it guessed wrong and asks callers to read again
-    from omgml.data.tables import SchemaChanged
-except ImportError:  # pragma: no cover - older engine without type widening
-
-    class SchemaChanged(Exception):  # type: ignore[no-redef]
-        pass
-
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,7 +25,6 @@ if TYPE_CHECKING:
 
 Accumulator = NumericAccumulator | CategoryAccumulator
 Plan = Callable[["pa.Schema"], dict[str, Accumulator]]
-MAX_REREADS = 64
 THREADS = 2  # numpy and Arrow release the GIL in the per-column work
 
 
@@ -51,33 +44,21 @@ class Scan:
     untimed_rows: int = 0
 
 
-def scan_table(
-    table: Table,
-    plan: Plan,
-    *,
-    time_column: str | None = None,
-    window: Window | None = None,
-    max_windows: int = 1000,
-) -> Scan:
+def scan_table(table: Table, plan: Plan, *, time_column: str | None = None, window: Window | None = None) -> Scan:
     """Summarize every planned column of ``table``; ``plan`` is asked again if the engine widens a type."""
-    for _ in range(MAX_REREADS):
+
+    def read() -> Scan:
         accumulators = plan(table.schema)
-        try:
-            if window is None or time_column is None:
-                return _scan_whole(table, accumulators)
-            return _scan_windows(table, accumulators, time_column, window, max_windows)
-        except SchemaChanged:
-            continue
-    raise InvalidInput(
-        f"{table.source}: the column types kept changing while reading",
-        "omgml re-read the file after each type change and it still did not settle",
-        "convert the file to parquet with explicit column types",
-    )
+        if window is None or time_column is None:
+            return _scan_whole(table, accumulators)
+        return _scan_windows(table, accumulators, time_column, window)
+
+    return read_settled(table, read)
 
 
-def _update_all(pool: ThreadPoolExecutor | None, accumulators: dict[str, Accumulator], batch: Any) -> None:
+def _update_all(pool: ThreadPoolExecutor, accumulators: dict[str, Accumulator], batch: Any) -> None:
     jobs = [(acc, batch.column(name)) for name, acc in accumulators.items()]
-    if pool is None or len(jobs) < 2:
+    if len(jobs) < 2:
         for acc, column in jobs:
             acc.update(column)
         return
@@ -88,7 +69,7 @@ def _update_all(pool: ThreadPoolExecutor | None, accumulators: dict[str, Accumul
 def _scan_whole(table: Table, accumulators: dict[str, Accumulator]) -> Scan:
     names = list(accumulators)
     rows = 0
-    with _pool() as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         # with nothing to summarize, still read one column: the row count is part of the answer
         for batch in table.batches(names or table.column_names[:1]):
             rows += batch.num_rows
@@ -97,30 +78,12 @@ def _scan_whole(table: Table, accumulators: dict[str, Accumulator]) -> Scan:
     return Scan(rows=rows, columns=columns, schema=table.schema)
 
 
-def _finalize_all(pool: ThreadPoolExecutor | None, accumulators: dict[str, Accumulator]) -> dict[str, Summary]:
-    if pool is None:
-        return {name: acc.finalize() for name, acc in accumulators.items()}
+def _finalize_all(pool: ThreadPoolExecutor, accumulators: dict[str, Accumulator]) -> dict[str, Summary]:
     futures = {name: pool.submit(acc.finalize) for name, acc in accumulators.items()}
     return {name: future.result() for name, future in futures.items()}
 
 
-class _Inline:
-    """No pool: work runs in the calling thread (THREADS = 1)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _pool() -> ThreadPoolExecutor | _Inline:
-    return ThreadPoolExecutor(THREADS) if THREADS > 1 else _Inline()
-
-
-def _scan_windows(
-    table: Table, accumulators: dict[str, Accumulator], time_column: str, window: Window, max_windows: int
-) -> Scan:
+def _scan_windows(table: Table, accumulators: dict[str, Accumulator], time_column: str, window: Window) -> Scan:
     import numpy as np
 
     names = list(accumulators)
@@ -128,7 +91,7 @@ def _scan_windows(
     per_window: dict[int, tuple[list[int], dict[str, Accumulator]]] = {}
     untimed = {n: a.fresh() for n, a in accumulators.items()}
     rows = untimed_rows = 0
-    with _pool() as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         for batch in table.batches(read):
             rows += batch.num_rows
             nanos, present = time_values(batch.column(time_column), time_column)
@@ -143,14 +106,14 @@ def _scan_windows(
             order = timed[np.argsort(index[timed], kind="stable")]
             ordered = batch.take(arrow_int64(order))
             keys = index[order]
-            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            starts = run_starts(keys)
             ends = np.append(starts[1:], keys.size)
             for start, end in zip(starts, ends):
                 key = int(keys[start])
                 if key not in per_window:
-                    if len(per_window) >= max_windows:
+                    if len(per_window) >= MAX_WINDOWS:
                         raise InvalidInput(
-                            f"The window {window.text} cuts '{time_column}' into more than {max_windows} windows",
+                            f"The window {window.text} cuts '{time_column}' into more than {MAX_WINDOWS} windows",
                             "a table of that many windows is too long to read",
                             "pass a longer --window",
                         )

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omgml.config import load_config
+from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
-from omgml.drift.columns import physical, reader_for, unreadable_reason
+from omgml.drift.columns import reader_for, unreadable_reason
 from omgml.drift.compare import MIN_VALUES, Comparison, Pair, compare, reference_grid
 from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, SkippedColumn, WindowDrift
 from omgml.drift.profile import (
@@ -122,7 +123,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if reference.kind == "file":
         wanted = list(ref_physical) if request.save_reference else compared
         ref_scan = scan_table(reference.table, lambda schema: _reference_plan(schema, wanted))
-        ref_physical = {f.name: physical(f.type) for f in ref_scan.schema}
+        ref_physical = {f.name: physical_of(f.type) for f in ref_scan.schema}
         ref_rows = ref_scan.rows
         ref_summaries: dict[str, Summary] = dict(ref_scan.columns)
         if reference.table.ragged.count:
@@ -161,19 +162,12 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         plans.clear()
         accs: dict = {}
         for name, role in roles.items():
-            plan = _column_plan(
-                name,
-                role,
-                ref_physical[name],
-                physical(schema.field(name).type),
-                str(schema.field(name).type),
-                ref_summaries.get(name),
-            )
+            kind = schema.field(name).type
+            cur_physical = physical_of(kind)
+            plan = _column_plan(name, role, ref_physical[name], cur_physical, str(kind), ref_summaries.get(name))
             plans[name] = plan
             if plan.skip is None:
-                accs[name] = _current_accumulator(
-                    plan, ref_summaries[name], reference.kind, physical(schema.field(name).type)
-                )
+                accs[name] = _current_accumulator(plan, ref_summaries[name], reference.kind, cur_physical)
         return accs
 
     if current.num_rows is not None:
@@ -318,7 +312,7 @@ def _check_rows(side: str, label: str, rows: int) -> None:
 def _reference_plan(schema: pa.Schema, wanted: list[str]) -> dict:
     accs: dict = {}
     for name in wanted:
-        kind = physical(schema.field(name).type)
+        kind = physical_of(schema.field(name).type)
         reader = reader_for(kind)
         if reader == "numeric":
             accs[name] = NumericAccumulator(kind, keep="all")
@@ -330,14 +324,7 @@ def _reference_plan(schema: pa.Schema, wanted: list[str]) -> dict:
 def _column_plan(name: str, role: Role, ref_kind: str, cur_kind: str, cur_type: str, ref: Summary | None) -> _Plan:
     ref_reader = reader_for(ref_kind)
     if ref_reader is None:
-        return _Plan(
-            name,
-            role,
-            None,
-            unreadable_reason(ref_kind, "its type")
-            if ref_kind != "null"
-            else "all values are null in the reference (the column has no type)",
-        )
+        return _Plan(name, role, None, unreadable_reason(ref_kind))
     cur_reader = ref_reader if cur_kind == "null" else reader_for(cur_kind)
     if cur_reader != ref_reader:
         return _Plan(
@@ -463,14 +450,14 @@ def _windows(
     out = []
     for w in scan.windows:
         start, end = window.bounds(w.index)
-        pairs = [
-            Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None
-        ]
         if w.rows < MIN_ROWS:
             out.append(
                 _skipped_window(start, end, w.rows, f"{w.rows} row(s): too few to compare (at least {MIN_ROWS})")
             )
             continue
+        pairs = [
+            Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None
+        ]
         result = compare(pairs, thresholds)
         if not result.columns:
             out.append(_skipped_window(start, end, w.rows, "no column could be tested in this window"))
@@ -534,7 +521,7 @@ def _report(
         prediction_drifted=prediction,
         top_columns=top,
         columns=columns,
-        signals=[s for s in comparison.signals],
+        signals=comparison.signals,
         skipped=comparison.skipped,
         only_in_reference=only_ref,
         only_in_current=only_cur,

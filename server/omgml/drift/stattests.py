@@ -152,7 +152,7 @@ def cramer_von_mises(reference: Histogram, current: Histogram) -> Outcome:
     """
     import numpy as np
 
-    _, cx, cy = _aligned_counts(reference, current)
+    _, cx, cy = aligned_counts(reference, current)
     nx, ny = reference.n, current.n
     total = cx + cy
     midrank = (np.cumsum(total) - total) + (total + 1) / 2.0
@@ -217,7 +217,7 @@ def anderson(reference: Histogram, current: Histogram) -> Outcome:
     """
     import numpy as np
 
-    values, cx, cy = _aligned_counts(reference, current)
+    values, cx, cy = aligned_counts(reference, current)
     if values.size < 2:
         raise ValueError("anderson needs more than one distinct value")
     n = (reference.n, current.n)
@@ -251,7 +251,7 @@ def anderson(reference: Histogram, current: Histogram) -> Outcome:
     return Outcome(statistic, float(math.exp(np.polyval(fit, statistic))), "interpolated")
 
 
-def _aligned_counts(reference: Histogram, current: Histogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def aligned_counts(reference: Histogram, current: Histogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import numpy as np
 
     if not (reference.exact and current.exact):

@@ -7,11 +7,12 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omgml.data.kinds import Kind
+from omgml.workspace import SAVED_NAME_PATTERN
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 Example = str | int | float | bool | None
-CONTRACT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+CONTRACT_NAME_PATTERN = SAVED_NAME_PATTERN
 
 
 class ValidateDataRequest(BaseModel):
