@@ -13,14 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from omgml.baseline.features import ID_LIKE_SHARE  # text this distinct names rows, it does not group them
 from omgml.errors import InvalidInput
 
 # Whole numbers are labels when there are few of them: at most this many ...
 MAX_WHOLE_NUMBER_CLASSES = 20
 # ... and at most this share of the rows (so 0..15 over 40 rows reads as a count, not labels).
 MAX_WHOLE_NUMBER_CLASS_SHARE = 0.1
-# Text with more distinct values than this share of its rows names rows, it does not group them.
-ID_LIKE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
