@@ -158,12 +158,12 @@ class Table:
 
     def _csv_reader(
         self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: _SkipRagged | None = None
-    ) -> tuple[Any, list[str] | None]:
-        """The raw Arrow reader (small blocks, this schema's types) and the names to hand batches out under."""
+    ) -> Any:
+        """The raw Arrow reader: small blocks, this schema's types, batches under the names Arrow reads."""
         import pyarrow.csv as pc
 
-        read, parse, convert, rename = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
-        return pc.open_csv(self._path if source is None else source, read, parse, convert), rename
+        read, parse, convert = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
+        return pc.open_csv(self._path if source is None else source, read, parse, convert)
 
     def _csv_names(self, columns: list[str] | None) -> tuple[list[str], list[str] | None, list[str] | None]:
         """The names to read under, the columns to read, and the names to hand batches out under (None: as read).
@@ -179,7 +179,7 @@ class Table:
     def _csv_options(self, columns: list[str] | None, skip_rows: int, skipped: _SkipRagged) -> tuple:
         import pyarrow.csv as pc
 
-        internal, wanted, rename = self._csv_names(columns)
+        internal, wanted, _ = self._csv_names(columns)
         return (
             pc.ReadOptions(
                 encoding=self.encoding or "utf8",
@@ -194,23 +194,23 @@ class Table:
                 include_columns=wanted,
                 strings_can_be_null=True,
             ),
-            rename,
         )
 
     def _csv_batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
+        rename = self._csv_names(columns)[2]
         try:
             if resume is not None and columns is None:
                 # The first full read goes on from where settling the types stopped (no block parsed twice).
-                reader, rename, self.ragged = resume
+                reader, self.ragged = resume
             elif columns is None and self._splittable():
                 self.ragged = RaggedRows()
-                reader, rename = self._parallel_csv(), self._csv_names(None)[2]
+                reader = self._parallel_csv()
             else:
                 self.ragged = RaggedRows()
-                reader, rename = self._csv_reader(columns)
+                reader = self._csv_reader(columns)
             for batch in _rebatch(reader, CSV_BATCH_ROWS, CSV_FIRST_BATCH_ROWS):
                 yield batch if rename is None else pa.RecordBatch.from_arrays(batch.columns, names=rename)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -240,7 +240,7 @@ class Table:
                     with pa.OSFile(str(self._path)) as stream:
                         stream.seek(offset)
                         skipped = _SkipRagged(self.ragged, records)
-                        yield from self._csv_reader(None, stream, 0 if offset else 1, skipped)[0]
+                        yield from self._csv_reader(None, stream, 0 if offset else 1, skipped)
                     return
                 table, ragged, count = piece
                 self.ragged.merge(ragged, records)
@@ -290,7 +290,7 @@ class Table:
         sentinel = self._sentinel()
         ragged = RaggedRows()
         skipped = _SkipRagged(ragged)
-        read, parse, convert, _ = self._csv_options(None, 0 if offset else 1, skipped)
+        read, parse, convert = self._csv_options(None, 0 if offset else 1, skipped)
         if _crlf_on_block_edge(data, read.block_size):
             read.block_size = len(data) + 1  # one block: no edge for Arrow to drop the LF at
         try:
@@ -349,16 +349,16 @@ class Table:
             if self._splittable():
                 reader = self._settle_pieces(limit_bytes)
                 if reader is not None:
-                    self._resume = (reader, self._csv_names(None)[2], self.ragged)
+                    self._resume = (reader, self.ragged)
                     return
             try:  # the sequential reader settles the types, or names the error
-                reader, rename = self._csv_reader(None)
+                reader = self._csv_reader(None)
                 read = []
                 for batch in reader:
                     read.append(batch)
                     if len(read) >= blocks:
                         break
-                self._resume = (itertools.chain(read, reader), rename, self.ragged)
+                self._resume = (itertools.chain(read, reader), self.ragged)
                 return
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 error = self._widen(exc)
