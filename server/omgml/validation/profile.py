@@ -146,11 +146,11 @@ class ColumnProfile:
             batch_range = self._min_max(arr)
             values = numpy_filled(pc.cast(arr, pa.float64()), 0.0)
             self._count_fractional(values, integer_parts(values)[1], None)
-            if self.keep_tails:
+            if self._tails_reached(batch_range):
                 self._fold_tails(values if not arr.null_count else values[~_flags(arr.is_null())])
         elif physical in ("integer", "datetime"):
             batch_range = self._min_max(arr)
-            if self.keep_tails and physical == "integer" and batch_range is not None:
+            if physical == "integer" and self._tails_reached(batch_range):
                 self._fold_tails(np.asarray(pc.drop_null(arr).to_numpy(zero_copy_only=False), dtype=np.float64))
         else:
             batch_range = None
@@ -209,7 +209,7 @@ class ColumnProfile:
         if len(finite_values):
             batch_range = float(finite_values.min()) + 0.0, float(finite_values.max()) + 0.0  # + 0.0: no -0.0
             self._fold_range(*batch_range)
-            if self.keep_tails:
+            if self._tails_reached(batch_range):
                 self._fold_tails(finite_values)
         as_int, integral = integer_parts(values)
         not_integral = n_finite - int(np.count_nonzero(integral))
@@ -232,9 +232,32 @@ class ColumnProfile:
             if len(self.fractional_examples) < MAX_EXAMPLES:
                 _add_examples(self.fractional_examples, values[np.flatnonzero(frac_mask)[:20]].tolist())
 
+    def _tails_reached(self, batch_range: tuple[Any, Any] | None) -> bool:
+        """Whether tails are kept and the batch's range reaches past them (most batches do not, once they are full)."""
+        if not self.keep_tails or batch_range is None:
+            return False
+        if self.lowest is None or len(self.lowest) < TAIL_VALUES:
+            return True
+        return batch_range[0] < self.lowest[-1] or batch_range[1] > self.highest[-1]
+
     def _fold_tails(self, values: np.ndarray) -> None:
-        """Keep the ``TAIL_VALUES`` smallest and largest of the values seen so far (two partitions a batch)."""
+        """Keep the ``TAIL_VALUES`` smallest and largest of the values seen so far (in float64).
+
+        Only values past the kept ones can enter, and only values past a subset's k-th extremes can be
+        among the batch's k extremes (a subset's k-th largest is at most the batch's): one comparison
+        pass leaves a few thousand values of a large batch to partition.
+        """
         k = TAIL_VALUES
+        low_cut = high_cut = None
+        if self.lowest is not None and len(self.lowest) == k:
+            low_cut, high_cut = self.lowest[-1], self.highest[-1]
+        if len(values) > 64 * k:
+            subset = values[:: max(1, len(values) // 8192)]
+            sub_low, sub_high = np.partition(subset, (k - 1, len(subset) - k))[[k - 1, len(subset) - k]]
+            low_cut = sub_low if low_cut is None else min(low_cut, sub_low)
+            high_cut = sub_high if high_cut is None else max(high_cut, sub_high)
+        if low_cut is not None:
+            values = values[(values <= low_cut) | (values >= high_cut)]
         if len(values) > k:
             low, high = np.partition(values, k - 1)[:k], np.partition(values, len(values) - k)[-k:]
         else:
