@@ -275,4 +275,3 @@ def test_an_old_contract_keeps_exact_bounds(tmp_path):
     assert "exact range [0.0, 10.0]" in found["out_of_range"].message
     assert found["unseen_category"].severity == "error" and found["unseen_category"].count == 1
     assert not report.passed
-

@@ -472,10 +472,13 @@ def range_severity(rule: ContractColumn, column: ColumnProfile) -> tuple[Severit
     spread = width or max(abs(next(b for b in (rule.max, rule.min) if b is not None)), 1.0)
     furthest = max(sign * (extreme - bound) for hits, bound, _, extreme, sign in sides if hits)
     if furthest > FAR_SPREAD * spread:
-        return "error", f"up to {furthest:.4g} past it, more than {FAR_SPREAD:g}x the range's width"
+        return "error", f"up to {furthest:.4g} past it, more than {FAR_SPREAD:g}x the range's own width"
     count = column.below + column.above
     if many_breaks(count, column.present, unseen_mass(rule.values, 2)):
-        return "error", f"more than chance allows beyond the extremes of the {rule.values:,} values it was inferred from"
+        return (
+            "error",
+            f"more than chance allows beyond the extremes of the {rule.values:,} values it was inferred from",
+        )
     return "warning", f"just past it, as new data may fall beyond the {rule.values:,} values it was inferred from"
 
 
@@ -533,7 +536,9 @@ def unseen_category(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
         severity = unseen_severity(rule, column)
         suggestion = "map them to known categories (or 'other'); if they are new and valid, add them to the contract's categories"
         if severity == "warning":
-            suggestion = "rare categories the sample did not show: if they are valid, add them to the contract's categories"
+            suggestion = (
+                "rare categories the sample did not show: if they are valid, add them to the contract's categories"
+            )
         out.append(
             spec.finding(
                 ctx,
