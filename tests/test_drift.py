@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+from statsmodels.stats.multitest import multipletests
 
 from omgml.drift.models import DriftReport
 from omgml.drift.service import check_drift
@@ -101,10 +102,10 @@ def test_small_samples_need_significance_and_effect(tmp_path):
     # y: a chance Wasserstein distance at 30 vs 40 rows can exceed 0.1; the KS test keeps it out
     assert not y.drifted
     assert "could reach" in x.why and "Kolmogorov-Smirnov" in x.why
-    # raw p-values are those of scipy; adjusted ones are Benjamini-Hochberg over the two columns
+    # raw p-values are those of scipy; adjusted ones are Holm's over the two columns (statsmodels)
     raw = [st.ks_2samp(ref[c], cur[c]).pvalue for c in ("x", "y")]
     assert x.pvalue == pytest.approx(raw[0], rel=1e-9) and y.pvalue == pytest.approx(raw[1], rel=1e-9)
-    adjusted = st.false_discovery_control(raw, method="bh")
+    adjusted = multipletests(raw, method="holm")[1]
     assert x.adjusted_pvalue == pytest.approx(adjusted[0], rel=1e-9)
     assert y.adjusted_pvalue == pytest.approx(adjusted[1], rel=1e-9)
 
@@ -118,7 +119,7 @@ def test_material_but_not_significant_is_explained(tmp_path):
     assert "could be chance at this sample size" in col.decision
 
 
-def test_benjamini_hochberg_corrects_across_columns(tmp_path):
+def test_holm_corrects_across_columns(tmp_path):
     rng = np.random.default_rng(9)
     ref = pd.DataFrame({f"c{i}": rng.normal(size=60) for i in range(20)})
     cur = pd.DataFrame({f"c{i}": rng.normal(size=60) for i in range(20)})
@@ -126,9 +127,25 @@ def test_benjamini_hochberg_corrects_across_columns(tmp_path):
     raw = [c.pvalue for c in report.columns]
     assert all(c.adjusted_pvalue >= c.pvalue for c in report.columns)
     assert [c.adjusted_pvalue for c in report.columns] == pytest.approx(
-        list(st.false_discovery_control(raw, method="bh")), rel=1e-9
+        list(multipletests(raw, method="holm")[1]), rel=1e-9
     )
     assert not report.drifted
+
+
+def test_one_real_change_does_not_let_a_chance_one_through(tmp_path):
+    # c0 moves by 3 std; c5 is unchanged but its KS p-value is 0.014 by chance. Benjamini-Hochberg
+    # (which bounds the expected share of false flags) would flag c5 too once c0 takes the first
+    # rank (adjusted 0.043 < 0.05); Holm keeps the chance of flagging any unchanged column at the
+    # threshold, so only c0 drifts (c5 adjusted 0.071). Seeded: the p-values are scipy's.
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=40) for i in range(6)})
+    cur = pd.DataFrame({f"c{i}": rng.normal(size=40) for i in range(6)})
+    cur["c0"] += 3
+    raw = [st.ks_2samp(ref[c], cur[c]).pvalue for c in ref]
+    assert st.false_discovery_control(raw, method="bh")[5] < 0.05 < multipletests(raw, method="holm")[1][5]
+    report = run(tmp_path, ref, cur, thresholds={"ks": 0.05})
+    assert [c.column for c in report.columns if c.drifted] == ["c0"]
+    assert by_column(report)["c5"].adjusted_pvalue == pytest.approx(multipletests(raw, method="holm")[1][5], rel=1e-9)
 
 
 def test_target_and_prediction_are_checked_first_and_decide(tmp_path):
