@@ -309,3 +309,32 @@ def test_a_type_widened_mid_read_restarts_the_summaries(tmp_path):
     plans = []
     scan = scan_table(Flaky(), lambda schema: plans.append(1) or {"age": NumericAccumulator("float", keep="all")})
     assert len(plans) == 2 and scan.rows == 1000 and scan.columns["age"].count == 1000
+
+
+def test_alerts_are_ranked_by_severity_in_signals_and_next_steps(tmp_path):
+    rng = np.random.default_rng(15)
+    n = 1000
+    ref = pd.DataFrame({"city": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n), "y": rng.normal(size=n)})
+    city = rng.choice(["a", "b", "c"], n).astype(object)
+    city[:50] = "zz-new"  # 5% new
+    x = rng.normal(size=n)
+    x[:930] = np.nan  # 0% -> 93% null
+    y = rng.normal(size=n)
+    y[:200] = np.nan  # 0% -> 20% null
+    report = run(tmp_path, ref, pd.DataFrame({"city": city, "x": x, "y": y}))
+    assert [s.column for s in report.signals] == ["x", "y", "city"]  # column order was city, x, y
+    assert [s.severity for s in report.signals] == pytest.approx([0.93, 0.2, 0.05])
+    assert "Check the missingness and novelty alerts on x, y, city." in report.next_steps
+
+
+def test_a_null_rate_change_alerts_only_beyond_chance(tmp_path):
+    # 76 rows a side, 30% against 18% null (airquality's Ozone on random halves): the two-proportion
+    # z-test gives p = 0.089 (scipy's chi2_contingency on the 2x2 table), so chance; no alert.
+    ref = pd.DataFrame({"v": [np.nan] * 23 + list(np.arange(53.0))})
+    cur = pd.DataFrame({"v": [np.nan] * 14 + list(np.linspace(0.0, 52.0, 62))})  # inside the reference range
+    assert st.chi2_contingency([[53, 23], [62, 14]], correction=False).pvalue == pytest.approx(0.0889, abs=1e-4)
+    signal = run(tmp_path, ref, cur).signals[0]
+    assert signal.null_rate_change == pytest.approx(14 / 76 - 23 / 76) and signal.alerts == []
+    # the same rates on 20 times the rows are no longer chance (p ~ 1e-24)
+    signal = run(tmp_path, pd.concat([ref] * 20), pd.concat([cur] * 20)).signals[0]
+    assert signal.alerts == ["null rate fell from 30.3% to 18.4%"]
