@@ -128,9 +128,10 @@ def test_the_iris_species_split_is_chance_and_the_family_wise_threshold_decides_
     assert probability.sum() == pytest.approx(1.0, rel=1e-9)
     exact = probability[statistic >= observed.statistic - 1e-9].sum()
     assert exact == pytest.approx(0.00356, abs=1e-5) and observed.pvalue == pytest.approx(0.00291, abs=1e-5)
-    species = [s for s, n in zip("ABC", ref_counts) for _ in range(n)], [
-        s for s, n in zip("ABC", cur_counts) for _ in range(n)
-    ]
+    species = (
+        [s for s, n in zip("ABC", ref_counts) for _ in range(n)],
+        [s for s, n in zip("ABC", cur_counts) for _ in range(n)],
+    )
     rng = np.random.default_rng(4)
     pairs = [Pair("Species", "target", categories(species[0]), categories(species[1]))] + [
         Pair(f"x{i}", "feature", numbers(rng.normal(size=75)), numbers(rng.normal(size=75))) for i in range(4)

@@ -410,12 +410,8 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         inf_ref = (ref.pos_inf + ref.neg_inf) / ref.rows if ref.rows else 0.0
         inf_cur = (cur.pos_inf + cur.neg_inf) / cur.rows if cur.rows else 0.0
         if abs(inf_cur - inf_ref) >= SIGNAL_SHARE:
-            alerts.append(
-                (
-                    abs(inf_cur - inf_ref),
-                    f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}",
-                )
-            )
+            text = f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}"
+            alerts.append((abs(inf_cur - inf_ref), text))
         if ref.count and cur.count:
             if cur.below is not None and cur.above is not None:
                 outside = cur.below + cur.above
@@ -424,14 +420,12 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
             out_of_range = outside / cur.count
             chance = outside_range_chance(outside, ref.count, cur.count)
             if out_of_range >= SIGNAL_SHARE and chance <= SIGNAL_CHANCE:
-                alerts.append(
-                    (
-                        out_of_range,
-                        f"{out_of_range:.1%} of current values lie outside the reference range "
-                        f"[{ref.minimum:g}, {ref.maximum:g}] (chance gives {outside:,} or more with probability "
-                        f"{_num(chance)} at these sizes)",
-                    )
+                text = (
+                    f"{out_of_range:.1%} of current values lie outside the reference range "
+                    f"[{ref.minimum:g}, {ref.maximum:g}] (chance gives {outside:,} or more with probability "
+                    f"{_num(chance)} at these sizes)"
                 )
+                alerts.append((out_of_range, text))
     elif isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
         known = set(ref.values)
         fresh = [(v, int(c)) for v, c in zip(cur.values, cur.counts) if v not in known]
@@ -448,22 +442,18 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         vanished_share = (sum(c for _, c in gone) / ref.count) if ref.count else 0.0
         hedge = " (the profile keeps only the most frequent reference values)" if ref.other_count else ""
         if new_share >= SIGNAL_SHARE:
-            alerts.append(
-                (
-                    new_share,
-                    f"{new_share:.1%} of current values are in {_categories(len(fresh))} the reference lacks"
-                    f"{hedge}, e.g. {', '.join(repr(v) for v in new[:3])}",
-                )
+            text = (
+                f"{new_share:.1%} of current values are in {_categories(len(fresh))} the reference lacks"
+                f"{hedge}, e.g. {', '.join(repr(v) for v in new[:3])}"
             )
+            alerts.append((new_share, text))
         if vanished_share >= SIGNAL_SHARE:
             verb = "is" if vanished_count == 1 else "are"
-            alerts.append(
-                (
-                    vanished_share,
-                    f"{_categories(vanished_count)} of the reference ({vanished_share:.1%} of its values) "
-                    f"{verb} absent now, e.g. {', '.join(repr(v) for v in vanished[:3])}",
-                )
+            text = (
+                f"{_categories(vanished_count)} of the reference ({vanished_share:.1%} of its values) "
+                f"{verb} absent now, e.g. {', '.join(repr(v) for v in vanished[:3])}"
             )
+            alerts.append((vanished_share, text))
     return ColumnSignals(
         column=pair.column,
         role=pair.role,
