@@ -47,6 +47,7 @@ NEIGHBOURS = 20  # rows on each side of a cut that measure the density there
 PAIR_SCREEN = 1e-4  # 1 - R^2 of a two-column linear fit worth confirming row by row
 PAIR_SCREEN_ROWS = 5_000
 Z = 1.959964  # two-sided 95%
+EXACT_FLOAT = 2.0**53  # integers up to this are exact in float64
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class FeatureScore:
     metric: str
     rows: int  # rows scored (each held out once)
     relation: str = ""  # the exact relation found: copy, monotone, threshold ("" for none)
+    sign: int = 0  # for monotone: +1 when the feature rises with the target, -1 when it falls
 
     @property
     def leak(self) -> bool:
@@ -112,8 +114,8 @@ def find_leaks(
     for s in sorted((s for s in scores if s.leak), key=lambda s: (not s.relation, -s.score, s.feature)):
         scored = f"cross-validated {s.metric} {s.score:.3f}, 95% interval {s.low:.3f} to {s.high:.3f}"
         message = {
-            "monotone": f"'{s.feature}' orders all {of} exactly as '{target}' does (Spearman's rho = ±1): "
-            f"a monotone transform of the target ({scored})",
+            "monotone": f"'{s.feature}' orders all {of} exactly as '{target}' does{'' if s.sign > 0 else ', reversed'} "
+            f"(Spearman's rho = {s.sign}): a monotone transform of the target ({scored})",
             "threshold": f"'{s.feature}' puts every one of {of} on its class's side of a cut through its values: "
             f"'{target}' is a threshold on it ({scored})",
             "copy": f"each value of '{s.feature}' goes with one value of '{target}' on all {of}: a recoding of the "
@@ -165,24 +167,27 @@ def score_features(sample: pa.Table, target: str, features: list[str], classific
             else:
                 prediction = _out_of_fold(t, lambda f: predict_by_code(codes, t.y, t.folds != f, False))
             score, low, high = _r2_interval(t.y, prediction)
-            exact = _monotone(numeric[0], numeric[2], t.exact) if numeric is not None else score == 1.0
-            relation = ("monotone" if numeric is not None else "copy") if exact else ""
+            sign = _monotone(numeric[0], numeric[2], t.exact) if numeric is not None else 0
+            relation = "monotone" if sign else "copy" if numeric is None and score == 1.0 else ""
         metric = "balanced accuracy" if classification else "R^2"
-        scores.append(FeatureScore(feature, score, low, high, metric, len(t.y), relation))
+        scores.append(FeatureScore(feature, score, low, high, metric, len(t.y), relation, 0 if classification else sign))
     return scores
 
 
 def two_column_identities(sample: pa.Table, target: str, features: list[str]) -> list[Identity]:
     """Pairs of numeric features whose linear combination is a numeric target on every row (see the docstring)."""
     prepared = _prepare(sample, target, False)
-    if prepared is None:
+    if prepared is None or (t := prepared[1]).exact.dtype.kind in "iu" and np.abs(t.exact.astype(float)).max() > EXACT_FLOAT:
         return []
-    sample, t = prepared
+    sample = prepared[0]
     columns = []
     for feature in features:
         numeric = _numbers(sample.column(feature))
-        if numeric is not None and (~numeric[2]).sum() >= MIN_ROWS and np.ptp(numeric[1][~numeric[2]]) > 0:
-            columns.append((feature, numeric[1], numeric[2]))
+        if numeric is None or (~numeric[2]).sum() < MIN_ROWS or np.ptp(numeric[1][~numeric[2]]) == 0:
+            continue
+        if numeric[0].dtype.kind in "iu" and np.abs(numeric[0][~numeric[2]].astype(float)).max() > EXACT_FLOAT:
+            continue  # float64 cannot check a sum to the unit beyond 2^53 (and the values are shifted, see _numbers)
+        columns.append((feature, numeric[1], numeric[2]))
     if len(columns) < 2:
         return []
     found = []
@@ -291,6 +296,11 @@ def _numbers(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray
     missing = np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), dtype=bool)
     exact = np.asarray(column.fill_null(0).to_numpy(zero_copy_only=False))
     as_float = exact.astype(np.float64)
+    if exact.dtype.kind in "iu" and (~missing).any() and np.abs(as_float[~missing]).max() > EXACT_FLOAT:
+        # Beyond 2^53 float64 merges neighbours (2^60 + 1 is 2^60): measured from the smallest value, in
+        # extended precision where the platform has it, the differences stay exact while the span allows.
+        wide = exact.astype(np.longdouble)
+        as_float = (wide - wide[~missing].min()).astype(np.float64)
     missing |= ~np.isfinite(as_float)
     return exact, as_float, missing
 
@@ -343,16 +353,16 @@ def _interpolate(x: np.ndarray, missing: np.ndarray, y: np.ndarray, train: np.nd
     return prediction
 
 
-def _monotone(exact: np.ndarray, missing: np.ndarray, y: np.ndarray) -> bool:
-    """The feature orders its present rows exactly as the target, up or down (Spearman's rho = +-1)."""
+def _monotone(exact: np.ndarray, missing: np.ndarray, y: np.ndarray) -> int:
+    """+1 (or -1) when the feature orders its present rows exactly as (against) the target: Spearman's rho; else 0."""
     present = ~missing
     if present.sum() < MIN_ROWS:
-        return False
+        return 0
     _, rank_x = np.unique(exact[present], return_inverse=True)  # dense ranks: equal values share one
     _, rank_y = np.unique(y[present], return_inverse=True)
     if rank_y.max() < 2:
-        return False  # two values: a copy of a binary number, which the score sees
-    return bool(np.array_equal(rank_x, rank_y) or np.array_equal(rank_x.max() - rank_x, rank_y))
+        return 0  # two values: a copy of a binary number, which the score sees
+    return 1 if np.array_equal(rank_x, rank_y) else -1 if np.array_equal(rank_x.max() - rank_x, rank_y) else 0
 
 
 def _threshold(x: np.ndarray, missing: np.ndarray, y: np.ndarray) -> bool:
