@@ -643,7 +643,13 @@ def test_a_separable_problem_is_a_note_and_a_transform_of_the_target_is_a_failur
 
     write_table(shared, _penguins(), "penguins.parquet")
     separable = train_baseline(
-        {"project_dir": str(shared), "data_path": "penguins.parquet", "target": "species", "models": ["linear"], "cv": 3}
+        {
+            "project_dir": str(shared),
+            "data_path": "penguins.parquet",
+            "target": "species",
+            "models": ["linear"],
+            "cv": 3,
+        }
     )
     codes = {f.code for f in separable.findings}
     perfect = next(f.message for f in separable.findings if f.code == "perfect_score")
