@@ -11,6 +11,7 @@ seed, so a result is the same on every run:
 - planted shift: one numeric column x1.5, or 30% of one categorical column moved to another
   category, is flagged and named, and nothing else is (in tables of 200 rows or more, where
   such a shift is detectable at all; see ``MIN_HALF_ROWS_FOR_SHIFT``);
+- leakage: validating the whole table with its target names exactly the entry's leaks;
 - task: baseline's task inference agrees with the entry, and its feature plan drops the ids.
 
 ``python tests/realdata.py`` prints the counts and each miss (the test asserts the rates).
@@ -57,9 +58,10 @@ def _sklearn(loader: str, target: str) -> Callable[[], pd.DataFrame]:
 
         bunch = getattr(sklearn.datasets, loader)(as_frame=True)
         frame = bunch.frame.copy()
-        if loader != "load_diabetes":
-            frame[target] = np.asarray(bunch.target_names)[bunch.target]
-        return frame.rename(columns={"target": target}) if target not in frame else frame
+        if loader == "load_diabetes":
+            return frame.rename(columns={"target": target}) if target != "target" else frame
+        # The label by name replaces sklearn's integer code, which would be a copy of the target.
+        return frame.drop(columns=["target"]).assign(**{target: np.asarray(bunch.target_names)[bunch.target]})
 
     return load
 
@@ -117,7 +119,7 @@ CORPUS: tuple[Dataset, ...] = (
     Dataset("biopsy", _r("MASS", "biopsy"), "class", "binary", ("rownames",), fmt="parquet"),
     Dataset("cats", _r("MASS", "cats"), "Sex", "binary", ("rownames",)),
     Dataset("crabs", _r("MASS", "crabs"), "sp", "binary", ("rownames",), fmt="parquet"),
-    Dataset("aids2", _r("MASS", "Aids2"), "status", "binary", ("rownames",)),
+    Dataset("aids2", _r("MASS", "Aids2"), "status", "binary", ("rownames",), ("death",)),  # censoring date
     Dataset("cps1985", _r("AER", "CPS1985"), "wage", "regression", ("rownames",), fmt="parquet"),
     Dataset("affairs", _r("AER", "Affairs"), "affairs", "regression", ("rownames",)),
     Dataset("houseprices", _r("AER", "HousePrices"), "price", "regression", ("rownames",), fmt="parquet"),
@@ -311,8 +313,17 @@ def task_experiment(ds: Dataset, frame: pd.DataFrame) -> Outcome:
 LAST_RUN: dict[str, Tally] = {}  # the test's run, for the session's closing summary
 
 
+def leakage_experiment(ds: Dataset, frame: pd.DataFrame, folder: Path) -> Outcome:
+    """Validating the whole table with its target names exactly the entry's leaks."""
+    from omgml import validate_data
+
+    report = validate_data({"project_dir": str(folder), "data": write(frame, folder, "whole", ds.fmt), "target": ds.target})
+    named = sorted({f.column for f in report.findings if f.check == "target_leakage"})
+    return Outcome(ds.name, named == sorted(ds.leaks), f"named {named}, expected {sorted(ds.leaks)}")
+
+
 def run(folder: Path, only: set[str] | None = None) -> dict[str, Tally]:
-    tallies = {name: Tally(name) for name in ("contract", "quiet_drift", "numeric_shift", "category_shift", "task")}
+    tallies = {name: Tally(name) for name in ("contract", "quiet_drift", "numeric_shift", "category_shift", "leakage", "task")}
     for ds in CORPUS:
         if only and ds.name not in only:
             continue
@@ -326,6 +337,7 @@ def run(folder: Path, only: set[str] | None = None) -> dict[str, Tally]:
             outcome = planted_shift_experiment(ds, frame, work, kind, tested)
             if outcome is not None:
                 tallies[f"{kind}_shift"].outcomes.append(outcome)
+        tallies["leakage"].outcomes.append(leakage_experiment(ds, frame, work))
         tallies["task"].outcomes.append(task_experiment(ds, frame))
     return tallies
 
