@@ -211,8 +211,9 @@ def test_feature_plan_drops_null_id_like_constant_and_time_columns():
     plan = plan_features(frame, {"y": ""})
     reasons = {d.name: d.reason for d in plan.dropped}
     assert reasons["user_id"] == (
-        "100,000 distinct text values in 100,000 rows: an identifier or free text, which one-hot codes and "
-        "category splits cannot generalize from"
+        "identifies rows (every value is a different short text, as in an identifier or a name; "
+        "100,000 distinct in 100,000 rows): "
+        "nothing learned from a value that names one row carries to new rows"
     )
     assert reasons["empty"] == "entirely null (100,000 rows): nothing to learn from"
     assert reasons["always"] == "constant: the same value in every row"

@@ -277,7 +277,7 @@ class _Session:
         import pandas as pd
 
         from omgml.baseline.features import plan_features, prepare_features
-        from omgml.baseline.tasks import check_task, infer_task, target_facts
+        from omgml.baseline.tasks import choose_task
 
         request = self.request
         columns = [str(c) for c in frame.columns]
@@ -321,15 +321,11 @@ class _Session:
                 )
             )
 
-        facts = target_facts(frame[target], target)
-        if request.task:
-            task = Decision(value=request.task, source="request", reason=check_task(facts, request.task, "request"))
-        elif self.config is not None:
-            reason = check_task(facts, self.config.task, "omgml.toml")
-            task = Decision(value=self.config.task, source="omgml.toml", reason=reason)
-        else:
-            value, reason = infer_task(facts)
-            task = Decision(value=value, source="inferred", reason=reason)
+        given, source = request.task, "request"
+        if not given and self.config is not None:
+            given, source = self.config.task, "omgml.toml"
+        task, task_findings = choose_task(frame[target], target, given, source)
+        findings.extend(task_findings)
         classification = task.value in ("binary", "multiclass")
         if not classification:
             values = frame[target].to_numpy(dtype="float64")
