@@ -103,7 +103,10 @@ def untestable_kind(summary: Summary, name: str = "") -> str | None:
     if kind == "id_like":
         return f"an identifier ({reason}): new rows bring new ids by design, so their distribution says nothing"
     if kind == "text":
-        return f"free text ({reason}): omgml compares numbers and categories, not prose"
+        return (
+            f"free text or names ({reason}): omgml compares numbers and categories, "
+            "and values that rarely repeat have no distribution to compare"
+        )
     if kind == "datetime":
         return f"a date/time column ({reason}): pass it as --time-column to compare windows instead"
     if kind == "time":

@@ -277,7 +277,7 @@ def _task(profile, target: str | None, config: ProjectConfig | None, notes: list
     if config is not None and config.target == target:
         return ("regression" if config.task == "regression" else "classification"), f"omgml.toml says {config.task}"
     column = profile.column(target)
-    decision = decide_task(target_facts(column))
+    decision = decide_task(_target_facts(column))
     if decision.task is None:  # baseline refuses such a target; its checks still run, on what the values are
         task = "regression" if column.physical in ("integer", "float") and decision.rule != "constant" else "classification"
         return task, decision.reason
@@ -291,7 +291,7 @@ def _task(profile, target: str | None, config: ProjectConfig | None, notes: list
     return task, decision.reason
 
 
-def target_facts(column):
+def _target_facts(column):
     """The shared task rule's facts about a target, from its one-pass profile (``column.counts`` while at most
     1,000 distinct values; beyond that the count alone decides)."""
     from omgml.data.tasks import TargetFacts, examples_of
