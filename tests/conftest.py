@@ -49,3 +49,13 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
         timeout=120,
         check=False,
     )
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the real-data corpus counts (tests/test_real_data.py) where CI logs show them."""
+    from tests import realdata
+
+    if realdata.LAST_RUN:
+        terminalreporter.section("real-data corpus")
+        for tally in realdata.LAST_RUN.values():
+            terminalreporter.write_line(tally.summary())

@@ -301,6 +301,9 @@ def task_experiment(ds: Dataset, frame: pd.DataFrame) -> Outcome:
     return Outcome(ds.name, not problems, "; ".join(problems))
 
 
+LAST_RUN: dict[str, Tally] = {}  # the test's run, for the session's closing summary
+
+
 def run(folder: Path, only: set[str] | None = None) -> dict[str, Tally]:
     tallies = {name: Tally(name) for name in ("contract", "quiet_drift", "numeric_shift", "category_shift", "task")}
     for ds in CORPUS:

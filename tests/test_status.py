@@ -160,7 +160,9 @@ def test_mlflow_store_is_read_for_runs_best_run_and_registry(new_project):
     [model] = report.tracking.registered_models
     assert (model.name, model.versions, model.aliases) == ("churn-model", 1, {"champion": "1"})
     assert stage(report, "model development").state == "done"
-    assert stage(report, "deployment").state == "done"  # a champion, and the scaffold's serve.py serves it
+    deployment = stage(report, "deployment")  # a champion and serving code, but nothing serves it yet
+    assert deployment.state == "in_progress" and "make serve" in deployment.next_step
+    _assert_deployment_follows_the_serving_record(new_project)
     (new_project / "src" / "churn_model" / "serve.py").unlink()
     assert stage(project_status({"project_dir": str(new_project)}), "deployment").state == "in_progress"
     assert ready(report, "experiments tracked").ok and ready(report, "model registered").ok
@@ -265,3 +267,43 @@ def test_unreachable_tracking_server_is_reported_not_fatal(new_project, monkeypa
     assert report.tracking.note.startswith("MLflow store unreadable: MlflowException")
     assert not ready(report, "experiments tracked").ok
     assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ, "the fail-fast override must not leak"
+
+
+def _serving_record(project, **fields):
+    import json
+    import os
+    import socket
+
+    record = {"model_uri": "models:/churn-model@champion", "model_name": "churn-model", "model_version": "1",
+              "host": socket.gethostname(), "pid": os.getpid(), "started_at": "2026-12-02T10:00:00+00:00",
+              "stopped_at": None, **fields}
+    folder = project / ".omgml" / "deployments"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "serving.json").write_text(json.dumps(record))
+
+
+
+def _assert_deployment_follows_the_serving_record(project):
+    """Deployment is done only while a serving app records serving the champion's version (here v1)."""
+    import json
+    import os
+    import socket
+
+    def deployment(**fields):
+        record = {"model_uri": "models:/churn-model@champion", "model_name": "churn-model", "model_version": "1",
+                  "host": socket.gethostname(), "pid": os.getpid(), "started_at": "2026-12-02T10:00:00+00:00",
+                  "stopped_at": None, **fields}
+        folder = project / ".omgml" / "deployments"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "serving.json").write_text(json.dumps(record))
+        return stage(project_status({"project_dir": str(project)}), "deployment")
+
+    served = deployment()
+    assert served.state == "done" and "since 2026-12-02" in served.evidence[-1]
+    older = deployment(model_version="0")
+    assert older.state == "in_progress" and "not the champion 1" in older.evidence[-1]
+    stopped = deployment(stopped_at="2026-12-02T11:00:00+00:00")
+    assert stopped.state == "in_progress" and "stopped at 2026-12-02T11" in stopped.evidence[-1]
+    assert deployment(pid=2**22 + 12345).state == "in_progress"  # no such process on this host: stale
+    assert deployment(host="another-host", pid=1).state == "done"  # elsewhere: the record is the evidence
+    (project / ".omgml" / "deployments" / "serving.json").unlink()

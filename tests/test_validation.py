@@ -191,7 +191,12 @@ def test_contract_round_trip_is_hand_editable_json(project):
 
     assert saved["omgml_version"] == __version__ and saved["target"] == "churned"
     columns = {c["name"]: c for c in saved["columns"]}
-    assert columns["age"]["kind"] == "integer" and columns["age"]["min"] >= 18 and columns["age"]["max"] <= 89
+    age = columns["age"]
+    assert age["kind"] == "integer" and age["observed_min"] >= 18 and age["observed_max"] <= 89
+    # Inferred bounds extrapolate past the sample's extremes, staying whole and non-negative.
+    assert age["bounds"] == "inferred" and 0 <= age["min"] <= age["observed_min"] and age["max"] >= age["observed_max"]
+    assert (age["inferred_min"], age["inferred_max"]) == (age["min"], age["max"])
+    assert isinstance(age["min"], int) and isinstance(age["max"], int)
     assert columns["plan"]["categories"] == ["basic", "pro", "team"]
     assert columns["income"]["nullable"] is False and columns["income"]["max_null_rate"] == 0.0
     # Edit by hand: tighten a bound, drop a category; new data is then judged by the edited contract.

@@ -131,12 +131,12 @@ DEFECTS = {
     "duplicate_rows": lambda p: defect_duplicate_rows(),
     "infinite_values": lambda p: (_set(clean_frame(), [7, 8], "num", np.inf), FULL, "infinite_values", "num", 2),
     "out_of_range": lambda p: (_set(clean_frame(), [1, 2, 3], "count", 1000), FULL, "out_of_range", "count", 3),
-    "unseen_category": lambda p: (
-        _set(clean_frame(), [1, 5, 9, 13], "cat", "purple"),
+    "unseen_category": lambda p: (  # a tenth of the rows: more than a sample of 300 can miss (a few: a warning)
+        _set(clean_frame(), list(range(1, ROWS, 10)), "cat", "purple"),
         FULL,
         "unseen_category",
         "cat",
-        4,
+        ROWS // 10,
     ),
     "mixed_types": lambda p: (
         _set(clean_frame(), [4, 8, 15, 16, 23, 42], "count", "unknown"),

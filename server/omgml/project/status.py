@@ -267,22 +267,27 @@ class _Evidence:
 
     def _deployment(self) -> Stage:
         champions = [m for m in self.models if "champion" in m.aliases]
-        if champions:
-            serve = self.config and (self.project / "src" / self.config.package / "serve.py").is_file()
-            evidence = [f"{champions[0].name}@champion = version {champions[0].aliases['champion']}"]
-            evidence.append("serving code found" if serve else "no serving code (src/<package>/serve.py)")
+        if not champions:
             return Stage(
                 name="deployment",
-                state="done" if serve else "in_progress",
-                evidence=evidence,
-                next_step=None if serve else "Serve the champion model behind a prediction API.",
+                state="in_progress" if self.models else "not_started",
+                evidence=[f"{len(self.models)} registered model(s), none with alias 'champion'"],
+                next_step="Register a model and give the one to deploy the alias 'champion'.",
             )
-        return Stage(
-            name="deployment",
-            state="in_progress" if self.models else "not_started",
-            evidence=[f"{len(self.models)} registered model(s), none with alias 'champion'"],
-            next_step="Register a model and give the one to deploy the alias 'champion'.",
+        champion = champions[0]
+        version = champion.aliases["champion"]
+        evidence = [f"{champion.name}@champion = version {version}"]
+        serving, why_not = _serving(self.project, champion.name, version)
+        if serving:
+            return Stage(name="deployment", state="done", evidence=[*evidence, serving], next_step=None)
+        serve_code = self.config and (self.project / "src" / self.config.package / "serve.py").is_file()
+        evidence.append(why_not)
+        next_step = (
+            "Serve the champion: `make serve` (the app records what it serves in .omgml/deployments/)."
+            if serve_code
+            else "Serve the champion model behind a prediction API (omgml init scaffolds src/<package>/serve.py)."
         )
+        return Stage(name="deployment", state="in_progress", evidence=evidence, next_step=next_step)
 
     def _monitoring(self) -> Stage:
         report = self.reports.get("drift")
@@ -366,3 +371,45 @@ class _Evidence:
                 ),
             ),
         ]
+
+
+def _serving(project: Path, model: str, version: str) -> tuple[str | None, str]:
+    """Whether a serving app records serving ``model`` at ``version`` now; else why not.
+
+    The scaffold's serve.py writes ``.omgml/deployments/*.json`` once its model is loaded and
+    stamps ``stopped_at`` when it shuts down; a record left by a process that died on this host
+    is stale. Code that serves elsewhere can write the same record.
+    """
+    import socket
+
+    records = [r for r in map(read_json, sorted((omgml_dir(project) / "deployments").glob("*.json"))) if r]
+    mine = [r for r in records if r.get("model_name") == model]
+    if not mine:
+        return None, "nothing has recorded serving it (.omgml/deployments/ has no record for this model)"
+    current = [r for r in mine if str(r.get("model_version")) == version]
+    if not current:
+        served = ", ".join(sorted({str(r.get("model_version")) for r in mine}))
+        return None, f"the serving app serves version {served}, not the champion {version}: restart or reload it"
+    for record in current:
+        if record.get("stopped_at"):
+            continue
+        if record.get("host") == socket.gethostname() and not _alive(record.get("pid")):
+            continue
+        return f"served by {record.get('host')} (pid {record.get('pid')}) since {record.get('started_at')}", ""
+    last = current[-1]
+    when = last.get("stopped_at") or "an unknown time (its process is gone)"
+    return None, f"the serving app for version {version} stopped at {when}"
+
+
+def _alive(pid: object) -> bool:
+    import os
+
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True

@@ -24,6 +24,11 @@ from omgml.validation.profile import MAX_EXAMPLES, ColumnProfile, Profile, fetch
 DEFAULT_MAX_NULL_RATE = 0.3
 IMBALANCE_RATIO = 10.0  # majority class at least this many times the minority class
 LEAKAGE_SCORE = 0.99  # held-out balanced accuracy or R^2 of one feature alone
+# Severity of a broken inferred rule (contract.py infers them; docs/validation.md states the rates).
+FEW_BREAKS = 3  # up to this many values past an inferred rule are never "many"
+MANY_P_VALUE = 0.001  # more breaks than a Binomial(batch, unseen mass) gives with this chance are "many"
+UNSEEN_MASS_CONFIDENCE = 0.99  # the unseen mass is bounded at this confidence
+FAR_SPREAD = 1.0  # a value past an inferred bound by more than this times the bounds' width is "far"
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,13 @@ class CheckSpec:
         example_kind: str = "values",
         denominator: int | None = None,
         fraction: float | None = None,
+        severity: Severity | None = None,
     ) -> Finding:
         base = ctx.rows if denominator is None else denominator
         return Finding(
             check=self.id,
             column=column,
-            severity=self.severity,
+            severity=severity or self.severity,
             count=int(count),
             fraction=float(fraction) if fraction is not None else (round(count / base, 6) if base else 0.0),
             examples=[_example(e) for e in examples[:MAX_EXAMPLES]],
@@ -432,33 +438,112 @@ def duplicate_keys(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 # ---------------------------------------------------------------- validity
 
 
+def unseen_mass(values: int, cells: int) -> float:
+    """An upper bound (at ``UNSEEN_MASS_CONFIDENCE``) on the probability a sample of ``values`` never reached.
+
+    The mass beyond a sample's ``cells`` extreme values is Beta(cells, n - cells + 1) distributed whatever
+    the distribution (cells=2 for both tails of a range, 1 for a category not seen): its upper quantile is
+    how much of new data may legitimately fall where the sample had nothing (about 6.6/n and 4.6/n).
+    """
+    from scipy.stats import beta
+
+    n = max(values, cells)
+    return float(beta.ppf(UNSEEN_MASS_CONFIDENCE, cells, n - cells + 1))
+
+
+def many_breaks(count: int, present: int, mass: float) -> bool:
+    """Whether ``count`` of ``present`` values breaking a rule is more than a region of probability ``mass``
+    yields by chance (binomial tail below ``MANY_P_VALUE``); a few values never are."""
+    from scipy.stats import binom
+
+    return count > FEW_BREAKS and float(binom.sf(count - 1, present, mass)) < MANY_P_VALUE
+
+
+def range_severity(rule: ContractColumn, column: ColumnProfile) -> tuple[Severity, str]:
+    """Error for any value past an exact bound; past an inferred one, error only when many or far.
+
+    A side is inferred when the contract says ``bounds: "inferred"`` and its bound is still the one
+    inference wrote (an edited bound is the user's: exact). Far is past the bound by more than
+    ``FAR_SPREAD`` times the bounds' width.
+    """
+    sides = (
+        (column.below, rule.min, rule.inferred_min, column.min, -1),
+        (column.above, rule.max, rule.inferred_max, column.max, 1),
+    )
+    graded = rule.bounds == "inferred" and rule.values > 0
+    if any(hits and not (graded and bound == inferred) for hits, bound, inferred, _, _ in sides):
+        return "error", "an exact bound"
+    width = rule.max - rule.min if _numbers(rule.min, rule.max) else 0
+    spread = width or max(abs(next(b for b in (rule.max, rule.min) if b is not None)), 1.0)
+    furthest = max(sign * (extreme - bound) for hits, bound, _, extreme, sign in sides if hits)
+    if furthest > FAR_SPREAD * spread:
+        return "error", f"up to {furthest:.4g} past it, more than {FAR_SPREAD:g}x the range's own width"
+    count = column.below + column.above
+    if many_breaks(count, column.present, unseen_mass(rule.values, 2)):
+        return (
+            "error",
+            f"more than chance allows beyond the extremes of the {rule.values:,} values it was inferred from",
+        )
+    return "warning", f"just past it, as new data may fall beyond the {rule.values:,} values it was inferred from"
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
 def out_of_range(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
     for rule, column in ctx.ruled_columns():
         if not (column.below or column.above):
             continue
         count = column.below + column.above
+        severity, how = range_severity(rule, column)
         bounds = f"[{rule.min if rule.min is not None else '-inf'}, {rule.max if rule.max is not None else 'inf'}]"
+        which = "exact" if how == "an exact bound" else "inferred"
+        suggestion = "check these values at the source; if they are legitimate, widen min/max in the contract"
+        if severity == "warning":
+            suggestion = "widen min/max in the contract if they are legitimate (an edited bound is checked exactly)"
         out.append(
             spec.finding(
                 ctx,
                 column.name,
                 count,
                 column.range_examples,
-                f"{count:,} values of '{column.name}' fall outside the contract's range {bounds} "
-                f"({column.below:,} below, {column.above:,} above)",
-                "check these values at the source; if they are legitimate, widen min/max in the contract",
+                f"{count:,} values of '{column.name}' fall outside the contract's {which} range {bounds} "
+                f"({column.below:,} below, {column.above:,} above)" + ("" if which == "exact" else f": {how}"),
+                suggestion,
+                severity=severity,
             )
         )
     return out
 
 
+def unseen_severity(rule: ContractColumn, column: ColumnProfile) -> Severity:
+    """Error for a value outside an exact allow-list; outside an inferred one, error only when many.
+
+    The allow-list is inferred when the contract says so and still lists exactly the categories its
+    frequencies counted. New values may legitimately take the mass the sample left unseen: its
+    Good-Turing estimate, or the bound ``unseen_mass`` puts on it, whichever is larger.
+    """
+    inferred = rule.frequencies is not None and set(rule.categories or ()) == {v for v, _ in rule.frequencies}
+    if not (rule.bounds == "inferred" and rule.values > 0 and inferred):
+        return "error"
+    mass = max(rule.new_category_rate or 0.0, unseen_mass(rule.values, 1))
+    return "error" if many_breaks(column.unseen_total, column.present, mass) else "warning"
+
+
 def unseen_category(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
-    for _, column in ctx.ruled_columns():
+    for rule, column in ctx.ruled_columns():
         if not column.unseen_total:
             continue
         top = sorted(column.unseen.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        severity = unseen_severity(rule, column)
+        suggestion = "map them to known categories (or 'other'); if they are new and valid, add them to the contract's categories"
+        if severity == "warning":
+            suggestion = (
+                "rare categories the sample did not show: if they are valid, add them to the contract's categories"
+            )
         out.append(
             spec.finding(
                 ctx,
@@ -467,7 +552,8 @@ def unseen_category(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
                 [v for v, _ in top],
                 f"{column.unseen_total:,} values of '{column.name}' are categories the contract does not allow "
                 f"({len(column.unseen):,} distinct, e.g. {', '.join(repr(v) for v, _ in top[:3])})",
-                "map them to known categories (or 'other'); if they are new and valid, add them to the contract's categories",
+                suggestion,
+                severity=severity,
             )
         )
     return out
@@ -788,7 +874,7 @@ CHECKS: tuple[CheckSpec, ...] = (
         "out_of_range",
         "validity",
         "error",
-        "numbers and dates against the contract's min and max",
+        "numbers and dates against the contract's min and max (a few just past an inferred bound: warning)",
         out_of_range,
         ("contract", "rows"),
     ),
@@ -796,7 +882,7 @@ CHECKS: tuple[CheckSpec, ...] = (
         "unseen_category",
         "validity",
         "error",
-        "values against the contract's categories",
+        "values against the contract's categories (a few rare new values in an inferred list: warning)",
         unseen_category,
         ("contract", "rows"),
     ),

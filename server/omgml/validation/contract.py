@@ -1,15 +1,21 @@
 """Data contracts: inferred from a table you trust, saved as hand-editable JSON, loaded to check new data.
 
 A contract lives in ``.omgml/contracts/NAME.json``. Per column it records the kind, whether
-missing values are allowed and how many, the range of values, the allowed categories (for
-columns with at most ``MAX_CATEGORIES`` distinct values) and uniqueness. Inferred bounds are the
-observed ones: widen them by hand where new data may legitimately go further. Dates are not
-bounded by default (new data is always later); add ``min``/``max`` to bound them.
+missing values are allowed and how many, the range of values, the allowed categories and
+uniqueness. A sample's extremes are not the population's: a new value exceeds the largest of n
+with probability 1/(n+1), so the inferred bounds extrapolate each tail from its top order
+statistics (``tail_bound``) to where a batch as large as the sample passes it with probability
+``TAIL_FALSE_ALARM``. Categories become an allow-list only when the sample supports a closed set
+(Good-Turing: few values seen once); otherwise the contract keeps their frequencies and new values
+are not errors. Such rules are marked ``bounds: "inferred"`` and graded when broken (checks.py);
+a bound edited by hand is checked exactly. Dates are not bounded by default (new data is always
+later); add ``min``/``max`` to bound them. The rule and its false-alarm rates: docs/validation.md.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +24,14 @@ from pydantic import ValidationError
 
 from omgml.errors import ConfigError, InvalidInput
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
-from omgml.validation.profile import ColumnRules, Profile, _jsonable
+from omgml.validation.profile import TAIL_VALUES, ColumnProfile, ColumnRules, Profile, _jsonable
 from omgml.workspace import atomic_write, omgml_dir, project_relative, resolve_inside
 
-MAX_CATEGORIES = 50
+MAX_CATEGORIES = 50  # at most this many categories make an allow-list; frequencies keep the top ones
 NULL_RATE_SLACK = 0.02  # allowed missing share = observed + max(slack, half the observed)
+TAIL_FALSE_ALARM = 0.001  # chance per side that a batch as large as the sample passes an inferred bound
+MIN_BOUND_VALUES = 5  # fewer values cannot show a tail: the column is left unbounded
+CLOSED_SET_RATE = 0.05  # Good-Turing share of values seen once at most this: the categories are a closed set
 
 
 def contracts_dir(project: Path) -> Path:
@@ -40,14 +49,6 @@ def infer_contract(profile: Profile, *, name: str, source: str, target: str | No
     columns = []
     for col in profile.first_columns():  # a repeated name: the first column of that name speaks for it
         rate = col.nulls / col.rows if col.rows else 0.0
-        numeric = col.kind in ("numeric", "integer") and col.physical in ("integer", "float")
-        minimum = maximum = None
-        if numeric and col.min is not None:
-            cast = int if col.kind == "integer" else float
-            minimum, maximum = cast(col.min), cast(col.max)
-        categories = None
-        if col.kind == "categorical" and col.counts is not None and 0 < len(col.counts) <= MAX_CATEGORIES:
-            categories = sorted((_jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
         columns.append(
             ContractColumn(
                 name=col.name,
@@ -56,10 +57,10 @@ def infer_contract(profile: Profile, *, name: str, source: str, target: str | No
                 nullable=col.nulls > 0,
                 null_rate=round(rate, 6),
                 max_null_rate=round(min(1.0, rate + max(NULL_RATE_SLACK, rate / 2)), 6) if col.nulls else 0.0,
-                min=minimum,
-                max=maximum,
-                categories=categories,
                 unique=col.kind == "id_like" and bool(col.all_distinct),
+                bounds="inferred",
+                **_numeric_rule(col),
+                **_category_rule(col),
             )
         )
     from omgml import __version__
@@ -74,6 +75,101 @@ def infer_contract(profile: Profile, *, name: str, source: str, target: str | No
         keys=keys,
         columns=columns,
     )
+
+
+def tail_bound(extremes, n: int) -> float:
+    """Where one tail reaches, from its most extreme values (``extremes``: the most extreme first, oriented
+    so that larger is further out) of a sample of ``n``.
+
+    Above the (k+1)-th most extreme value u an exponential-like tail has P(X > u + t) = (k/n) exp(-t/s),
+    and the k excesses over u estimate s by their mean (the spacings of the top order statistics). The
+    bound is where that probability is ``TAIL_FALSE_ALARM``/n, so that a batch of n new values passes it
+    with probability ``TAIL_FALSE_ALARM``: u + s ln(k / TAIL_FALSE_ALARM). k = sqrt(n), the usual
+    balance of the tail estimate's bias and variance, within [2, TAIL_VALUES - 1]. Never inside the sample.
+    """
+    import numpy as np
+
+    values = np.asarray(extremes, dtype=np.float64)
+    k = int(min(TAIL_VALUES - 1, len(values) - 1, max(2, round(math.sqrt(n)))))
+    threshold = values[k]
+    scale = float(np.mean(values[:k] - threshold))
+    return max(float(values[0]), threshold + scale * math.log(k / TAIL_FALSE_ALARM))
+
+
+def inferred_range(lowest, highest, n: int, *, integer: bool) -> tuple[float | int | None, float | int | None]:
+    """The bounds of a numeric column from its smallest values (ascending) and largest (descending) of ``n``.
+
+    Each tail is extrapolated by ``tail_bound``; a positive column's upper tail also on the log scale
+    (a multiplicative, lognormal-like tail), keeping the wider. The column stays in its domain: one sign
+    (counts, amounts) keeps it, shares in [0, 1] stay there, integers get integer bounds (rounded outward).
+    A tail too wide to be a finite number is left unbounded.
+    """
+    import numpy as np
+
+    lowest, highest = np.asarray(lowest, dtype=np.float64), np.asarray(highest, dtype=np.float64)
+    low = -tail_bound(-lowest, n)
+    high = tail_bound(highest, n)
+    smallest, largest = float(lowest[0]), float(highest[0])
+    if smallest > 0:
+        with np.errstate(over="ignore"):
+            high = max(high, float(np.exp(tail_bound(np.log(highest), n))))
+    if smallest >= 0:
+        low = max(low, 0.0)
+    if largest <= 0:
+        high = min(high, 0.0)
+    if not integer and smallest >= 0 and largest <= 1:
+        high = min(high, 1.0)
+    bounds = []
+    for value, outward in ((low, math.floor), (high, math.ceil)):
+        if not math.isfinite(value) or (integer and abs(value) >= 2**63):
+            bounds.append(None)
+        else:
+            bounds.append(int(outward(value)) if integer else value)
+    return bounds[0], bounds[1]
+
+
+def _numeric_rule(col: ColumnProfile) -> dict:
+    """min/max (inferred), and what they were inferred from, for a numeric column; nothing for the others."""
+    if col.kind not in ("numeric", "integer") or col.physical not in ("integer", "float") or col.min is None:
+        return {}
+    integer = col.kind == "integer"
+    cast = int if integer else float
+    n = col.present - col.inf  # the finite values
+    low = high = None
+    if n >= MIN_BOUND_VALUES and col.lowest is not None:
+        low, high = inferred_range(col.lowest, col.highest, n, integer=integer)
+    return {
+        "min": low,
+        "max": high,
+        "inferred_min": low,
+        "inferred_max": high,
+        "observed_min": cast(col.min),
+        "observed_max": cast(col.max),
+        "values": n,
+    }
+
+
+def _category_rule(col: ColumnProfile) -> dict:
+    """An allow-list when the sample supports a closed set, and the frequencies either way.
+
+    Good-Turing: the share of values seen exactly once estimates the chance that the next value is a
+    category not seen yet. At most ``CLOSED_SET_RATE`` (and at most ``MAX_CATEGORIES`` categories), the
+    categories are an allow-list; above it (names, rare genera, a 16-row column of distinct values) new
+    values are expected, and the contract keeps only the frequencies, which raise nothing.
+    """
+    if col.kind != "categorical" or not col.counts:
+        return {}
+    values = sum(col.counts.values())
+    rate = sum(1 for count in col.counts.values() if count == 1) / values
+    top = sorted(col.counts.items(), key=lambda kv: (-kv[1], str(type(kv[0])), str(kv[0])))[:MAX_CATEGORIES]
+    rule: dict = {
+        "values": values,
+        "new_category_rate": round(rate, 6),
+        "frequencies": [(_jsonable(v), int(c)) for v, c in top],
+    }
+    if rate <= CLOSED_SET_RATE and len(col.counts) <= MAX_CATEGORIES:
+        rule["categories"] = sorted((_jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
+    return rule
 
 
 def save_contract(project: Path, contract: Contract) -> Path:

@@ -131,6 +131,27 @@ class ContractColumn(BaseModel):
     min: float | int | str | None = Field(None, description="smallest allowed value (ISO text for dates)")
     max: float | int | str | None = Field(None, description="largest allowed value (ISO text for dates)")
     categories: list[str | int | float | bool] | None = Field(None, description="the allowed values; null: any")
+    bounds: Literal["inferred", "exact"] = Field(
+        "exact",
+        description="inferred: min, max and categories were inferred from a sample, and a few values just past "
+        "them are warnings (many, or far, are errors); exact: every value outside is an error. A min, max or "
+        "categories edited by hand (different from what was inferred) is checked exactly either way",
+    )
+    inferred_min: float | int | None = Field(None, description="the min inference wrote (informative)")
+    inferred_max: float | int | None = Field(None, description="the max inference wrote (informative)")
+    observed_min: float | int | None = Field(None, description="smallest value in the data it was inferred from")
+    observed_max: float | int | None = Field(None, description="largest value in the data it was inferred from")
+    values: int = Field(0, ge=0, description="non-missing values in that data: the evidence the inferred rules rest on")
+    frequencies: list[tuple[str | int | float | bool, int]] | None = Field(
+        None, description="the most frequent values and their counts in that data, at most 50 (informative)"
+    )
+    new_category_rate: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="share of values seen exactly once (Good-Turing: the chance the next value is a category not "
+        "seen yet); categories is an allow-list only when it is small",
+    )
     unique: bool = Field(False, description="no two rows may share a value")
 
 

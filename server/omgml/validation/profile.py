@@ -7,7 +7,8 @@ hash of the whole row (duplicates, overlap), of the key columns, and of features
 (label conflicts): 8 bytes a row each. Exact uniqueness of a high-cardinality integer or text
 column keeps 8 bytes a row for that column while no duplicate has been seen, within
 ``UNIQUE_BUDGET_ROWS``. With a target, a uniform random sample of rows is kept for the leakage
-check. Nothing else grows with the table.
+check. When a contract is to be inferred, each numeric column keeps its ``TAIL_VALUES`` smallest and
+largest values (the order statistics its bounds are extrapolated from). Nothing else grows with the table.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ SMALL_SPAN = 65_536  # integer batches spanning at most this many values are cou
 UNSEEN_CAP = 1000  # distinct unseen categories counted by value
 SAMPLE_ROWS = 50_000
 SAMPLE_SEED = 20240611
+TAIL_VALUES = 50  # smallest and largest values kept per numeric column when a contract is inferred
 DATE_PROBE_VALUES = 1000
 DATE_LIKE_SHARE = 0.5  # a text column is date-like (or time-like) when at least half its first values read so
 
@@ -95,6 +97,9 @@ class ColumnProfile:
     range_examples: list = field(default_factory=list)
     unseen: dict = field(default_factory=dict)
     unseen_total: int = 0
+    keep_tails: bool = False  # keep the extreme values below (a contract is inferred from this pass)
+    lowest: np.ndarray | None = None  # the TAIL_VALUES smallest finite values, ascending (float64)
+    highest: np.ndarray | None = None  # the TAIL_VALUES largest, descending
     # set by finish()
     distinct: int = 0
     distinct_exact: bool = True
@@ -146,8 +151,12 @@ class ColumnProfile:
             batch_range = self._min_max(arr)
             values = numpy_filled(pc.cast(arr, pa.float64()), 0.0)
             self._count_fractional(values, integer_parts(values)[1], None)
+            if self._tails_reached(batch_range):
+                self._fold_tails(values if not arr.null_count else values[~_flags(arr.is_null())])
         elif physical in ("integer", "datetime", "time"):
             batch_range = self._min_max(arr)
+            if physical == "integer" and self._tails_reached(batch_range):
+                self._fold_tails(np.asarray(pc.drop_null(arr).to_numpy(zero_copy_only=False), dtype=np.float64))
         else:
             batch_range = None
         if rules is not None and physical != "null":
@@ -205,6 +214,8 @@ class ColumnProfile:
         if len(finite_values):
             batch_range = float(finite_values.min()) + 0.0, float(finite_values.max()) + 0.0  # + 0.0: no -0.0
             self._fold_range(*batch_range)
+            if self._tails_reached(batch_range):
+                self._fold_tails(finite_values)
         as_int, integral = integer_parts(values)
         not_integral = n_finite - int(np.count_nonzero(integral))
         if not_integral and (len(self.fractional_examples) < MAX_EXAMPLES or not _within_int64(batch_range)):
@@ -225,6 +236,40 @@ class ColumnProfile:
             self.fractional += frac
             if len(self.fractional_examples) < MAX_EXAMPLES:
                 _add_examples(self.fractional_examples, values[np.flatnonzero(frac_mask)[:20]].tolist())
+
+    def _tails_reached(self, batch_range: tuple[Any, Any] | None) -> bool:
+        """Whether tails are kept and the batch's range reaches past them (most batches do not, once they are full)."""
+        if not self.keep_tails or batch_range is None:
+            return False
+        if self.lowest is None or len(self.lowest) < TAIL_VALUES:
+            return True
+        return batch_range[0] < self.lowest[-1] or batch_range[1] > self.highest[-1]
+
+    def _fold_tails(self, values: np.ndarray) -> None:
+        """Keep the ``TAIL_VALUES`` smallest and largest of the values seen so far (in float64).
+
+        Only values past the kept ones can enter, and only values past a subset's k-th extremes can be
+        among the batch's k extremes (a subset's k-th largest is at most the batch's): one comparison
+        pass leaves a few thousand values of a large batch to partition.
+        """
+        k = TAIL_VALUES
+        low_cut = high_cut = None
+        if self.lowest is not None and len(self.lowest) == k:
+            low_cut, high_cut = self.lowest[-1], self.highest[-1]
+        if len(values) > 64 * k:
+            subset = values[:: max(1, len(values) // 8192)]
+            sub_low, sub_high = np.partition(subset, (k - 1, len(subset) - k))[[k - 1, len(subset) - k]]
+            low_cut = sub_low if low_cut is None else min(low_cut, sub_low)
+            high_cut = sub_high if high_cut is None else max(high_cut, sub_high)
+        if low_cut is not None:
+            values = values[(values <= low_cut) | (values >= high_cut)]
+        if len(values) > k:
+            low, high = np.partition(values, k - 1)[:k], np.partition(values, len(values) - k)[-k:]
+        else:
+            low = high = values
+        if self.lowest is not None:
+            low, high = np.concatenate([self.lowest, low]), np.concatenate([self.highest, high])
+        self.lowest, self.highest = np.sort(low)[:k], np.sort(high)[::-1][:k]
 
     def _fold_range(self, lo: Any, hi: Any) -> None:
         self.min = lo if self.min is None else min(self.min, lo)
@@ -493,6 +538,7 @@ class PassPlan:
     target: str | None = None
     common: list[str] | None = None  # columns hashed for an overlap test; None: no overlap test
     sample_rows: int = 0
+    tails: bool = False  # keep each numeric column's extreme values (a contract is inferred)
 
 
 def profile_table(table: Table, plan: PassPlan) -> Profile:
@@ -549,7 +595,11 @@ class _Pass:
         self.names = list(schema.names)
         self.columns = [
             ColumnProfile(
-                index=i, name=name, dtype=str(schema.field(i).type), physical=physical_of(schema.field(i).type)
+                index=i,
+                name=name,
+                dtype=str(schema.field(i).type),
+                physical=physical_of(schema.field(i).type),
+                keep_tails=plan.tails,
             )
             for i, name in enumerate(self.names)
         ]

@@ -101,6 +101,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         target=target,
         common=common,
         sample_rows=SAMPLE_ROWS if target else 0,
+        tails=bool(request.save_contract),
     )
     profile = profile_table(table, plan)
     if profile.untracked:
