@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+from statsmodels.stats.multitest import multipletests
 
 from omgml.drift.models import DriftReport
 from omgml.drift.service import check_drift
@@ -101,10 +102,10 @@ def test_small_samples_need_significance_and_effect(tmp_path):
     # y: a chance Wasserstein distance at 30 vs 40 rows can exceed 0.1; the KS test keeps it out
     assert not y.drifted
     assert "could reach" in x.why and "Kolmogorov-Smirnov" in x.why
-    # raw p-values are those of scipy; adjusted ones are Benjamini-Hochberg over the two columns
+    # raw p-values are those of scipy; adjusted ones are Holm's over the two columns (statsmodels)
     raw = [st.ks_2samp(ref[c], cur[c]).pvalue for c in ("x", "y")]
     assert x.pvalue == pytest.approx(raw[0], rel=1e-9) and y.pvalue == pytest.approx(raw[1], rel=1e-9)
-    adjusted = st.false_discovery_control(raw, method="bh")
+    adjusted = multipletests(raw, method="holm")[1]
     assert x.adjusted_pvalue == pytest.approx(adjusted[0], rel=1e-9)
     assert y.adjusted_pvalue == pytest.approx(adjusted[1], rel=1e-9)
 
@@ -118,7 +119,7 @@ def test_material_but_not_significant_is_explained(tmp_path):
     assert "could be chance at this sample size" in col.decision
 
 
-def test_benjamini_hochberg_corrects_across_columns(tmp_path):
+def test_holm_corrects_across_columns(tmp_path):
     rng = np.random.default_rng(9)
     ref = pd.DataFrame({f"c{i}": rng.normal(size=60) for i in range(20)})
     cur = pd.DataFrame({f"c{i}": rng.normal(size=60) for i in range(20)})
@@ -126,9 +127,25 @@ def test_benjamini_hochberg_corrects_across_columns(tmp_path):
     raw = [c.pvalue for c in report.columns]
     assert all(c.adjusted_pvalue >= c.pvalue for c in report.columns)
     assert [c.adjusted_pvalue for c in report.columns] == pytest.approx(
-        list(st.false_discovery_control(raw, method="bh")), rel=1e-9
+        list(multipletests(raw, method="holm")[1]), rel=1e-9
     )
     assert not report.drifted
+
+
+def test_one_real_change_does_not_let_a_chance_one_through(tmp_path):
+    # c0 moves by 3 std; c5 is unchanged but its KS p-value is 0.014 by chance. Benjamini-Hochberg
+    # (which bounds the expected share of false flags) would flag c5 too once c0 takes the first
+    # rank (adjusted 0.043 < 0.05); Holm keeps the chance of flagging any unchanged column at the
+    # threshold, so only c0 drifts (c5 adjusted 0.071). Seeded: the p-values are scipy's.
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=40) for i in range(6)})
+    cur = pd.DataFrame({f"c{i}": rng.normal(size=40) for i in range(6)})
+    cur["c0"] += 3
+    raw = [st.ks_2samp(ref[c], cur[c]).pvalue for c in ref]
+    assert st.false_discovery_control(raw, method="bh")[5] < 0.05 < multipletests(raw, method="holm")[1][5]
+    report = run(tmp_path, ref, cur, thresholds={"ks": 0.05})
+    assert [c.column for c in report.columns if c.drifted] == ["c0"]
+    assert by_column(report)["c5"].adjusted_pvalue == pytest.approx(multipletests(raw, method="holm")[1][5], rel=1e-9)
 
 
 def test_target_and_prediction_are_checked_first_and_decide(tmp_path):
@@ -292,3 +309,32 @@ def test_a_type_widened_mid_read_restarts_the_summaries(tmp_path):
     plans = []
     scan = scan_table(Flaky(), lambda schema: plans.append(1) or {"age": NumericAccumulator("float", keep="all")})
     assert len(plans) == 2 and scan.rows == 1000 and scan.columns["age"].count == 1000
+
+
+def test_alerts_are_ranked_by_severity_in_signals_and_next_steps(tmp_path):
+    rng = np.random.default_rng(15)
+    n = 1000
+    ref = pd.DataFrame({"city": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n), "y": rng.normal(size=n)})
+    city = rng.choice(["a", "b", "c"], n).astype(object)
+    city[:50] = "zz-new"  # 5% new
+    x = rng.normal(size=n)
+    x[:930] = np.nan  # 0% -> 93% null
+    y = rng.normal(size=n)
+    y[:200] = np.nan  # 0% -> 20% null
+    report = run(tmp_path, ref, pd.DataFrame({"city": city, "x": x, "y": y}))
+    assert [s.column for s in report.signals] == ["x", "y", "city"]  # column order was city, x, y
+    assert [s.severity for s in report.signals] == pytest.approx([0.93, 0.2, 0.05])
+    assert "Check the missingness and novelty alerts on x, y, city." in report.next_steps
+
+
+def test_a_null_rate_change_alerts_only_beyond_chance(tmp_path):
+    # 76 rows a side, 30% against 18% null (airquality's Ozone on random halves): the two-proportion
+    # z-test gives p = 0.089 (scipy's chi2_contingency on the 2x2 table), so chance; no alert.
+    ref = pd.DataFrame({"v": [np.nan] * 23 + list(np.arange(53.0))})
+    cur = pd.DataFrame({"v": [np.nan] * 14 + list(np.linspace(0.0, 52.0, 62))})  # inside the reference range
+    assert st.chi2_contingency([[53, 23], [62, 14]], correction=False).pvalue == pytest.approx(0.0889, abs=1e-4)
+    signal = run(tmp_path, ref, cur).signals[0]
+    assert signal.null_rate_change == pytest.approx(14 / 76 - 23 / 76) and signal.alerts == []
+    # the same rates on 20 times the rows are no longer chance (p ~ 1e-24)
+    signal = run(tmp_path, pd.concat([ref] * 20), pd.concat([cur] * 20)).signals[0]
+    assert signal.alerts == ["null rate fell from 30.3% to 18.4%"]

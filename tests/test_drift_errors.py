@@ -179,7 +179,7 @@ def test_request_shape_errors(project):
     assert fails(project, columns=["a", "zz"]).startswith("--columns names column(s) not in both tables: zz")
     assert fails(project, target="y").startswith("The target column 'y' is not in both tables")
     assert fails(project, thresholds={"ks": 1.5}) == (
-        "The threshold 1.5 for 'ks' is out of range. A p-value threshold is between 0 and 1. Fix: pass for example ks=0.05."
+        "The threshold 1.5 for 'ks' is out of range. A p-value threshold is between 0 and 1. Fix: pass for example ks=0.01."
     )
     check_drift({"project_dir": str(project), "reference": "data/ref.csv", "save_reference": "base"})
     assert fails(project, reference="base", save_reference="again").startswith(

@@ -175,6 +175,21 @@ def test_many_categories_keep_the_most_frequent_and_an_other_bucket(tmp_path):
     assert b.statistic == pytest.approx(a.statistic, rel=1e-9)  # both fold into the same cells
 
 
+def test_rare_categories_pool_into_the_same_cells_from_a_profile(tmp_path):
+    # 400 categories in 1,500 rows, most seen a few times, and current values the reference lacks:
+    # the pooled cells (expected count >= 5 a side) are the same from the raw file and the profile.
+    rng = np.random.default_rng(15)
+    weights = 1.0 / np.arange(1, 401)
+    names = np.array([f"g{i}" for i in range(400)])
+    ref = pd.DataFrame({"genus": rng.choice(names, 1_500, p=weights / weights.sum()), "x": rng.normal(size=1_500)})
+    cur = pd.DataFrame({"genus": rng.choice(names, 1_000, p=weights / weights.sum()), "x": rng.normal(size=1_000)})
+    cur.loc[:40, "genus"] = [f"new{i}" for i in range(41)]
+    raw, prof = compare_modes(tmp_path, ref, cur)
+    a, b = raw.columns[0], prof.columns[0]
+    assert a.column == "genus" and a.test == b.test == "chi2" and not a.drifted
+    assert (b.statistic, b.pvalue) == pytest.approx((a.statistic, a.pvalue), rel=1e-9)
+
+
 def test_accumulators_merge_to_the_single_pass_summary():
     rng = np.random.default_rng(14)
     values = np.concatenate([rng.normal(size=9_000), [np.nan, np.inf, -np.inf]])

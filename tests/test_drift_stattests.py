@@ -156,11 +156,14 @@ def test_hellinger_hand_derived():
     assert close(T.hellinger(np.array([2, 2]), np.array([1, 3])).statistic, expected)
 
 
-def test_benjamini_hochberg_equals_scipy():
+def test_holm_equals_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
     rng = np.random.default_rng(7)
-    p = np.concatenate([rng.uniform(size=25), rng.uniform(0, 1e-4, size=5), [1.0, 0.0]])
-    assert np.allclose(T.benjamini_hochberg(list(p)), st.false_discovery_control(p, method="bh"), rtol=RTOL, atol=0)
-    assert T.benjamini_hochberg([]) == []
+    # ties (0.5 twice, 0.0 and 1.0) exercise the running maximum and the cap at 1
+    p = np.concatenate([rng.uniform(size=25), rng.uniform(0, 1e-4, size=5), [1.0, 0.0, 0.5, 0.5]])
+    assert np.allclose(T.holm(list(p)), multipletests(p, method="holm")[1], rtol=RTOL, atol=0)
+    assert T.holm([]) == []
 
 
 # The spec registry: every test has a reference check above; this table names them.

@@ -1,4 +1,4 @@
-"""Compare one side's column summaries with the other's: skips, test choice, effect gate, BH, signals.
+"""Compare one side's column summaries with the other's: skips, test choice, effect gate, Holm, signals.
 
 Works only on finalized summaries, so a raw reference and a saved profile go through the same
 code, and so does every time window.
@@ -16,7 +16,7 @@ from omgml.drift.histogram import Grid, bin_counts, quantile_bins
 from omgml.drift.models import ColumnDrift, ColumnSignals, EffectSize, Role, SkippedColumn
 from omgml.drift.profile import CategorySummary, NumericSummary, Summary
 from omgml.drift.selection import Facts, select_test
-from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, benjamini_hochberg, effect_test
+from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, effect_test, holm, z
 from omgml.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -26,7 +26,11 @@ THREADS = 2
 MIN_VALUES = 5  # per side: fewer cannot show a distribution
 SIGNAL_NULL_CHANGE = 0.05  # absolute change in the null rate worth an alert
 SIGNAL_SHARE = 0.01  # share of values in new/vanished categories or outside the range worth an alert
+# A category cell must be expected this often on each side if nothing changed, else it is pooled with
+# the other rare ones: the chi-squared approximation (and a distance's chance level) needs it (Cochran 1954).
+MIN_EXPECTED = 5
 MAX_LISTED = 10
+SIGNAL_CHANCE = 0.001  # a null-rate change or out-of-range share alerts only when chance reaches it this rarely
 
 
 @dataclass
@@ -83,8 +87,9 @@ def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
             except _Skip as skip:
                 skipped.append(SkippedColumn(column=pair.column, role=pair.role, reason=str(skip)))
     pvalued = [p for p in pending if p.spec.score == "pvalue"]
-    adjusted = dict(zip((id(p) for p in pvalued), benjamini_hochberg([p.outcome.pvalue for p in pvalued])))
+    adjusted = dict(zip((id(p) for p in pvalued), holm([p.outcome.pvalue for p in pvalued])))
     columns = [_decide(p, adjusted.get(id(p)), thresholds) for p in pending]
+    signals.sort(key=lambda s: s.severity, reverse=True)  # stable: columns without alerts keep their order
     return Comparison(columns=columns, skipped=skipped, signals=signals)
 
 
@@ -161,9 +166,10 @@ def column_kind(pair: Pair) -> str:
 def cell_counts(pair: Pair, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Aligned counts for the counts tests, with cell labels.
 
-    Binary: the two values. Categorical: the reference's categories plus one cell for everything
-    else (the reference's "other" bucket and categories it never had). Numeric: the reference's
-    deciles on its grid, plus a cell below and above its range.
+    Binary: the two values. Categorical: every category either side has, by name (past
+    ``MAX_CATEGORIES`` reference categories, the reference's kept ones and one "(other)" cell),
+    with the rare ones pooled (``pool_rare``). Numeric: the reference's deciles on its grid, plus
+    a cell below and above its range.
     """
     import numpy as np
 
@@ -187,12 +193,65 @@ def cell_counts(pair: Pair, kind: str) -> tuple[np.ndarray, np.ndarray, list[str
         )
     ref = ref.folded()  # as a saved profile keeps it, so both give the same cells
     matched = np.array([cur.count_of(v) for v in ref.values], dtype=np.int64)
+    if ref.other_count == 0:
+        # Every reference category is known by name, so each current value the reference lacks is a
+        # cell of its own (0 in the reference): the cells are the names on either side, whichever
+        # rows fell where, and pooling the rare ones stays blind to the split.
+        fresh = [(v, int(c)) for v, c in zip(cur.values, cur.counts) if ref.count_of(v) == 0]
+        rc = np.concatenate((np.asarray(ref.counts, dtype=np.int64), np.zeros(len(fresh), dtype=np.int64)))
+        cc = np.concatenate((matched, np.array([c for _, c in fresh], dtype=np.int64)))
+        return pool_rare(rc, cc, [*ref.values, *(v for v, _ in fresh)])
+    # Past MAX_CATEGORIES the reference's tail has no names: its values and the current ones outside
+    # the kept list share one "(other)" cell.
     rc = np.append(np.asarray(ref.counts, dtype=np.int64), ref.other_count)
     cc = np.append(matched, cur.count - int(matched.sum()))
-    labels = [*ref.values, "(other)"]
-    if rc[-1] == 0 and cc[-1] == 0:
-        return rc[:-1], cc[:-1], labels[:-1]
-    return rc, cc, labels
+    return pool_rare(rc, cc, [*ref.values, "(other)"])
+
+
+def pool_rare(rc: np.ndarray, cc: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The category cells with every rare one pooled into one "(rare)" cell, on both sides alike.
+
+    A cell is rare when, if nothing changed, it is expected fewer than ``MIN_EXPECTED`` times on
+    the smaller side: ``(r + c) * min(n_ref, n_cur) / (n_ref + n_cur) < MIN_EXPECTED``. A value
+    only one side has is a cell like any other: rare on unchanged data, kept when it is frequent.
+    Rareness reads only the pooled counts ``r + c``, which are the same whichever rows fell on
+    which side, so choosing cells by them does not bias a test of whether the sides differ (the
+    chi-squared test conditions on them). A pooled cell still too small joins the smallest kept cell.
+    """
+    import numpy as np
+
+    total = rc + cc
+    n_ref, n_cur = int(rc.sum()), int(cc.sum())
+    smaller = min(n_ref, n_cur) / (n_ref + n_cur)
+    rare = total * smaller < MIN_EXPECTED
+    if not rare.any():
+        return rc, cc, labels
+    keep = ~rare
+    rc_kept, cc_kept = rc[keep].copy(), cc[keep].copy()
+    kept = [label for label, k in zip(labels, keep) if k]
+    pooled_ref, pooled_cur = int(rc[rare].sum()), int(cc[rare].sum())
+    if pooled_ref + pooled_cur == 0:  # only an empty "(other)" cell
+        return rc_kept, cc_kept, kept
+    label = f"(rare: {int(rare.sum())} cells)"
+    if (pooled_ref + pooled_cur) * smaller >= MIN_EXPECTED or not kept:
+        return np.append(rc_kept, pooled_ref), np.append(cc_kept, pooled_cur), [*kept, label]
+    smallest = int(np.argmin(rc_kept + cc_kept))
+    rc_kept[smallest] += pooled_ref
+    cc_kept[smallest] += pooled_cur
+    kept[smallest] = f"{kept[smallest]} + {label}"
+    return rc_kept, cc_kept, kept
+
+
+def _category_cells(pair: Pair, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``cell_counts``; a categorical column whose categories are all rare has nothing a test can compare."""
+    counts = cell_counts(pair, kind)
+    if kind == "categorical" and len(counts[0]) < 2:
+        raise _Skip(
+            f"every category is too rare to compare ({pair.reference.count:,} and {pair.current.count:,} values over "
+            f"{pair.reference.distinct:,} reference categories): each is expected fewer than {MIN_EXPECTED} times on a "
+            "side if nothing changed, so no test of the shares is valid; new and vanished categories are still reported"
+        )
+    return counts
 
 
 def reference_grid(ref: NumericSummary) -> Grid:
@@ -220,7 +279,7 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
         distance = _default_distance(kind)
         cells = 0
         if kind != "numeric":
-            counts = cell_counts(pair, kind)
+            counts = _category_cells(pair, kind)
             cells = len(counts[0])
         facts = Facts(kind, pair.reference.count, pair.current.count, cells, threshold_of(distance, thresholds))
         name, why = select_test(facts)
@@ -233,7 +292,7 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
         )
     effect_spec = effect_test(spec)
     if counts is None and "counts" in (spec.data, effect_spec.data):
-        counts = cell_counts(pair, kind)  # once, for the test and its effect size alike
+        counts = _category_cells(pair, kind)  # once, for the test and its effect size alike
     outcome = _apply(spec, pair, counts)
     effect = outcome if effect_spec is spec else _apply(effect_spec, pair, counts)
     return _Pending(pair, kind, spec, why, outcome, effect_spec, effect)
@@ -335,9 +394,10 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
     ref, cur = pair.reference, pair.current
     null_ref = ref.nulls / ref.rows if ref.rows else 0.0
     null_cur = cur.nulls / cur.rows if cur.rows else 0.0
-    alerts: list[str] = []
-    if abs(null_cur - null_ref) >= SIGNAL_NULL_CHANGE:
-        alerts.append(f"null rate {'rose' if null_cur > null_ref else 'fell'} from {null_ref:.1%} to {null_cur:.1%}")
+    alerts: list[tuple[float, str]] = []  # (share of values the alert is about, what it says)
+    if abs(null_cur - null_ref) >= SIGNAL_NULL_CHANGE and _null_change_chance(ref, cur) <= SIGNAL_CHANCE:
+        verb = "rose" if null_cur > null_ref else "fell"
+        alerts.append((abs(null_cur - null_ref), f"null rate {verb} from {null_ref:.1%} to {null_cur:.1%}"))
     inf_ref = inf_cur = 0.0
     new: list[str] = []
     new_count = vanished_count = 0
@@ -350,20 +410,22 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         inf_ref = (ref.pos_inf + ref.neg_inf) / ref.rows if ref.rows else 0.0
         inf_cur = (cur.pos_inf + cur.neg_inf) / cur.rows if cur.rows else 0.0
         if abs(inf_cur - inf_ref) >= SIGNAL_SHARE:
-            alerts.append(
-                f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}"
-            )
+            text = f"infinite values {'rose' if inf_cur > inf_ref else 'fell'} from {inf_ref:.1%} to {inf_cur:.1%}"
+            alerts.append((abs(inf_cur - inf_ref), text))
         if ref.count and cur.count:
             if cur.below is not None and cur.above is not None:
                 outside = cur.below + cur.above
             else:
                 outside = cur.hist.count_below(ref.minimum) + cur.hist.count_above(ref.maximum)
             out_of_range = outside / cur.count
-            if out_of_range >= SIGNAL_SHARE:
-                alerts.append(
+            chance = outside_range_chance(outside, ref.count, cur.count)
+            if out_of_range >= SIGNAL_SHARE and chance <= SIGNAL_CHANCE:
+                text = (
                     f"{out_of_range:.1%} of current values lie outside the reference range "
-                    f"[{ref.minimum:g}, {ref.maximum:g}]"
+                    f"[{ref.minimum:g}, {ref.maximum:g}] (chance gives {outside:,} or more with probability "
+                    f"{_num(chance)} at these sizes)"
                 )
+                alerts.append((out_of_range, text))
     elif isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
         known = set(ref.values)
         fresh = [(v, int(c)) for v, c in zip(cur.values, cur.counts) if v not in known]
@@ -380,16 +442,18 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         vanished_share = (sum(c for _, c in gone) / ref.count) if ref.count else 0.0
         hedge = " (the profile keeps only the most frequent reference values)" if ref.other_count else ""
         if new_share >= SIGNAL_SHARE:
-            alerts.append(
+            text = (
                 f"{new_share:.1%} of current values are in {_categories(len(fresh))} the reference lacks"
                 f"{hedge}, e.g. {', '.join(repr(v) for v in new[:3])}"
             )
+            alerts.append((new_share, text))
         if vanished_share >= SIGNAL_SHARE:
             verb = "is" if vanished_count == 1 else "are"
-            alerts.append(
+            text = (
                 f"{_categories(vanished_count)} of the reference ({vanished_share:.1%} of its values) "
                 f"{verb} absent now, e.g. {', '.join(repr(v) for v in vanished[:3])}"
             )
+            alerts.append((vanished_share, text))
     return ColumnSignals(
         column=pair.column,
         role=pair.role,
@@ -405,8 +469,45 @@ def column_signals(pair: Pair, novelty: bool = True) -> ColumnSignals:
         vanished_category_count=vanished_count,
         vanished_reference_share=vanished_share,
         out_of_range_share=out_of_range,
-        alerts=alerts,
+        alerts=[text for _, text in alerts],
+        severity=max((share for share, _ in alerts), default=0.0),
     )
+
+
+def _null_change_chance(ref: Summary, cur: Summary) -> float:
+    """The two-proportion z-test's p-value for the null rates: how often chance moves them this far
+    (at 76 rows a side, 30% against 18% null is p = 0.09: no alert; 0% against 93% always is)."""
+    import numpy as np
+
+    present = (ref.rows - ref.nulls, cur.rows - cur.nulls)
+    return z(np.array([present[0], ref.nulls]), np.array([present[1], cur.nulls])).pvalue
+
+
+def outside_range_chance(k: int, n_ref: int, n_cur: int) -> float:
+    """Probability that ``k`` or more of ``n_cur`` current values fall outside the min..max of
+    ``n_ref`` reference values when both sides come from one continuous distribution.
+
+    With no change every order of the pooled values is equally likely, so the current values
+    outside the range are the runs of current values at the two ends of the pooled order. The
+    ``j`` lowest and highest positions together are all current with probability
+    ``F(j) = C(n_cur, j) / C(n_ref + n_cur, j)``, and summing the joint law of the two runs gives
+    ``P(K >= k) = (k + 1) F(k) - k F(k + 1)``. Ties (repeated values) only lower the chance, so the
+    value is an upper bound for discrete columns. One value is outside with probability about
+    ``2 / (n_ref + 1)``: on small samples some always are, which is why the alert needs this
+    probability to be small and not only the share to be large.
+    """
+    if k <= 0:
+        return 1.0
+
+    def falling(j: int) -> float:  # F(j), through log-gamma: no overflow at millions of rows
+        if j > n_cur:
+            return 0.0
+        total = n_ref + n_cur
+        return math.exp(
+            math.lgamma(n_cur + 1) - math.lgamma(n_cur - j + 1) - math.lgamma(total + 1) + math.lgamma(total - j + 1)
+        )
+
+    return min(max((k + 1) * falling(k) - k * falling(k + 1), 0.0), 1.0)
 
 
 def _categories(n: int) -> str:

@@ -59,7 +59,7 @@ class ColumnDrift(BaseModel):
     score_kind: Literal["pvalue", "distance"]
     statistic: float
     pvalue: float | None
-    adjusted_pvalue: float | None = Field(description="Benjamini-Hochberg across the columns tested with a p-value")
+    adjusted_pvalue: float | None = Field(description="Holm-adjusted across the columns tested with a p-value")
     threshold: float
     decision_rule: Literal["pvalue_below", "score_above"]
     effect: EffectSize
@@ -91,6 +91,9 @@ class ColumnSignals(BaseModel):
     vanished_reference_share: float = Field(description="Share of reference values in categories absent now")
     out_of_range_share: float | None = Field(description="Share of current values outside the reference min..max")
     alerts: list[str]
+    severity: float = Field(
+        0.0, description="Largest share of values the alerts are about (0 without alerts); alerts are ranked by it"
+    )
 
 
 class SkippedColumn(BaseModel):

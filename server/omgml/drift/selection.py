@@ -7,7 +7,7 @@ of this size from one distribution reach rarely (details below). When the chance
 or below the distance's threshold, any distance above the threshold is real: the distance
 decides alone. Otherwise a significance test runs too, and a column drifts only when the
 change is both material (distance at or above its threshold) and significant (p-value below
-its threshold after Benjamini-Hochberg correction across columns).
+its threshold after Holm's correction across columns).
 
 Chance levels, with ``n_eff = n_ref * n_cur / (n_ref + n_cur)``:
 

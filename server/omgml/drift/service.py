@@ -62,7 +62,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     -------
     DriftReport
         The dataset verdict; per column the test, why it was chosen, statistic, raw and
-        Benjamini-Hochberg adjusted p-value, effect size and decision (target and prediction
+        Holm-adjusted p-value, effect size and decision (target and prediction
         first); missingness and novelty signals; skipped columns with reasons; per-window
         results. Saved under ``.omgml/reports/drift/`` when current data was checked.
 

@@ -37,6 +37,11 @@ ColumnKind = Literal["numeric", "categorical", "binary"]
 KS_EXACT_MAX_N = 10_000  # as scipy's ks_2samp(method="auto"): exact when both samples are this small
 CVM_EXACT_MAX_N = 20  # as scipy's cramervonmises_2samp(method="auto")
 EMPTY_SHARE = 1e-4  # psi and kl_div: an empty cell counts as this share (Evidently's value), else log(0)
+# A p-value test's default threshold, family-wise over a comparison's columns (Holm): a drift check
+# runs again on every batch or window, so at most one check in a hundred of unchanged data may
+# flag a column (measured on 52 real tables' random halves: 0.5% of checks, 1.8% at 0.05;
+# docs/drift.md).
+PVALUE_THRESHOLD = 0.01
 
 
 @dataclass(frozen=True)
@@ -391,13 +396,13 @@ _ALL = frozenset({"numeric", "categorical", "binary"})
 _CAT = frozenset({"categorical", "binary"})
 
 TESTS: tuple[StatTest, ...] = (
-    StatTest("ks", "Kolmogorov-Smirnov", _NUM, "pvalue", 0.05, ks, "samples", True, "scipy.stats.ks_2samp"),
+    StatTest("ks", "Kolmogorov-Smirnov", _NUM, "pvalue", PVALUE_THRESHOLD, ks, "samples", True, "scipy.stats.ks_2samp"),
     StatTest(
         "chi2",
         "chi-squared",
         _CAT,
         "pvalue",
-        0.05,
+        PVALUE_THRESHOLD,
         chi2,
         "counts",
         True,
@@ -408,7 +413,7 @@ TESTS: tuple[StatTest, ...] = (
         "two-proportion z-test",
         frozenset({"binary"}),
         "pvalue",
-        0.05,
+        PVALUE_THRESHOLD,
         z,
         "counts",
         True,
@@ -467,7 +472,7 @@ TESTS: tuple[StatTest, ...] = (
         "Cramér-von Mises",
         _NUM,
         "pvalue",
-        0.05,
+        PVALUE_THRESHOLD,
         cramer_von_mises,
         "samples",
         True,
@@ -479,7 +484,7 @@ TESTS: tuple[StatTest, ...] = (
         "Anderson-Darling (k-sample)",
         _NUM,
         "pvalue",
-        0.05,
+        PVALUE_THRESHOLD,
         anderson,
         "samples",
         True,
@@ -511,19 +516,24 @@ def effect_test(spec: StatTest) -> StatTest:
     return BY_NAME["wasserstein" if spec.data == "samples" else "jensenshannon"]
 
 
-def benjamini_hochberg(pvalues: list[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (step-up, monotone, at most 1), in the input's order.
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's (1979) step-down adjusted p-values (monotone, at most 1), in the input's order.
 
-    Equals ``scipy.stats.false_discovery_control(p, method="bh")``.
+    The ``i``-th smallest p-value is multiplied by ``m - i + 1`` and the running maximum taken.
+    Rejecting where the adjusted value is below ``alpha`` keeps the chance of flagging *any*
+    unchanged column at most ``alpha``, whatever the other columns do and however the columns
+    depend on one another (Benjamini-Hochberg bounds only the expected share of false flags, so
+    one real change lets chance ones through). Equals
+    ``statsmodels.stats.multitest.multipletests(p, method="holm")[1]``.
     """
     import numpy as np
 
     p = np.asarray(pvalues, dtype=np.float64)
     if p.size == 0:
         return []
-    order = np.argsort(p)
-    ranked = p[order] * p.size / np.arange(1, p.size + 1)
-    adjusted = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * (p.size - np.arange(p.size))
+    adjusted = np.minimum(np.maximum.accumulate(ranked), 1.0)
     out = np.empty_like(adjusted)
     out[order] = adjusted
     return [float(v) for v in out]
