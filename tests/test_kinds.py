@@ -46,8 +46,9 @@ from omgml.validation.profile import PassPlan, profile_table
         (KindStats("string", 4, 4, all_distinct=True, mean_length=5, name="rownames"), "categorical"),
         # car names that repeat now and then (ISLR Auto: 164 distinct in 196 rows) name rows
         (KindStats("string", 196, 164, all_distinct=False, mean_length=15), "text"),
-        (KindStats("string", 46, 20, all_distinct=False, mean_length=6), "categorical"),  # under half distinct
-        (KindStats("string", 41, 19, all_distinct=False, mean_length=6), "categorical"),  # under 20 distinct
+        (KindStats("string", 120, 55, all_distinct=False, mean_length=6), "categorical"),  # under half distinct
+        # msleep's genus in a 41-row half: many rare categories, which drift pools; not names
+        (KindStats("string", 41, 39, all_distinct=False, mean_length=6), "categorical"),
     ],
 )
 def test_kind_table_rows(stats, kind):
