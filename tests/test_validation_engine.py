@@ -11,10 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from omgml.data import tables
+from omgml.data import leakage, tables
 from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table
-from omgml.validation import leakage
 from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
 from omgml.validation.profile import ColumnProfile, ColumnRules, PassPlan, profile_table
 

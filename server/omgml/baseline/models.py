@@ -141,6 +141,7 @@ class Finding(BaseModel):
         "within_noise",
         "dummy_best",
         "perfect_score",
+        "target_leakage",
         "class_imbalance",
         "overfit",
         "sampled",
@@ -169,7 +170,10 @@ class TrackingInfo(BaseModel):
 class BaselineReport(BaseModel):
     project_dir: str
     project: str = Field(description="project name: the MLflow experiment")
-    ok: bool = Field(description="a model other than the dummy was trained, beat the dummy, and was logged")
+    ok: bool = Field(
+        description="a model other than the dummy was trained, beat the dummy beyond noise and was logged, and no "
+        "feature gives the target away (no within_noise or target_leakage finding; a perfect_score alone is a note)"
+    )
     headline: str
     data: DataSummary
     task: Decision

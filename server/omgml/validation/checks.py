@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from omgml.data.leakage import LEAK_SCORE
 from omgml.data.tables import Table
 from omgml.validation.hashing import NULL_HASH
 from omgml.validation.models import Contract, ContractColumn, Example, Finding, Severity
@@ -23,7 +24,6 @@ from omgml.validation.profile import MAX_EXAMPLES, ColumnProfile, Profile, fetch
 
 DEFAULT_MAX_NULL_RATE = 0.3
 IMBALANCE_RATIO = 10.0  # majority class at least this many times the minority class
-LEAKAGE_SCORE = 0.99  # held-out balanced accuracy or R^2 of one feature alone
 # Severity of a broken inferred rule (contract.py infers them; docs/validation.md states the rates).
 FEW_BREAKS = 3  # up to this many values past an inferred rule are never "many"
 MANY_P_VALUE = 0.001  # more breaks than a Binomial(batch, unseen mass) gives with this chance are "many"
@@ -744,30 +744,28 @@ def label_conflict(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 
 
 def target_leakage(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
-    from omgml.validation.leakage import score_features
+    from omgml.data.leakage import find_leaks
 
     sample = ctx.profile.sample
     if sample is None or not ctx.leakage_features:
         return []
-    scores = score_features(sample, ctx.target, ctx.leakage_features, ctx.task == "classification")  # type: ignore[arg-type]
-    out = []
-    for s in sorted(scores, key=lambda s: -s.score):
-        if s.score < LEAKAGE_SCORE:
-            continue
-        out.append(
-            spec.finding(
-                ctx,
-                s.feature,
-                s.test_rows,
-                [],
-                f"'{s.feature}' alone predicts '{ctx.target}' with {s.metric} {s.score:.3f} on held-out rows "
-                f"(of a {sample.num_rows:,}-row sample): a suspected leak",
-                "check whether this column is known before the prediction is made; if it is derived from the target, drop it",
-                example_kind="rows",
-                fraction=round(s.score, 6),
-            )
+    leaks = find_leaks(sample, ctx.target, ctx.leakage_features, ctx.task == "classification", ctx.rows)  # type: ignore[arg-type]
+    return [
+        spec.finding(
+            ctx,
+            leak.columns[0],
+            leak.rows,
+            list(leak.columns) if len(leak.columns) > 1 else [],
+            leak.message,
+            "check whether this column is known before the prediction is made; if it is derived from the target, drop it"
+            if len(leak.columns) == 1
+            else "check whether these columns are known before the prediction is made; if the target is computed "
+            "from them, drop one",
+            example_kind="columns" if len(leak.columns) > 1 else "rows",
+            fraction=round(leak.score, 6),
         )
-    return out
+        for leak in leaks
+    ]
 
 
 def train_test_overlap(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
@@ -904,7 +902,8 @@ CHECKS: tuple[CheckSpec, ...] = (
         "target_leakage",
         "ml",
         "error",
-        "each feature alone predicting the target on a held-out half of a row sample",
+        "each feature alone (and each pair of numbers summed) giving the target away: an exact transform, "
+        f"threshold or recoding, or a cross-validated score of at least {LEAK_SCORE} on a row sample",
         target_leakage,
         ("rows", "target"),
     ),

@@ -23,6 +23,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 NULL_HASH = np.uint64(0x6A09E667F3BCC909)
 _FLOAT_DOMAIN = np.uint64(0x3C6EF372FE94F82B)
 _STRING_DOMAIN = np.uint64(0xA54FF53A5F1D36F1)
+_UINT64_DOMAIN = np.uint64(0x510E527FADE682D1)
 _NAN_BITS = np.array(np.nan).view(np.uint64)[()]
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
@@ -54,7 +55,12 @@ def hash_array(arr: pa.Array) -> np.ndarray:
         arr, kind = arr.dictionary_decode(), arr.type.value_type
     if pa.types.is_null(kind):
         return np.full(len(arr), NULL_HASH, dtype=np.uint64)
-    if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
+    if pa.types.is_uint64(kind):
+        # Up to 2**63 - 1 the bits are the int64 ones (5 hashes as 5 in any integer type); above, a domain
+        # tag keeps 2**64 - 1 apart from -1, whose int64 bits it shares.
+        raw = numpy_filled(arr, 0)
+        out = mix(np.where(raw > np.uint64(np.iinfo(np.int64).max), raw ^ _UINT64_DOMAIN, raw))
+    elif pa.types.is_boolean(kind) or pa.types.is_integer(kind):
         values = pc.cast(arr, pa.int64()) if not pa.types.is_int64(kind) else arr
         out = mix(numpy_filled(values, 0).view(np.uint64))
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):

@@ -438,7 +438,7 @@ class ColumnProfile:
         for bound, op, attr in ((rules.min, pc.less, "below"), (rules.max, pc.greater, "above")):
             if bound is None:
                 continue
-            scalar = _bound_scalar(bound, arr.type)
+            scalar = _bound_scalar(bound, arr.type, attr == "below")
             if scalar is None:
                 continue
             mask = pc.fill_null(op(arr, scalar), False)
@@ -940,8 +940,12 @@ def _value_set(categories: tuple, kind: pa.DataType) -> pa.Array | None:
         return None
 
 
-def _bound_scalar(bound: Any, kind: pa.DataType) -> Any:
-    """The contract's bound as a scalar comparable with the column (dates come as ISO text)."""
+def _bound_scalar(bound: Any, kind: pa.DataType, lower: bool) -> Any:
+    """The contract's bound as a scalar comparable with the column (dates come as ISO text); None when none can break it.
+
+    An integer column gets an integer of its own type (below min is below ceil(min), above max above
+    floor(max)): a float bound would cast the column to float64, which fails beyond 2^53.
+    """
     import pyarrow as pa
 
     try:
@@ -955,6 +959,12 @@ def _bound_scalar(bound: Any, kind: pa.DataType) -> Any:
             return pa.scalar(value, type=pa.timestamp("us", tz=getattr(kind, "tz", None))).cast(kind)
         if isinstance(bound, bool) or not isinstance(bound, (int, float)):
             return None
+        if pa.types.is_integer(kind) and math.isfinite(bound):
+            whole = math.ceil(bound) if lower else math.floor(bound)
+            info = np.iinfo(kind.to_pandas_dtype())
+            if (lower and whole <= info.min) or (not lower and whole >= info.max):
+                return None  # no value of the type lies beyond it
+            return pa.scalar(max(min(whole, int(info.max)), int(info.min)), type=kind)
         return pa.scalar(float(bound))
     except (ValueError, TypeError, pa.ArrowInvalid):
         return None
