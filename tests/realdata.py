@@ -291,16 +291,18 @@ def planted_shift_experiment(
 
 
 def task_experiment(ds: Dataset, frame: pd.DataFrame) -> Outcome:
-    """Baseline's task inference gives the entry's task; its feature plan drops the ids."""
-    from omgml.baseline.features import plan_features
-    from omgml.baseline.tasks import infer_task, target_facts
+    """Baseline's task inference gives the entry's task; its feature plan drops the ids.
+
+    Both come from ``task_and_features``, the function train_baseline itself calls on the labelled rows.
+    """
+    from omgml.baseline.service import task_and_features
 
     labelled = frame[frame[ds.target].notna()].reset_index(drop=True)
     try:
-        task, _ = infer_task(target_facts(labelled[ds.target], ds.target))
+        decision, plan, _ = task_and_features(labelled, ds.target)
+        task, dropped = decision.value, {d.name for d in plan.dropped}
     except Exception as exc:  # noqa: BLE001 - a refusal is a miss, with its message
-        task = f"refused ({exc})"
-    dropped = {d.name for d in plan_features(labelled, {ds.target: ""}).dropped}
+        task, dropped = f"refused ({exc})", set()
     problems = []
     if task != ds.task:
         problems.append(f"task {task}, expected {ds.task}")

@@ -211,8 +211,9 @@ def test_feature_plan_drops_null_id_like_constant_and_time_columns():
     plan = plan_features(frame, {"y": ""})
     reasons = {d.name: d.reason for d in plan.dropped}
     assert reasons["user_id"] == (
-        "100,000 distinct text values in 100,000 rows: an identifier or free text, which one-hot codes and "
-        "category splits cannot generalize from"
+        "identifies rows (every value is a different short text, as in an identifier or a name; "
+        "100,000 distinct in 100,000 rows): "
+        "nothing learned from a value that names one row carries to new rows"
     )
     assert reasons["empty"] == "entirely null (100,000 rows): nothing to learn from"
     assert reasons["always"] == "constant: the same value in every row"
@@ -519,3 +520,44 @@ def test_an_unreachable_tracking_server_stops_before_training(table_dir, monkeyp
     assert "Nothing was trained or logged" in message
     assert "Fix: start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI" in message
     assert not (table_dir / ".omgml" / "reports").exists() and not (table_dir / "mlflow.db").exists()
+
+
+def test_task_and_features_name_the_ambiguous_task_and_every_dropped_column():
+    """The function train_baseline (and tests/realdata.py) use: ids, names and times never become features."""
+    from omgml.baseline.service import task_and_features
+
+    rng = np.random.default_rng(2)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "rownames": np.sort(rng.choice(np.arange(7381, 453870), n, replace=False)),
+            "name": [f"model {i}" for i in range(n)],
+            "clock": [f"{h}:{m:02d}" for h, m in zip(rng.integers(0, 24, n), rng.integers(0, 60, n))],
+            "x": rng.normal(size=n),
+            "rating": np.arange(n) % 5 + 1,
+        }
+    )
+    task, plan, findings = task_and_features(frame, "rating")
+    assert (task.value, task.source) == ("multiclass", "inferred")
+    assert [f.code for f in findings] == ["task_ambiguous", "column_dropped", "column_dropped", "column_dropped"]
+    assert findings[0].message == (
+        "Task assumed multiclass: 'rating' could also be a rating or a small count (1, 2, 3, 4, 5); it was taken "
+        "as class labels. If that is wrong, pass --task regression (or set task in omgml.toml)."
+    )
+    assert [d.name for d in plan.dropped] == ["rownames", "name", "clock"]
+    assert plan.dropped[0].reason.startswith("identifies rows (every value is different, and the name says identifier")
+    assert plan.dropped[2].reason.startswith("a date/time column (every value is a time of day")
+    assert (plan.numeric, plan.categorical) == (["x"], [])
+    given, _, said = task_and_features(frame, "rating", "regression", "request")
+    assert (given.value, given.source, given.reason) == ("regression", "request", "the request says regression")
+    assert "task_ambiguous" not in {f.code for f in said}
+
+
+def test_count_targets_are_regression_without_doubt():
+    """AER Affairs: 0, 1, 2, 3, 7, 12 were six classes (f1_macro 0.18); they are counts."""
+    from omgml.baseline.tasks import choose_task
+
+    affairs = pd.Series([0] * 451 + [1] * 34 + [2] * 17 + [3] * 19 + [7] * 42 + [12] * 38)
+    task, findings = choose_task(affairs, "affairs")
+    assert task.value == "regression" and findings == []
+    assert task.reason.startswith("'affairs' holds counts: whole numbers from 0 with gaps (0, 1, 2, 3, 7, ...)")

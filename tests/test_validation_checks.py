@@ -236,3 +236,31 @@ def test_duplicate_counts_match_pandas_beside_a_distinct_column(project, null_id
     distinct["code"] = distinct["id"].astype(str)
     silent = run(project, distinct, {"target": "label", "keys": ["code"]}, name="distinct.csv")
     assert not {"duplicate_rows", "duplicate_keys"} & {f.check for f in silent.findings}
+
+
+def test_label_conflict_is_for_class_targets_only(project):
+    """Issue 11: equal features with different wages are noise, not 11,734 conflicts."""
+    frame = clean_frame()
+    frame["wage"] = np.random.default_rng(4).normal(100, 20, ROWS).round(2)
+    twins = frame.iloc[[5, 6, 8]].assign(id=[901, 902, 903], wage=lambda f: f["wage"] + 1)
+    data = pd.concat([frame, twins], ignore_index=True)
+    report = run(project, data, {"target": "wage"})
+    runs = {r.check: r for r in report.checks}
+    assert runs["label_conflict"].status == "skipped"
+    assert runs["label_conflict"].reason == (
+        f"the target is taken as regression ('wage' holds numbers with fractions ({data['wage'].nunique()} distinct "
+        "values)): checks of class labels do not apply"
+    )
+    assert "label_conflict" not in {f.check for f in report.findings}
+
+
+def test_an_ambiguous_task_is_a_note_that_says_how_to_override(project):
+    frame = clean_frame()
+    frame["rating"] = np.arange(ROWS) % 5 + 1
+    report = run(project, frame, {"target": "rating"})
+    assert report.notes == [
+        "Task for 'rating' assumed classification (multiclass): 'rating' could also be a rating or a small count "
+        '(1, 2, 3, 4, 5); it was taken as class labels. If that is wrong, set target = "rating" and task = '
+        '"regression" in omgml.toml (train_baseline also takes --task regression).'
+    ]
+    assert {r.check: r.status for r in report.checks}["label_conflict"] == "ran"

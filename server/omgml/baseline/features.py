@@ -1,8 +1,11 @@
 """Which columns the candidates see, as what kind, and which are dropped and why.
 
-An ordered table of (rule, reason) rows decides what is dropped; every kept column is either
-numeric (float or int) or categorical (Python strings, NaN for missing), so the fitted
-pipelines take the same plain frame at serving time that they were trained on.
+A column's kind is the data engine's (``omgml.data.kinds.infer_kind`` over ``stats_of`` the
+column), the same kind validation and drift give it. An ordered table of (rule, reason) rows
+then decides what is dropped: identifiers, free text and names, dates and times of day never
+become features, each with a ``column_dropped`` finding. Every kept column is either numeric
+(float or int) or categorical (Python strings, NaN for missing), so the fitted pipelines take
+the same plain frame at serving time that they were trained on.
 """
 
 from __future__ import annotations
@@ -14,12 +17,8 @@ import numpy as np
 import pandas as pd
 
 from omgml.baseline.models import DroppedColumn, FeatureInfo
+from omgml.data.kinds import infer_kind, stats_of
 from omgml.errors import InvalidInput
-
-# A text column with more distinct values than this share of its rows (and more than
-# ID_LIKE_MIN_DISTINCT of them) names rows: identifiers, free text, timestamps as text.
-ID_LIKE_SHARE = 0.5
-ID_LIKE_MIN_DISTINCT = 50
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,8 @@ class ColumnFacts:
     rows: int
     missing: int
     distinct: int
-    kind: str  # numeric, categorical, datetime
+    kind: str  # the engine's kind: numeric, integer, categorical, boolean, datetime, time, text, id_like
+    kind_reason: str
 
     @property
     def present(self) -> int:
@@ -46,8 +46,11 @@ DROP_RULES: tuple[DropRule, ...] = (
     DropRule("all null", lambda c: c.present == 0, lambda c: f"entirely null ({c.rows:,} rows): nothing to learn from"),
     DropRule(
         "date or time",
-        lambda c: c.kind == "datetime",
-        lambda c: "a date/time column: derive features from it (age, day of week) or pass it as --time-column",
+        lambda c: c.kind in ("datetime", "time"),
+        lambda c: (
+            f"a date/time column ({c.kind_reason}): derive features from it (age, day of week, hour) "
+            "or pass it as --time-column"
+        ),
     ),
     DropRule(
         "constant",
@@ -55,10 +58,18 @@ DROP_RULES: tuple[DropRule, ...] = (
         lambda c: "constant: the same value in every row",
     ),
     DropRule(
-        "id-like text",
-        lambda c: c.kind == "categorical" and c.distinct > max(ID_LIKE_MIN_DISTINCT, ID_LIKE_SHARE * c.present),
+        "identifier",
+        lambda c: c.kind == "id_like",
         lambda c: (
-            f"{c.distinct:,} distinct text values in {c.present:,} rows: an identifier or free text, "
+            f"identifies rows ({c.kind_reason}; {c.distinct:,} distinct in {c.present:,} rows): "
+            "nothing learned from a value that names one row carries to new rows"
+        ),
+    ),
+    DropRule(
+        "text or names",
+        lambda c: c.kind == "text",
+        lambda c: (
+            f"free text or names ({c.kind_reason}; {c.distinct:,} distinct in {c.present:,} rows), "
             "which one-hot codes and category splits cannot generalize from"
         ),
     ),
@@ -73,15 +84,20 @@ class FeaturePlan:
     dropped: list[DroppedColumn] = field(default_factory=list)
 
 
-def column_kind(series: pd.Series) -> str:
+def encoding(series: pd.Series) -> str:
+    """How a kept column is fed to the models: numbers (numeric and boolean dtypes) or categories."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) or (
         pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
     ):
         return "numeric"
-    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        return "datetime"
     return "categorical"
+
+
+def column_facts(series: pd.Series, name: str) -> ColumnFacts:
+    """The column's counts and its engine kind (with the reason)."""
+    kind, reason = infer_kind(stats_of(_arrow(series), name))
+    return ColumnFacts(name, len(series), int(series.isna().sum()), int(series.nunique(dropna=True)), kind, reason)
 
 
 def plan_features(frame: pd.DataFrame, excluded: dict[str, str]) -> FeaturePlan:
@@ -93,12 +109,12 @@ def plan_features(frame: pd.DataFrame, excluded: dict[str, str]) -> FeaturePlan:
                 plan.dropped.append(DroppedColumn(name=name, reason=excluded[name]))
             continue
         series = frame[name]
-        kind = column_kind(series)
-        facts = ColumnFacts(name, len(series), int(series.isna().sum()), int(series.nunique(dropna=True)), kind)
+        facts = column_facts(series, str(name))
         rule = next((r for r in DROP_RULES if r.holds(facts)), None)
         if rule is not None:
             plan.dropped.append(DroppedColumn(name=name, reason=rule.reason(facts)))
             continue
+        kind = encoding(series)
         (plan.numeric if kind == "numeric" else plan.categorical).append(name)
         plan.infos.append(FeatureInfo(name=name, kind=kind, distinct=facts.distinct, missing=facts.missing))
     if not plan.infos:
@@ -109,6 +125,18 @@ def plan_features(frame: pd.DataFrame, excluded: dict[str, str]) -> FeaturePlan:
             "add feature columns to the table (numbers or categories) that are known before the target is",
         )
     return plan
+
+
+def _arrow(series: pd.Series):
+    """The column as Arrow, the form the kind rules read; values Arrow cannot type together are read as text."""
+    import pyarrow as pa
+
+    try:
+        return pa.Array.from_pandas(series)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        text = series.astype(str).to_numpy(dtype=object)
+        text[series.isna().to_numpy()] = None
+        return pa.array(text, type=pa.large_string())
 
 
 def prepare_features(frame: pd.DataFrame, plan: FeaturePlan) -> pd.DataFrame:

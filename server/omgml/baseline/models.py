@@ -147,6 +147,7 @@ class Finding(BaseModel):
         "sampled",
         "rows_dropped",
         "column_dropped",
+        "task_ambiguous",
         "candidate_failed",
         "candidate_skipped",
         "over_budget",

@@ -278,8 +278,7 @@ class _Session:
         import numpy as np
         import pandas as pd
 
-        from omgml.baseline.features import plan_features, prepare_features
-        from omgml.baseline.tasks import check_task, infer_task, target_facts
+        from omgml.baseline.features import prepare_features
 
         request = self.request
         columns = [str(c) for c in frame.columns]
@@ -323,15 +322,16 @@ class _Session:
                 )
             )
 
-        facts = target_facts(frame[target], target)
-        if request.task:
-            task = Decision(value=request.task, source="request", reason=check_task(facts, request.task, "request"))
-        elif self.config is not None:
-            reason = check_task(facts, self.config.task, "omgml.toml")
-            task = Decision(value=self.config.task, source="omgml.toml", reason=reason)
-        else:
-            value, reason = infer_task(facts)
-            task = Decision(value=value, source="inferred", reason=reason)
+        given, source = request.task, "request"
+        if not given and self.config is not None:
+            given, source = self.config.task, "omgml.toml"
+        excluded = {target: ""}
+        if request.group_column:
+            excluded[request.group_column] = "the group column: it decides the folds, so it is not a feature"
+        if request.time_column:
+            excluded[request.time_column] = "the time column: it orders the folds, so it is not a feature"
+        task, plan, planned = task_and_features(frame, target, given, source, excluded)
+        findings.extend(planned)
         classification = task.value in ("binary", "multiclass")
         if not classification:
             values = frame[target].to_numpy(dtype="float64")
@@ -362,17 +362,6 @@ class _Session:
             frame = frame.sort_values(request.time_column, kind="stable")
         frame = frame.reset_index(drop=True)
 
-        excluded = {target: ""}
-        if request.group_column:
-            excluded[request.group_column] = "the group column: it decides the folds, so it is not a feature"
-        if request.time_column:
-            excluded[request.time_column] = "the time column: it orders the folds, so it is not a feature"
-        plan = plan_features(frame, excluded)
-        for dropped in plan.dropped:
-            if dropped.name not in excluded:
-                findings.append(
-                    Finding(code="column_dropped", message=f"Column '{dropped.name}' not used: {dropped.reason}.")
-                )
         X = prepare_features(frame, plan)
         y = _target_values(frame[target], task.value)
         groups = None
@@ -701,6 +690,35 @@ class _Session:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def task_and_features(
+    frame: Any,
+    target: str,
+    given: str | None = None,
+    source: str = "request",
+    excluded: dict[str, str] | None = None,
+) -> tuple[Decision, Any, list[Finding]]:
+    """The task and the feature plan train_baseline uses for the labelled rows in ``frame``.
+
+    ``given`` is a task from ``source`` ("request" or "omgml.toml"), checked against the target;
+    None infers it. ``excluded`` maps columns that are not features to the reason shown ("" shows
+    none; the target is always excluded). Returns the task decision, the ``FeaturePlan`` and the
+    findings: ``task_ambiguous`` when the inferred task rests on an ambiguous rule, and one
+    ``column_dropped`` per column the kind rules keep out (identifiers, text, dates, ...).
+    """
+    from omgml.baseline.features import plan_features
+    from omgml.baseline.tasks import choose_task
+
+    excluded = {target: "", **(excluded or {})}
+    task, findings = choose_task(frame[target], target, given, source)
+    plan = plan_features(frame, excluded)
+    findings += [
+        Finding(code="column_dropped", message=f"Column '{d.name}' not used: {d.reason}.")
+        for d in plan.dropped
+        if d.name not in excluded
+    ]
+    return task, plan, findings
 
 
 def _result(candidate, estimator, outcome, primary: str, task: str, numeric, categorical) -> CandidateResult:

@@ -72,7 +72,7 @@ def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
         reason = skip_reason(pair)
         # identifiers and free text bring new values by design: only their null rate is a signal
         novelty = bool(pair.reference.count and pair.current.count) and (
-            reason is None or not untestable_kind(pair.reference)
+            reason is None or not untestable_kind(pair.reference, pair.column)
         )
         signals.append(column_signals(pair, novelty=novelty))
         if reason is not None:
@@ -111,7 +111,7 @@ def skip_reason(pair: Pair) -> str | None:
     if ref.count < MIN_VALUES or cur.count < MIN_VALUES:
         side, n = ("reference", ref.count) if ref.count < MIN_VALUES else ("current data", cur.count)
         return f"only {n} value(s) in the {side}: comparing distributions needs at least {MIN_VALUES} per side"
-    kind_reason = untestable_kind(ref)
+    kind_reason = untestable_kind(ref, pair.column)
     if kind_reason is not None:
         return kind_reason
     numeric = isinstance(ref, NumericSummary) and isinstance(cur, NumericSummary)

@@ -24,7 +24,6 @@ from omgml.validation.profile import MAX_EXAMPLES, ColumnProfile, Profile, fetch
 
 DEFAULT_MAX_NULL_RATE = 0.3
 IMBALANCE_RATIO = 10.0  # majority class at least this many times the minority class
-CLASSIFICATION_MAX_CLASSES = 20  # an integer target with at most this many values is a class label
 # Severity of a broken inferred rule (contract.py infers them; docs/validation.md states the rates).
 FEW_BREAKS = 3  # up to this many values past an inferred rule are never "many"
 MANY_P_VALUE = 0.001  # more breaks than a Binomial(batch, unseen mass) gives with this chance are "many"
@@ -50,6 +49,7 @@ class CheckContext:
     contract: Contract | None = None
     target: str | None = None
     task: str | None = None  # "classification" or "regression" when there is a target
+    task_reason: str = ""  # why (omgml.data.tasks' rule, or omgml.toml)
     keys: list[tuple[str, ...]] = field(default_factory=list)
     against: Against | None = None
     leakage_features: list[str] = field(default_factory=list)
@@ -213,13 +213,18 @@ def _misfits(column: ColumnProfile, expected: ContractColumn) -> tuple[int, list
             return 0, [], ""
         if physical == "string":
             return column.date_bad, column.date_bad_examples, "text that is not a date"
+    elif kind == "time":
+        if physical == "time":
+            return 0, [], ""
+        if physical == "string":
+            return column.time_bad, column.time_bad_examples, "text that is not a time of day (HH:MM[:SS])"
     elif kind in ("categorical", "id_like"):
         if physical in ("string", "integer", "boolean") or (physical == "float" and column.fractional == 0):
             return 0, [], ""
         if physical == "float":
             return column.fractional, column.fractional_examples, "numbers with a fractional part"
-    elif kind == "text" and physical == "string":
-        return 0, [], ""
+    elif kind == "text" and physical in ("string", "time"):
+        return 0, [], ""  # contracts saved before the time kind recorded times of day as text
     examples = [column.min, column.max] if column.min is not None else list((column.counts or {}).keys())[:MAX_EXAMPLES]
     return column.present, examples, f"{column.dtype} values"
 
@@ -914,9 +919,9 @@ CHECKS: tuple[CheckSpec, ...] = (
         "label_conflict",
         "ml",
         "warning",
-        "rows with identical features and different labels",
+        "rows with identical features and different class labels (a number target varies by noise, not conflict)",
         label_conflict,
-        ("rows", "target"),
+        ("rows", "target", "classes"),
     ),
     CheckSpec(
         "class_imbalance",

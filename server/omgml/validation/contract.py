@@ -262,6 +262,7 @@ def rules_from(contract: Contract) -> dict[str, ColumnRules]:
             max=c.max,
             categories=tuple(c.categories) if c.categories is not None else None,
             dates=c.kind == "datetime",
+            times=c.kind == "time",
         )
         for c in contract.columns
     }

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omgml.data.kinds import KindStats, infer_kind, physical_of
+from omgml.data.kinds import KindStats, date_mask, infer_kind, number_mask, physical_of, time_mask
+from omgml.data.kinds import flags as _flags
 from omgml.data.tables import RaggedRows, Table, read_settled
 from omgml.validation.hashing import (
     NULL_HASH,
@@ -45,11 +46,8 @@ UNSEEN_CAP = 1000  # distinct unseen categories counted by value
 SAMPLE_ROWS = 50_000
 SAMPLE_SEED = 20240611
 TAIL_VALUES = 50  # smallest and largest values kept per numeric column when a contract is inferred
-NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
-ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y")
 DATE_PROBE_VALUES = 1000
-DATE_LIKE_SHARE = 0.5  # a text column is date-like when at least half its first values read as dates
+DATE_LIKE_SHARE = 0.5  # a text column is date-like (or time-like) when at least half its first values read so
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,7 @@ class ColumnRules:
     max: Any = None
     categories: tuple | None = None
     dates: bool = False  # parse text as dates whatever the first values look like
+    times: bool = False  # parse text as times of day whatever the first values look like
 
 
 @dataclass
@@ -89,6 +88,10 @@ class ColumnProfile:
     date_ok: int = 0
     date_bad: int = 0
     date_bad_examples: list = field(default_factory=list)
+    time_like: bool | None = None
+    time_ok: int = 0
+    time_bad: int = 0
+    time_bad_examples: list = field(default_factory=list)
     below: int = 0
     above: int = 0
     range_examples: list = field(default_factory=list)
@@ -126,6 +129,8 @@ class ColumnProfile:
             numeric_text=self.numeric_text,
             date_text=self.date_ok if self.date_like else 0,
             span=span,
+            time_text=self.time_ok if self.time_like else 0,
+            name=self.name,
         )
 
     def update(self, arr: pa.Array, rules: ColumnRules | None) -> np.ndarray:
@@ -148,7 +153,7 @@ class ColumnProfile:
             self._count_fractional(values, integer_parts(values)[1], None)
             if self._tails_reached(batch_range):
                 self._fold_tails(values if not arr.null_count else values[~_flags(arr.is_null())])
-        elif physical in ("integer", "datetime"):
+        elif physical in ("integer", "datetime", "time"):
             batch_range = self._min_max(arr)
             if physical == "integer" and self._tails_reached(batch_range):
                 self._fold_tails(np.asarray(pc.drop_null(arr).to_numpy(zero_copy_only=False), dtype=np.float64))
@@ -383,42 +388,33 @@ class ColumnProfile:
         """Lengths, numbers stored as text, dates stored as text; ``weights`` counts each value when distinct."""
         import pyarrow.compute as pc
 
-        def total(mask) -> int:
-            flags = _flags(mask)
-            return int(weights[flags].sum()) if weights is not None else int(flags.sum())
+        def total(mask: np.ndarray) -> int:
+            return int(weights[mask].sum()) if weights is not None else int(mask.sum())
 
         lengths = pc.binary_length(values)
         if weights is not None:
             self.length_sum += int((numpy_filled(lengths, 0) * weights).sum())
         else:
             self.length_sum += pc.sum(lengths).as_py() or 0
-        numeric = pc.match_substring_regex(values, NUMBER_PATTERN)
+        numeric = number_mask(values)
         n_numeric = total(numeric)
         n_present = int(weights.sum()) if weights is not None else len(values) - values.null_count
         self.numeric_text += n_numeric
         self.other_text += n_present - n_numeric
         if n_numeric and len(self.numeric_examples) < MAX_EXAMPLES:
-            _add_examples(self.numeric_examples, pc.filter(values, numeric).slice(0, 20).to_pylist())
+            _add_examples(self.numeric_examples, values.filter(numeric).slice(0, 20).to_pylist())
         if n_numeric < n_present and len(self.other_examples) < MAX_EXAMPLES:
-            _add_examples(self.other_examples, pc.filter(values, pc.invert(numeric)).slice(0, 20).to_pylist())
+            _add_examples(self.other_examples, values.filter(~numeric).slice(0, 20).to_pylist())
         if self.date_like is None and n_present:
             probe = pc.drop_null(values).slice(0, DATE_PROBE_VALUES)
-            self.date_like = bool(
-                (rules is not None and rules.dates) or _date_mask(probe).sum() >= DATE_LIKE_SHARE * len(probe)
-            )
+            self.date_like = bool((rules is not None and rules.dates) or _mostly(date_mask(probe)))
+            self.time_like = bool((rules is not None and rules.times) or _mostly(time_mask(probe)))
         if self.date_like:
-            ok = _date_mask(values)
-            valid = ~np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-            good = ok & valid
-            bad = ~ok & valid
-            if weights is not None:
-                self.date_ok += int(weights[good].sum())
-                self.date_bad += int(weights[bad].sum())
-            else:
-                self.date_ok += int(good.sum())
-                self.date_bad += int(bad.sum())
-            if bad.any() and len(self.date_bad_examples) < MAX_EXAMPLES:
-                _add_examples(self.date_bad_examples, values.filter(bad).slice(0, 20).to_pylist())
+            good, bad = _sniffed(values, date_mask(values), total, self.date_bad_examples)
+            self.date_ok, self.date_bad = self.date_ok + good, self.date_bad + bad
+        if self.time_like:
+            good, bad = _sniffed(values, time_mask(values), total, self.time_bad_examples)
+            self.time_ok, self.time_bad = self.time_ok + good, self.time_bad + bad
 
     def _check_range(self, arr: pa.Array, rules: ColumnRules, batch_range: tuple[Any, Any] | None) -> None:
         """Count values below the contract's min and above its max (skipped when the batch's range fits)."""
@@ -907,61 +903,18 @@ def _add_examples(store: list, values: list, limit: int = MAX_EXAMPLES) -> None:
             store.append(value)
 
 
-def _date_mask(values: pa.Array) -> np.ndarray:
-    """Which values read as a real calendar date: ISO 8601, or one of ``DATE_FORMATS``.
-
-    Arrow's strptime rolls invalid days over (2024-02-30 becomes March 1), so every parse is
-    printed back and compared; the few that differ (invalid, or written without zero padding)
-    are decided by Python's strict ``datetime.strptime``.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if len(values) == 0:
-        return np.zeros(0, dtype=bool)
-    stripped = pc.utf8_trim_whitespace(values)
-    iso = _flags(pc.match_substring_regex(stripped, ISO_PATTERN))
-    ok = np.zeros(len(values), dtype=bool)
-    if iso.any():
-        where = np.flatnonzero(iso)
-        ok[where[_parses(pc.utf8_slice_codeunits(stripped.take(pa.array(where)), 0, 10), "%Y-%m-%d")]] = True
-    rest = np.flatnonzero(~iso & ~_flags(values.is_null()))
-    for fmt in DATE_FORMATS:
-        if len(rest) == 0:
-            break
-        hit = _parses(stripped.take(pa.array(rest)), fmt)
-        ok[rest[hit]] = True
-        rest = rest[~hit]
-    return ok
+def _sniffed(values: pa.Array, ok: np.ndarray, total: Callable[[np.ndarray], int], examples: list) -> tuple[int, int]:
+    """(values that read so, present values that do not), keeping a few of the latter as examples."""
+    valid = ~_flags(values.is_null())
+    good, bad = ok & valid, ~ok & valid
+    if bad.any() and len(examples) < MAX_EXAMPLES:
+        _add_examples(examples, values.filter(bad).slice(0, 20).to_pylist())
+    return total(good), total(bad)
 
 
-def _parses(texts: pa.Array, fmt: str) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    parsed = pc.strptime(texts, format=fmt, unit="s", error_is_null=True)
-    hit = ~_flags(parsed.is_null())
-    if not hit.any():
-        return hit
-    printed = pc.strftime(parsed, format=fmt)
-    doubtful = hit & ~_flags(pc.equal(printed, texts))
-    if doubtful.any():
-        unsure = np.flatnonzero(doubtful)
-        verdict = {}
-        for text in set(texts.take(unsure).to_pylist()):
-            try:
-                dt.datetime.strptime(text, fmt)
-                verdict[text] = True
-            except (TypeError, ValueError):
-                verdict[text] = False
-        hit[unsure] = [verdict[t] for t in texts.take(unsure).to_pylist()]
-    return hit
-
-
-def _flags(mask: pa.Array) -> np.ndarray:
-    """A boolean Arrow array as numpy, null as False."""
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+def _mostly(mask: np.ndarray) -> bool:
+    """Whether at least ``DATE_LIKE_SHARE`` of the probed values hold (the probe decides what to count)."""
+    return bool(len(mask)) and mask.sum() >= DATE_LIKE_SHARE * len(mask)
 
 
 def _fits(value: Any, bound: Any, lower: bool) -> bool:

@@ -109,7 +109,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
             f"Uniqueness of {', '.join(profile.untracked)} was not tracked exactly (memory budget); they are not judged id-like."
         )
 
-    task = _task(profile, target, config)
+    task, task_reason = _task(profile, target, config, notes)
     against = None
     if other is not None and common is not None:
         against = _against(profile, other, common, project_relative(other_path, project))
@@ -124,6 +124,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         contract=contract,
         target=target,
         task=task,
+        task_reason=task_reason,
         keys=key_sets,
         against=against,
         leakage_features=leakage_features,
@@ -267,21 +268,50 @@ def _keys(
     return []
 
 
-def _task(profile, target: str | None, config: ProjectConfig | None) -> str | None:
-    """Classification or regression: the project's task when the target is its target, else from the column."""
-    from omgml.validation.checks import CLASSIFICATION_MAX_CLASSES
+def _task(profile, target: str | None, config: ProjectConfig | None, notes: list[str]) -> tuple[str | None, str]:
+    """Classification or regression, and why: the project's task when the target is its target, else the
+    shared rule (``omgml.data.tasks``) over the column's counts; an ambiguous rule adds a note."""
+    from omgml.data.tasks import decide_task
 
     if target is None:
-        return None
+        return None, ""
     if config is not None and config.target == target:
-        return "regression" if config.task == "regression" else "classification"
+        return ("regression" if config.task == "regression" else "classification"), f"omgml.toml says {config.task}"
     column = profile.column(target)
-    if column.kind in ("boolean", "categorical"):
-        return "classification"
-    few = column.counts is not None and len(column.counts) <= CLASSIFICATION_MAX_CLASSES
-    if column.physical in ("integer", "float") and few and column.fractional == 0:
-        return "classification"  # a handful of whole numbers (0/1 read as 0.0/1.0 when labels are missing)
-    return "regression"
+    decision = decide_task(_target_facts(column))
+    if decision.task is None:  # baseline refuses such a target; its checks still run, on what the values are
+        task = "regression" if column.physical in ("integer", "float") and decision.rule != "constant" else "classification"
+        return task, decision.reason
+    task = "regression" if decision.task == "regression" else "classification"
+    if decision.ambiguity:
+        other = "regression" if task == "classification" else "multiclass"
+        notes.append(
+            f"Task for '{target}' assumed {task} ({decision.task}): {decision.ambiguity}. If that is wrong, set "
+            f"target = \"{target}\" and task = \"{other}\" in omgml.toml (train_baseline also takes --task {other})."
+        )
+    return task, decision.reason
+
+
+def _target_facts(column):
+    """The shared task rule's facts about a target, from its one-pass profile (``column.counts`` while at most
+    1,000 distinct values; beyond that the count alone decides)."""
+    from omgml.data.tasks import TargetFacts, examples_of
+
+    numeric = column.physical in ("integer", "float")
+    values = [v for v in column.counts or () if v == v]  # NaN (a null here) is a key of a float column's counts
+    distinct = len(values) if column.counts is not None else column.distinct
+    whole = numeric and column.fractional == 0 and column.inf == 0 and column.min is not None
+    contiguous = whole and column.distinct_exact and int(column.max) - int(column.min) + 1 == distinct
+    return TargetFacts(
+        name=column.name,
+        rows=column.present,
+        distinct=distinct,
+        numeric=numeric,
+        whole=whole,
+        contiguous=contiguous,
+        minimum=float(column.min) if numeric and column.min is not None else None,
+        examples=examples_of(values),
+    )
 
 
 def _against(profile, other, common: list[str], source: str):
@@ -304,7 +334,10 @@ def _skip_reason(needs: tuple[str, ...], ctx) -> str:
         ),
         "rows": (ctx.rows == 0, "the table has no data rows"),
         "target": (ctx.target is None, "no target column (pass --target COLUMN, or set target in omgml.toml)"),
-        "classes": (ctx.task != "classification", "the target is numeric (regression), so there are no classes"),
+        "classes": (
+            ctx.task != "classification",
+            f"the target is taken as regression ({ctx.task_reason}): checks of class labels do not apply",
+        ),
         "keys": (not ctx.keys, "no key columns (pass --key COLUMN, or mark columns unique in the contract)"),
         "against": (ctx.against is None, "no other table given (pass --against TEST_DATA)"),
     }
