@@ -319,13 +319,17 @@ def leakage_experiment(ds: Dataset, frame: pd.DataFrame, folder: Path) -> Outcom
     """Validating the whole table with its target names exactly the entry's leaks."""
     from omgml import validate_data
 
-    report = validate_data({"project_dir": str(folder), "data": write(frame, folder, "whole", ds.fmt), "target": ds.target})
+    report = validate_data(
+        {"project_dir": str(folder), "data": write(frame, folder, "whole", ds.fmt), "target": ds.target}
+    )
     named = sorted({f.column for f in report.findings if f.check == "target_leakage"})
     return Outcome(ds.name, named == sorted(ds.leaks), f"named {named}, expected {sorted(ds.leaks)}")
 
 
 def run(folder: Path, only: set[str] | None = None) -> dict[str, Tally]:
-    tallies = {name: Tally(name) for name in ("contract", "quiet_drift", "numeric_shift", "category_shift", "leakage", "task")}
+    tallies = {
+        name: Tally(name) for name in ("contract", "quiet_drift", "numeric_shift", "category_shift", "leakage", "task")
+    }
     for ds in CORPUS:
         if only and ds.name not in only:
             continue

@@ -11,7 +11,14 @@ import pytest
 
 from tests import realdata
 
-REQUIRED = {"contract": 0.95, "quiet_drift": 0.95, "numeric_shift": 0.95, "category_shift": 0.95, "leakage": 1.0, "task": 1.0}
+REQUIRED = {
+    "contract": 0.95,
+    "quiet_drift": 0.95,
+    "numeric_shift": 0.95,
+    "category_shift": 0.95,
+    "leakage": 1.0,
+    "task": 1.0,
+}
 
 
 @pytest.fixture(scope="module")

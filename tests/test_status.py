@@ -269,20 +269,6 @@ def test_unreachable_tracking_server_is_reported_not_fatal(new_project, monkeypa
     assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ, "the fail-fast override must not leak"
 
 
-def _serving_record(project, **fields):
-    import json
-    import os
-    import socket
-
-    record = {"model_uri": "models:/churn-model@champion", "model_name": "churn-model", "model_version": "1",
-              "host": socket.gethostname(), "pid": os.getpid(), "started_at": "2026-12-02T10:00:00+00:00",
-              "stopped_at": None, **fields}
-    folder = project / ".omgml" / "deployments"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "serving.json").write_text(json.dumps(record))
-
-
-
 def _assert_deployment_follows_the_serving_record(project):
     """Deployment is done only while a serving app records serving the champion's version (here v1)."""
     import json
@@ -290,9 +276,16 @@ def _assert_deployment_follows_the_serving_record(project):
     import socket
 
     def deployment(**fields):
-        record = {"model_uri": "models:/churn-model@champion", "model_name": "churn-model", "model_version": "1",
-                  "host": socket.gethostname(), "pid": os.getpid(), "started_at": "2026-12-02T10:00:00+00:00",
-                  "stopped_at": None, **fields}
+        record = {
+            "model_uri": "models:/churn-model@champion",
+            "model_name": "churn-model",
+            "model_version": "1",
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": "2026-12-02T10:00:00+00:00",
+            "stopped_at": None,
+            **fields,
+        }
         folder = project / ".omgml" / "deployments"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "serving.json").write_text(json.dumps(record))

@@ -259,8 +259,10 @@ def test_an_ambiguous_task_is_a_note_that_says_how_to_override(project):
     frame["rating"] = np.arange(ROWS) % 5 + 1
     report = run(project, frame, {"target": "rating"})
     assert report.notes == [
-        "Task for 'rating' assumed classification (multiclass): 'rating' could also be a rating or a small count "
-        '(1, 2, 3, 4, 5); it was taken as class labels. If that is wrong, set target = "rating" and task = '
-        '"regression" in omgml.toml (train_baseline also takes --task regression).'
+        (
+            "Task for 'rating' assumed classification (multiclass): 'rating' could also be a rating or a small count "
+            '(1, 2, 3, 4, 5); it was taken as class labels. If that is wrong, set target = "rating" and task = '
+            '"regression" in omgml.toml (train_baseline also takes --task regression).'
+        )
     ]
     assert {r.check: r.status for r in report.checks}["label_conflict"] == "ran"

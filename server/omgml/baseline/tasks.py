@@ -44,7 +44,9 @@ def _decided(facts: TargetFacts) -> TaskDecision:
     return decision
 
 
-def choose_task(y: pd.Series, name: str, given: str | None = None, source: str = "request") -> tuple[Decision, list[Finding]]:
+def choose_task(
+    y: pd.Series, name: str, given: str | None = None, source: str = "request"
+) -> tuple[Decision, list[Finding]]:
     """The task train_baseline uses: ``given`` (from ``source``) checked against the target, else inferred.
 
     An inferred task from an ambiguous rule comes with a ``task_ambiguous`` finding.

@@ -212,8 +212,10 @@ RULES: tuple[Rule, ...] = (
             s.physical == "string" and s.distinct >= NAMES_MIN_DISTINCT and s.distinct > NAMES_MIN_SHARE * s.non_null
         ),
         "text",
-        f"most values occur once ({NAMES_MIN_DISTINCT}+ distinct, over {NAMES_MIN_SHARE:.0%} of the values), "
-        "as in names or titles",
+        (
+            f"most values occur once ({NAMES_MIN_DISTINCT}+ distinct, over {NAMES_MIN_SHARE:.0%} of the values), "
+            "as in names or titles"
+        ),
     ),
     (lambda s: s.physical == "string", "categorical", "short text values that repeat"),
     (lambda s: True, "text", "stored in a type omgml reads as text"),
@@ -253,7 +255,6 @@ def date_mask(values: pa.Array) -> np.ndarray:
     are decided by Python's strict ``datetime.strptime``.
     """
     import numpy as np
-
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -301,7 +302,6 @@ def _parses(texts: pa.Array, fmt: str) -> np.ndarray:
 def flags(mask: pa.Array) -> np.ndarray:
     """A boolean Arrow array as numpy, null as False."""
     import numpy as np
-
     import pyarrow.compute as pc
 
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -322,7 +322,6 @@ def text_counts(values: pa.Array, weights: np.ndarray | None = None) -> tuple[in
 def stats_of(column: pa.Array | pa.ChunkedArray, name: str = "") -> KindStats:
     """``KindStats`` of a whole column held in memory (exact counts), as the streaming profile keeps them."""
     import numpy as np
-
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -154,9 +154,7 @@ TASK_RULES: tuple[TaskRule, ...] = (
             f"'{f.name}' holds whole numbers with only {f.distinct} distinct values in {f.rows:,} rows "
             f"(at most {MAX_WHOLE_NUMBER_CLASSES} and {MAX_WHOLE_NUMBER_CLASS_SHARE:.0%} of rows read as class labels)"
         ),
-        lambda f: (
-            f"'{f.name}' could also be a rating or a small count ({_values(f)}); it was taken as class labels"
-        ),
+        lambda f: f"'{f.name}' could also be a rating or a small count ({_values(f)}); it was taken as class labels",
     ),
     TaskRule(
         "few codes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 
 from omgml.config import ProjectConfig, load_config
@@ -280,14 +281,18 @@ def _task(profile, target: str | None, config: ProjectConfig | None, notes: list
     column = profile.column(target)
     decision = decide_task(_target_facts(column))
     if decision.task is None:  # baseline refuses such a target; its checks still run, on what the values are
-        task = "regression" if column.physical in ("integer", "float") and decision.rule != "constant" else "classification"
+        task = (
+            "regression"
+            if column.physical in ("integer", "float") and decision.rule != "constant"
+            else "classification"
+        )
         return task, decision.reason
     task = "regression" if decision.task == "regression" else "classification"
     if decision.ambiguity:
         other = "regression" if task == "classification" else "multiclass"
         notes.append(
             f"Task for '{target}' assumed {task} ({decision.task}): {decision.ambiguity}. If that is wrong, set "
-            f"target = \"{target}\" and task = \"{other}\" in omgml.toml (train_baseline also takes --task {other})."
+            f'target = "{target}" and task = "{other}" in omgml.toml (train_baseline also takes --task {other}).'
         )
     return task, decision.reason
 
@@ -298,7 +303,8 @@ def _target_facts(column):
     from omgml.data.tasks import TargetFacts, examples_of
 
     numeric = column.physical in ("integer", "float")
-    values = [v for v in column.counts or () if v == v]  # NaN (a null here) is a key of a float column's counts
+    # NaN (a null here) is a key of a float column's counts
+    values = [v for v in column.counts or () if not (isinstance(v, float) and math.isnan(v))]
     distinct = len(values) if column.counts is not None else column.distinct
     whole = numeric and column.fractional == 0 and column.inf == 0 and column.min is not None
     contiguous = whole and column.distinct_exact and int(column.max) - int(column.min) + 1 == distinct
