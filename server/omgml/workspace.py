@@ -160,6 +160,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _version() -> str:
-    from omgml import __version__
+    from omgml._version import __version__
 
     return __version__

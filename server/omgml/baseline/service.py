@@ -544,7 +544,7 @@ class _Session:
     def _log(
         self, report: BaselineReport, experiment, prepared: _Prepared, final_model, data_path: Path
     ) -> BaselineReport:
-        from omgml import __version__
+        from omgml._version import __version__
         from omgml.git import git_state
         from omgml.tracking import DatasetRecord, ModelRecord, RunRecord, SessionRecord, log_session
 

@@ -794,7 +794,7 @@ def load_profile(project: Path, name: str) -> ReferenceProfile:
 
 
 def save_profile(project: Path, name: str, source: str, rows: int, columns: dict[str, ColumnProfile]) -> Path:
-    from omgml import __version__
+    from omgml._version import __version__
 
     profile = ReferenceProfile(
         name=name,

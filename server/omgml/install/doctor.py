@@ -7,7 +7,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from omgml import __version__
+from omgml._version import __version__
 from omgml.install.models import ClientCheck, DoctorReport
 from omgml.install.service import config_paths, configured_entry
 from omgml.workspace import resolve_project_dir

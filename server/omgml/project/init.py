@@ -181,6 +181,6 @@ def _next_steps(has_conflicts: bool, data_path: str | None) -> list[str]:
 
 
 def _version() -> str:
-    from omgml import __version__
+    from omgml._version import __version__
 
     return __version__

@@ -63,7 +63,7 @@ def infer_contract(profile: Profile, *, name: str, source: str, target: str | No
                 **_category_rule(col),
             )
         )
-    from omgml import __version__
+    from omgml._version import __version__
 
     return Contract(
         omgml_version=__version__,
