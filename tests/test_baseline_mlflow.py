@@ -27,7 +27,7 @@ from omgml.data.files import sha256_file
 from omgml.project.init import init_project
 from omgml.render import render
 from omgml.tracking import TrackingError
-from omgml.workspace import read_json, report_history
+from omgml.workspace import Store, read_json
 from tests.conftest import VENV_BIN
 from tests.test_baseline import TOL, mixed_frame, reference_cv, write_table
 
@@ -225,9 +225,9 @@ def test_artifacts_stay_in_the_project_and_the_report_is_saved(churn, clean_env)
     project, report = churn
     assert not any(clean_env.iterdir())  # nothing landed in the working directory
     assert any((project / "mlruns").rglob("MLmodel"))
-    saved = read_json(report_history(project, "baseline")[-1])
-    assert saved["summary"] == report.headline and saved["ok"] is True
-    assert BaselineReport.model_validate(saved["result"]).tracking.parent_run_id == report.tracking.parent_run_id
+    saved = read_json(Store(project).history("baseline")[-1])
+    assert saved["headline"] == report.headline and saved["ok"] is True
+    assert BaselineReport.model_validate(saved).tracking.parent_run_id == report.tracking.parent_run_id
 
 
 def test_status_shows_the_baseline_and_the_registered_model(churn):
@@ -449,7 +449,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
 
     monkeypatch.setattr(tracking, "_register", registry_down)
     write_table(shared, mixed_frame(120, seed=9), "fail.parquet")
-    before = len(report_history(shared, "baseline"))
+    before = len(Store(shared).history("baseline"))
     with pytest.raises(TrackingError) as info:
         train_baseline(
             {
@@ -464,7 +464,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     message = str(info.value)
     assert message.startswith("Logging the baseline to MLflow at sqlite:///")
     assert "RuntimeError: registry down" in message and "marked FAILED, and no model version was registered" in message
-    assert len(report_history(shared, "baseline")) == before  # no report for a half-done run
+    assert len(Store(shared).history("baseline")) == before  # no report for a half-done run
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{shared / 'mlflow.db'}")
@@ -539,7 +539,8 @@ def test_cli_json_is_the_python_result(shared):
             "register_model": False,
         }
     )
-    volatile = {"elapsed_s", "tracking", "candidates", "leaderboard"}
+    assert cli.report_path != api.report_path  # each run saved its own report
+    volatile = {"elapsed_s", "tracking", "candidates", "leaderboard", "report_path"}
     assert cli.model_dump(exclude=volatile) == api.model_dump(exclude=volatile)
     assert [(r.name, r.primary_mean) for r in cli.leaderboard] == [(r.name, r.primary_mean) for r in api.leaderboard]
     human = CliRunner().invoke(app, args)

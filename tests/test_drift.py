@@ -253,8 +253,8 @@ def test_report_is_saved_and_status_shows_monitoring(new_project):
     report = run(new_project, frame(500, 1), frame(500, 2, shift=2.0, cat_flip=True))
     saved = json.loads((new_project / report.report_path).read_text())
     assert report.report_path.startswith(".omgml/reports/drift/")
-    assert saved["kind"] == "drift" and saved["summary"] == report.verdict and saved["ok"] is (not report.drifted)
-    assert saved["result"]["columns"][0]["test"] == report.columns[0].test
+    assert saved["kind"] == "drift" and saved["headline"] == report.verdict and saved["ok"] is (not report.drifted)
+    assert saved["columns"][0]["test"] == report.columns[0].test
     status = project_status({"project_dir": str(new_project)})
     monitoring = next(s for s in status.stages if s.name == "monitoring")
     assert monitoring.state == "done" and report.verdict in monitoring.evidence[0]

@@ -17,6 +17,7 @@ from omgml.drift.models import DriftReport
 from omgml.drift.service import check_drift
 from omgml.mcp.tools import drift as drift_tools
 from omgml.render import render
+from omgml.workspace import STAMP_KEYS
 
 
 @pytest.fixture
@@ -146,6 +147,10 @@ async def test_the_same_object_across_python_cli_and_mcp(project, monkeypatch):
     monkeypatch.setenv("OMGML_PROJECT_DIR", str(project))
     _, result = await _mcp_call({"reference": args[0], "current": args[1]})
     from_cli, from_mcp = json.loads(out), result.structured_content
+    for returned in (api, from_cli, from_mcp):  # each saved file is the object its face returned, plus the stamp
+        saved = json.loads((project / returned["report_path"]).read_text())
+        assert sorted(set(saved) - set(returned)) == sorted(STAMP_KEYS)
+        assert {k: v for k, v in saved.items() if k not in STAMP_KEYS} == returned
     paths = {d.pop("report_path") for d in (api, from_cli, from_mcp)}
     assert len(paths) == 3  # each run saved its own report
     assert api == from_cli == from_mcp

@@ -13,7 +13,19 @@ from omgml import project_status
 from omgml.data.files import table_shape
 from omgml.errors import ConfigError, PathError
 from omgml.render import render
-from omgml.workspace import save_report
+from omgml.workspace import Report, Store, atomic_write
+
+
+def save_report(project, kind, *, summary, ok, result):
+    """A run saved the way the store saves every report: the report itself, stamped."""
+    return Store(project).save(Report(kind=kind, headline=summary, ok=ok, **result))
+
+
+def save_envelope(project, kind, *, created_at, summary, ok):
+    """A report saved before reports were saved as themselves: an envelope around the result."""
+    path = project / ".omgml" / "reports" / kind / f"{created_at.replace('-', '').replace(':', '')}-{kind}.json"
+    envelope = {"kind": kind, "created_at": created_at, "omgml_version": "0.1.0", "summary": summary, "ok": ok}
+    atomic_write(path, json.dumps({**envelope, "result": {}}))
 
 
 def stage(report, name):
@@ -123,6 +135,18 @@ def test_saved_reports_drive_stages_and_readiness(new_project):
     assert ready(report, "monitoring configured").ok
     save_report(new_project, "drift", summary="no dataset drift (1/30 columns)", ok=True, result={})
     assert stage(project_status({"project_dir": str(new_project)}), "monitoring").state == "done"
+
+
+def test_reports_saved_in_the_older_envelope_are_still_read(new_project):
+    save_envelope(new_project, "validation", created_at="2020-01-02T03:04:05", summary="failed: 2 errors", ok=False)
+    report = project_status({"project_dir": str(new_project)})
+    assert [(r.kind, r.runs, r.ok, r.summary) for r in report.reports] == [("validation", 1, False, "failed: 2 errors")]
+    assert report.reports[0].created_at == "2020-01-02T03:04:05"
+    assert not ready(report, "data validated").ok
+    path = save_report(new_project, "validation", summary="passed: 0 errors", ok=True, result={})
+    report = project_status({"project_dir": str(new_project)})
+    assert [(r.kind, r.runs, r.ok, r.summary) for r in report.reports] == [("validation", 2, True, "passed: 0 errors")]
+    assert report.reports[0].path == path.relative_to(new_project).as_posix()
 
 
 def test_iteration_is_done_when_retraining_follows_monitoring(new_project):

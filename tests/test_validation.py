@@ -15,7 +15,7 @@ import pytest
 from omgml.errors import OmgmlError
 from omgml.render import render
 from omgml.validation.service import validate_data
-from omgml.workspace import read_json, report_history
+from omgml.workspace import STAMP_KEYS, Store, read_json
 
 
 def frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -240,12 +240,13 @@ def test_new_data_against_the_contract(project):
 
 def test_every_run_is_saved_for_status(project):
     report = check(project, data="train.csv", target="churned")
-    history = report_history(project, "validation")
+    history = Store(project).history("validation")
     assert len(history) == 1
-    envelope = read_json(history[0])
-    assert envelope["ok"] is report.passed is True
-    assert envelope["summary"].startswith("passed: train.csv (200 rows x 4 columns): 0 error(s)")
-    assert envelope["result"] == report.model_dump(mode="json")
+    saved = read_json(history[0])
+    assert saved["ok"] is report.passed is True
+    assert saved["headline"].startswith("passed: train.csv (200 rows x 4 columns): 0 error(s)")
+    assert report.report_path == history[0].relative_to(project).as_posix()
+    assert {k: v for k, v in saved.items() if k not in STAMP_KEYS} == report.model_dump(mode="json")
 
 
 def test_status_shows_the_latest_validation(project):
@@ -335,7 +336,9 @@ def test_cli_json_is_the_python_result(project):
     code, out, _ = _cli("train.csv", "--target", "churned", "--key", "age", "--json", cwd=project)
     assert code == 1  # age repeats: duplicate_keys is an error
     python = check(project, data="train.csv", target="churned", keys=["age"]).model_dump(mode="json")
-    assert json.loads(out) == python
+    cli = json.loads(out)
+    assert len({d.pop("report_path") for d in (cli, python)}) == 2  # each run saved its own report
+    assert cli == python
 
 
 def test_cli_saves_and_uses_a_contract(project):
@@ -368,7 +371,9 @@ async def test_mcp_tool_returns_the_python_result(project, monkeypatch):
         result = await client.call_tool("omgml_validate_data", {"data": "train.csv", "target": "churned"})
         assert not result.is_error
         python = check(project, data="train.csv", target="churned").model_dump(mode="json")
-        assert result.structured_content == python
+        from_mcp = dict(result.structured_content)
+        assert from_mcp.pop("report_path") != python["report_path"]  # each run saved its own report
+        assert from_mcp == {k: v for k, v in python.items() if k != "report_path"}
         assert result.content[0].text == render(ValidationReport.model_validate(python))
         failed = await client.call_tool("omgml_validate_data", {"data": "../outside.csv"})
         assert failed.is_error and "outside the project root" in failed.content[0].text

@@ -1,4 +1,4 @@
-"""Where a tool may read and write: the project root, path confinement, atomic writes, ``.omgml/``."""
+"""Where a tool may read and write: the ``Project`` handle (root, confinement, config) and its ``.omgml/`` ``Store``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import json
 import os
 import tempfile
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+from omgml.config import ProjectConfig, load_config
 from omgml.errors import PathError
 
 OMGML_DIR = ".omgml"
@@ -124,30 +128,114 @@ def omgml_dir(project: Path) -> Path:
     return project / OMGML_DIR
 
 
-def save_report(project: Path, kind: str, *, summary: str, ok: bool, result: dict[str, Any]) -> Path:
-    """Store one tool run under ``.omgml/reports/<kind>/`` for ``status`` and for people to read later.
+class Report(BaseModel):
+    """What every service returns, and what ``Store.save`` writes: one object for every face.
 
-    The envelope's ``summary`` and ``ok`` let ``status`` show any kind of report without knowing its model.
+    ``kind`` names the capability (the folder under ``.omgml/reports/``); ``headline`` and ``ok`` let
+    ``status`` show any kind of report without knowing its model.
     """
-    now = datetime.now(UTC)
-    envelope = {
-        "kind": kind,
-        "created_at": now.isoformat(timespec="microseconds"),
-        "omgml_version": _version(),
-        "summary": summary,
-        "ok": ok,
-        "result": result,
-    }
-    folder = omgml_dir(project) / "reports" / kind
-    path = folder / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{kind}.json"
-    atomic_write(path, json.dumps(envelope, indent=2, default=str) + "\n")
-    return path
+
+    kind: str = Field(description="which capability made this report")
+    headline: str = Field(description="the answer in one line")
+    ok: bool = Field(description="whether the answer is good news (what that means is the capability's own)")
+    report_path: str | None = Field(
+        None, description="the saved copy of this report, relative to the project; None when it was not saved"
+    )
 
 
-def report_history(project: Path, kind: str) -> list[Path]:
-    """Saved reports of one kind, oldest first (names sort by time)."""
-    folder = omgml_dir(project) / "reports" / kind
-    return sorted(folder.glob(f"*-{kind}.json")) if folder.is_dir() else []
+STAMP_KEYS = ("omgml_version", "created_at")  # what ``Store.stamp`` adds to every file it saves
+
+
+class Store:
+    """Everything omgml keeps under the project's ``.omgml/``: reports, contracts, reference profiles,
+    fingerprints and deployment records. Every file it saves carries the omgml version and the time."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.dir = project / OMGML_DIR
+
+    @property
+    def contracts(self) -> Path:
+        return self.dir / "contracts"
+
+    @property
+    def references(self) -> Path:
+        return self.dir / "references"
+
+    @property
+    def deployments(self) -> Path:
+        return self.dir / "deployments"
+
+    @property
+    def fingerprints(self) -> Path:
+        return self.dir / "fingerprints.json"
+
+    def reports(self, kind: str | None = None) -> Path:
+        return self.dir / "reports" / kind if kind else self.dir / "reports"
+
+    def stamp(self, payload: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """``payload`` with the omgml version and the time it is saved (a copy: the caller's object is untouched)."""
+        from omgml._version import __version__
+
+        now = now or datetime.now(UTC)
+        return {**payload, "omgml_version": __version__, "created_at": now.isoformat(timespec="microseconds")}
+
+    def write(self, path: Path, payload: dict[str, Any], *, compact: bool = False, now: datetime | None = None) -> Path:
+        """Save ``payload`` as stamped JSON at ``path`` (inside ``.omgml/``), atomically."""
+        stamped = self.stamp(payload, now)
+        text = (
+            json.dumps(stamped, separators=(",", ":"), default=str)
+            if compact
+            else json.dumps(stamped, indent=2, ensure_ascii=False, default=str)
+        )
+        atomic_write(path, text + "\n")
+        return path
+
+    def save(self, report: Report) -> Path:
+        """Store one run under ``reports/<kind>/``; ``report.report_path`` is set first, so the file is the object."""
+        now = datetime.now(UTC)
+        path = self.reports(report.kind) / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{report.kind}.json"
+        report.report_path = path.relative_to(self.project).as_posix()
+        return self.write(path, report.model_dump(mode="json"), now=now)
+
+    def history(self, kind: str) -> list[Path]:
+        """Saved reports of one kind, oldest first (names sort by time)."""
+        folder = self.reports(kind)
+        return sorted(folder.glob(f"*-{kind}.json")) if folder.is_dir() else []
+
+
+class Project:
+    """The one handle a service receives: the project folder, its configuration, its paths and its store.
+
+    ``config`` is read from ``omgml.toml`` when first asked for (None without one), so a service that does not
+    need it (install, doctor, init) is not stopped by a broken file it never reads.
+    """
+
+    def __init__(self, root: Path, config: ProjectConfig | None = None) -> None:
+        self.root = root
+        if config is not None:
+            self.config = config
+
+    @cached_property
+    def config(self) -> ProjectConfig | None:
+        return load_config(self.root)
+
+    @classmethod
+    def open(cls, project_dir: str | os.PathLike[str] | None, root: Path | None, *, create: bool = False) -> Project:
+        """The project at ``project_dir`` (confined under ``root`` when given; with ``create`` it may be missing)."""
+        return cls(resolve_project_dir(project_dir, root, create=create))
+
+    @property
+    def store(self) -> Store:
+        return Store(self.root)
+
+    def resolve(self, path: str | os.PathLike[str], what: str) -> Path:
+        """``path`` inside the project (symlinks resolved); a path that leaves it raises ``PathError``."""
+        return resolve_inside(self.root, path, what)
+
+    def rel(self, path: Path) -> str:
+        """``path`` as the user names it: relative to the project, in forward slashes (as given when outside it)."""
+        return project_relative(path, self.root)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -157,9 +245,3 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _version() -> str:
-    from omgml._version import __version__
-
-    return __version__

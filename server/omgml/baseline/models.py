@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from omgml.config import Task
+from omgml.workspace import Report
 
 CandidateName = Literal["dummy", "linear", "hgb"]
 DEFAULT_TIME_BUDGET_S = 300.0
@@ -167,7 +168,8 @@ class TrackingInfo(BaseModel):
     note: str
 
 
-class BaselineReport(BaseModel):
+class BaselineReport(Report):
+    kind: Literal["baseline"] = "baseline"
     project_dir: str
     project: str = Field(description="project name: the MLflow experiment")
     ok: bool = Field(

@@ -28,12 +28,11 @@ from omgml.baseline.models import (
     TrackingInfo,
     TrainBaselineRequest,
 )
-from omgml.config import METRICS, ProjectConfig, load_config, registered_model_name
+from omgml.config import METRICS, ProjectConfig, registered_model_name
 from omgml.errors import InvalidInput, first_line, parse_request
 from omgml.tracking import stdout_to_stderr
-from omgml.workspace import omgml_dir, resolve_inside, resolve_project_dir, save_report
+from omgml.workspace import Project
 
-REPORT_KIND = "baseline"
 # Leaderboard checks, each stated in the finding it raises.
 PERFECT_SCORE = 0.999  # balanced accuracy, ROC AUC or R² at or above this: a note, or the leak's symptom
 LEAKAGE_ROWS = 50_000  # rows the leakage check looks at (a seeded sample beyond), as validate's sample
@@ -102,9 +101,9 @@ class _Session:
 
         self.request = request
         self.budget = Budget(request.time_budget)
-        self.project = resolve_project_dir(request.project_dir, root)
-        self.config: ProjectConfig | None = load_config(self.project)
-        self.name = self.config.name if self.config else self.project.name
+        self.project = Project.open(request.project_dir, root)
+        self.config: ProjectConfig | None = self.project.config
+        self.name = self.config.name if self.config else self.project.root.name
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -138,9 +137,11 @@ class _Session:
             prepared.groups,
         )
         threads, threads_reason = training_threads()
-        uri = project_tracking_uri(self.project, self.config)
+        uri = project_tracking_uri(self.project.root, self.config)
         # Fails fast, before any training: an unreachable server costs nothing but the message.
-        experiment = open_experiment(uri, self.name, self.project / "mlruns", source=tracking_uri_source(self.config))
+        experiment = open_experiment(
+            uri, self.name, self.project.root / "mlruns", source=tracking_uri_source(self.config)
+        )
 
         names = set(request.models or CANDIDATES_BY_NAME)
         chosen = [c for c in CANDIDATES if c.name in names or c.reference]
@@ -200,7 +201,7 @@ class _Session:
             reason=folds.reason,
         )
         report = BaselineReport(
-            project_dir=str(self.project),
+            project_dir=str(self.project.root),
             project=self.name,
             ok=False,
             headline="",
@@ -232,9 +233,7 @@ class _Session:
         )
         report = self._log(report, experiment, prepared, final_model, data_path)
         report = _finish(report, self.budget.elapsed())
-        save_report(
-            self.project, REPORT_KIND, summary=report.headline, ok=report.ok, result=report.model_dump(mode="json")
-        )
+        self.project.store.save(report)
         return report
 
     def _data_path(self) -> tuple[str, Path]:
@@ -248,8 +247,8 @@ class _Session:
                 "pass the table (e.g. `omgml baseline data/raw/train.csv --target COLUMN`), or set [data] train "
                 "in omgml.toml",
             )
-        path = resolve_inside(self.project, rel, "data path")
-        return path.relative_to(self.project).as_posix(), path
+        path = self.project.resolve(rel, "data path")
+        return self.project.rel(path), path
 
     def _target(self) -> str:
         target = self.request.target or (self.config.target if self.config else None)
@@ -415,7 +414,7 @@ class _Session:
     def _sha256(self, path: Path, rel: str) -> str:
         from omgml.data.files import FingerprintCache
 
-        cache = FingerprintCache(omgml_dir(self.project) / "fingerprints.json")
+        cache = FingerprintCache(self.project.store.fingerprints)
         digest = cache.sha256(path, rel)
         if self.config is not None:  # the same cache status keeps; only omgml projects get one
             cache.save()
@@ -549,7 +548,7 @@ class _Session:
         from omgml.tracking import DatasetRecord, ModelRecord, RunRecord, SessionRecord, log_session
 
         request, metric = self.request, report.metric.value
-        _, commit, _, dirty = git_state(self.project)
+        _, commit, _, dirty = git_state(self.project.root)
         provenance = {
             "omgml.version": __version__,
             "omgml.kind": "baseline",

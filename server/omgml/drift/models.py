@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omgml.workspace import SAVED_NAME_PATTERN
+from omgml.workspace import SAVED_NAME_PATTERN, Report
 
 Role = Literal["target", "prediction", "feature"]
 
@@ -115,8 +115,10 @@ class WindowDrift(BaseModel):
     note: str
 
 
-class DriftReport(BaseModel):
+class DriftReport(Report):
     """The dataset verdict, per-column results (target and prediction first), signals and skips."""
+
+    kind: Literal["drift"] = "drift"
 
     project_dir: str
     reference: str
@@ -144,6 +146,5 @@ class DriftReport(BaseModel):
     windows: list[WindowDrift]
     first_drift_window: str | None
     saved_reference: str | None
-    report_path: str | None
     notes: list[str]
     next_steps: list[str]

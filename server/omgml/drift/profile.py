@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from omgml.drift.histogram import Grid, Histogram, run_starts
 from omgml.errors import InvalidInput, PathError
-from omgml.workspace import atomic_write, omgml_dir
+from omgml.workspace import Store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -595,11 +595,11 @@ class ReferenceProfile(_Strict):
 
 
 def profile_path(project: Path, name: str) -> Path:
-    return omgml_dir(project) / "references" / f"{name}.json"
+    return Store(project).references / f"{name}.json"
 
 
 def saved_profiles(project: Path) -> list[str]:
-    folder = omgml_dir(project) / "references"
+    folder = Store(project).references
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
@@ -806,6 +806,4 @@ def save_profile(project: Path, name: str, source: str, rows: int, columns: dict
         max_categories=MAX_CATEGORIES,
         columns=columns,
     )
-    path = profile_path(project, name)
-    atomic_write(path, json.dumps(profile.model_dump(mode="json"), separators=(",", ":")) + "\n")
-    return path
+    return Store(project).write(profile_path(project, name), profile.model_dump(mode="json"), compact=True)

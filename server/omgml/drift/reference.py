@@ -28,7 +28,7 @@ from omgml.drift.profile import (
     profile_path,
 )
 from omgml.drift.scan import scan_table
-from omgml.workspace import SAVED_NAME_PATTERN, project_relative, resolve_inside
+from omgml.workspace import SAVED_NAME_PATTERN, Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,16 +49,16 @@ class Reference:
         return {f.name: physical_of(f.type) for f in self.table.schema}
 
 
-def open_reference(project: Path, text: str) -> Reference:
+def open_reference(project: Project, text: str) -> Reference:
     """The saved profile ``text`` if one exists, else the data file at ``text``."""
     is_name = bool(re.match(SAVED_NAME_PATTERN, text))
-    if is_name and profile_path(project, text).is_file():
-        return Reference(kind="profile", label=text, profile=load_profile(project, text))
-    path = resolve_inside(project, text, "reference data")
+    if is_name and profile_path(project.root, text).is_file():
+        return Reference(kind="profile", label=text, profile=load_profile(project.root, text))
+    path = project.resolve(text, "reference data")
     if not path.exists() and is_name and not Path(text).suffix:
-        load_profile(project, text)  # raises: no such profile, and lists the saved ones
+        load_profile(project.root, text)  # raises: no such profile, and lists the saved ones
     table = open_table(path)
-    return Reference(kind="file", label=project_relative(path, project), table=table)
+    return Reference(kind="file", label=project.rel(path), table=table)
 
 
 def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omgml.config import load_config
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
@@ -25,7 +24,7 @@ from omgml.drift.scan import Scan, scan_table
 from omgml.drift.stattests import BY_NAME, StatTest, get_test
 from omgml.drift.windows import Window, parse_window
 from omgml.errors import InvalidInput, parse_request
-from omgml.workspace import resolve_inside, resolve_project_dir, save_report
+from omgml.workspace import Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,8 +73,8 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         project root.
     """
     request = parse_request(DriftRequest, request, "drift")
-    project = resolve_project_dir(request.project_dir, root)
-    config = load_config(project)
+    project = Project.open(request.project_dir, root)
+    config = project.config
     window = parse_window(request.window) if request.window else None
     forced = {column: get_test(name) for column, name in request.tests.items()}
     thresholds = _thresholds(request.thresholds)
@@ -89,9 +88,9 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if request.current is None:
         return _save_only(project, request, reference)
 
-    current_path = resolve_inside(project, request.current, "current data")
+    current_path = project.resolve(request.current, "current data")
     current = open_table(current_path)
-    current_label = current_path.relative_to(project).as_posix()
+    current_label = project.rel(current_path)
     notes: list[str] = []
 
     ref_physical = reference.physicals()
@@ -145,7 +144,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     saved_path = None
     if request.save_reference:
         saved_path = save_profile(
-            project,
+            project.root,
             request.save_reference,
             reference.label,
             ref_rows,
@@ -226,10 +225,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         saved_path,
         notes,
     )
-    path = save_report(
-        project, "drift", summary=report.verdict, ok=not report.drifted, result=report.model_dump(mode="json")
-    )
-    report.report_path = path.relative_to(project).as_posix()
+    project.store.save(report)
     return report
 
 
@@ -374,14 +370,20 @@ def _check_applies(column: str, spec: StatTest, reader: str | None) -> None:
         )
 
 
-def _save_only(project: Path, request: DriftRequest, reference: Reference) -> DriftReport:
+def _save_only(project: Project, request: DriftRequest, reference: Reference) -> DriftReport:
     rows, columns = stream_profile(reference.table)
     _check_rows("reference", reference.label, rows)
-    path = save_profile(project, request.save_reference, reference.label, rows, columns)
-    rel = path.relative_to(project).as_posix()
+    path = save_profile(project.root, request.save_reference, reference.label, rows, columns)
+    rel = project.rel(path)
     tested = sum(1 for c in columns.values() if c.kind != "untested")
+    verdict = (
+        f"Saved the reference profile '{request.save_reference}' ({rows:,} rows, {tested} of "
+        f"{len(columns)} columns profiled); no current data was given, so nothing was compared."
+    )
     return DriftReport(
-        project_dir=str(project),
+        headline=verdict,
+        ok=True,
+        project_dir=str(project.root),
         reference=reference.label,
         reference_kind="file",
         current=None,
@@ -389,8 +391,7 @@ def _save_only(project: Path, request: DriftRequest, reference: Reference) -> Dr
         rows_current=0,
         checked=False,
         drifted=False,
-        verdict=f"Saved the reference profile '{request.save_reference}' ({rows:,} rows, {tested} of "
-        f"{len(columns)} columns profiled); no current data was given, so nothing was compared.",
+        verdict=verdict,
         drift_share_threshold=request.drift_share,
         drifted_share=None,
         features_tested=0,
@@ -408,7 +409,6 @@ def _save_only(project: Path, request: DriftRequest, reference: Reference) -> Dr
         windows=[],
         first_drift_window=None,
         saved_reference=rel,
-        report_path=None,
         notes=[f"The profile is in {rel}."],
         next_steps=[f"Check new data against it: `omgml drift {request.save_reference} NEW_DATA_FILE`."],
     )
@@ -504,7 +504,9 @@ def _report(
         verdict = verdict[:-1] + f". Most changed: {', '.join(top)}."
     first = next((w.start for w in windows if w.status == "drift"), None)
     return DriftReport(
-        project_dir=str(project),
+        headline=verdict,
+        ok=not drifted,
+        project_dir=str(project.root),
         reference=reference.label,
         reference_kind=reference.kind,  # type: ignore[arg-type]
         current=current_label,
@@ -529,8 +531,7 @@ def _report(
         window=window.text if window else None,
         windows=windows,
         first_drift_window=first,
-        saved_reference=saved_path.relative_to(project).as_posix() if saved_path else None,
-        report_path=None,
+        saved_reference=project.rel(saved_path) if saved_path else None,
         notes=notes,
         next_steps=_next_steps(drifted, top, comparison, reference, request, first),
     )

@@ -10,14 +10,14 @@ from pathlib import Path
 from omgml._version import __version__
 from omgml.install.models import ClientCheck, DoctorReport
 from omgml.install.service import config_paths, configured_entry
-from omgml.workspace import resolve_project_dir
+from omgml.workspace import Project
 
 DEPENDENCIES = ("mcp", "pydantic", "jinja2", "typer", "pyyaml", "pandas", "pyarrow", "scipy", "scikit-learn", "mlflow")
 
 
 def doctor(project_dir: str = ".", *, root: Path | None = None) -> DoctorReport:
     """Check the install, start ``omgml-mcp`` and list its tools, and find omgml in each client's config."""
-    project = resolve_project_dir(project_dir, root)
+    project = Project.open(project_dir, root).root
     dependencies = {}
     for name in DEPENDENCIES:
         try:

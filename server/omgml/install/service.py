@@ -17,7 +17,7 @@ from omgml.install.models import (
     SkillsInstallRequest,
     SkillsInstallResult,
 )
-from omgml.workspace import atomic_write, resolve_project_dir
+from omgml.workspace import Project, atomic_write
 
 
 class ConfigFileError(OmgmlError):
@@ -75,7 +75,7 @@ def uninstall_client(request: InstallRequest | dict, *, root: Path | None = None
 def install_skills(request: SkillsInstallRequest | dict, *, root: Path | None = None) -> SkillsInstallResult:
     """Copy the skill pack (the root skill as ``omgml/`` and every ``skills/<name>/``) where each client looks."""
     request = parse_request(SkillsInstallRequest, request, "skills install")
-    base = _home() if request.scope == "user" else resolve_project_dir(request.project_dir, root)
+    base = _home() if request.scope == "user" else Project.open(request.project_dir, root).root
     folders = sorted({base / getattr(client_spec(c), f"skills_{request.scope}") for c in request.clients})
     sources = _skill_files()
     created, unchanged, replaced, conflicts = [], [], [], []
@@ -147,7 +147,7 @@ def _config_path(spec: ClientSpec, scope: str | None, project_dir: str, root: Pa
                 f"it reads one file for the whole machine ({spec.user_file()})",
                 "use --scope user",
             )
-        return scope, resolve_project_dir(project_dir, root) / spec.project_file
+        return scope, Project.open(project_dir, root).root / spec.project_file
     return scope, spec.user_file()
 
 

@@ -18,7 +18,7 @@ from omgml.config import (
 from omgml.errors import InvalidInput, parse_request
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
-from omgml.workspace import check_writable, resolve_inside, resolve_project_dir, write_all_or_nothing
+from omgml.workspace import Project, check_writable, write_all_or_nothing
 
 PACKAGE_PLACEHOLDER = "__package__"
 
@@ -41,7 +41,7 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         Files are rendered first and written all-or-nothing; nothing existing is overwritten.
     """
     request = parse_request(InitRequest, request, "init")
-    project = resolve_project_dir(request.project_dir, root, create=True)
+    project = Project.open(request.project_dir, root, create=True).root
 
     name = (request.name if request.name is not None else project.name).strip()
     if not name:
@@ -161,8 +161,8 @@ def _scaffold_part(part: str, package: str) -> str:
 def _data_path(project: Path, data_path: str | None) -> tuple[str | None, str]:
     if not data_path:
         return None, "No data path given: put the training table in data/raw/ and set [data] train in omgml.toml."
-    resolved = resolve_inside(project, data_path, "data path")
-    rel = resolved.relative_to(project).as_posix()
+    resolved = Project(project).resolve(data_path, "data path")
+    rel = Project(project).rel(resolved)
     if not resolved.is_file():
         return rel, f"{rel} does not exist yet: the project records it; add the file before training."
     return rel, ""

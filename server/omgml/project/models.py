@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from omgml.config import ProjectConfig, Task
 from omgml.tracking import TrackingSummary
+from omgml.workspace import Report
 
 
 class InitRequest(BaseModel):
@@ -88,7 +89,8 @@ class StatusRequest(BaseModel):
     project_dir: str = Field(".", description="the project folder")
 
 
-class StatusReport(BaseModel):
+class StatusReport(Report):
+    kind: Literal["status"] = "status"
     project_dir: str
     is_project: bool = Field(description="whether omgml.toml exists")
     headline: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omgml.config import CONFIG_FILE, ProjectConfig, load_config
+from omgml.config import CONFIG_FILE, ProjectConfig
 from omgml.data.files import FingerprintCache, table_format, table_shape
 from omgml.errors import parse_request
 from omgml.git import git_state
@@ -18,7 +18,7 @@ from omgml.project.models import (
     StatusRequest,
 )
 from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary
-from omgml.workspace import omgml_dir, read_json, report_history, resolve_inside, resolve_project_dir
+from omgml.workspace import Project, read_json
 
 MAX_DATA_FILES = 1000
 
@@ -41,26 +41,27 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
         that file fingerprints are cached in ``.omgml/`` of an omgml project.
     """
     request = parse_request(StatusRequest, request, "status")
-    project = resolve_project_dir(request.project_dir, root)
-    config = load_config(project)
-    is_repo, commit, branch, dirty = git_state(project)
-    data = _inventory(project, config)
+    project = Project.open(request.project_dir, root)
+    config = project.config
+    is_repo, commit, branch, dirty = git_state(project.root)
+    data = _inventory(project)
     reports = _saved_reports(project)
-    tracking = read_tracking_summary(project_tracking_uri(project, config), config.metric if config else None)
-    evidence = _Evidence(project, config, data, reports, tracking)
+    tracking = read_tracking_summary(project_tracking_uri(project.root, config), config.metric if config else None)
+    evidence = _Evidence(project, data, reports, tracking)
     stages = evidence.stages()
     readiness = evidence.readiness()
     pending = [s for s in stages if s.state != "done"]
     next_step = pending[0].next_step if pending else "Every stage has evidence: keep monitoring and retrain on drift."
     if config is None:
-        headline = f"{project} is not an omgml project (no {CONFIG_FILE}). Start with `omgml init`."
+        headline = f"{project.root} is not an omgml project (no {CONFIG_FILE}). Start with `omgml init`."
     else:
         done = sum(s.state == "done" for s in stages)
         ready = sum(item.ok for item in readiness)
         headline = f"{config.name}: {done}/{len(stages)} lifecycle stages done, {ready}/{len(readiness)} readiness practices in place."
     return StatusReport(
-        project_dir=str(project),
+        project_dir=str(project.root),
         is_project=config is not None,
+        ok=config is not None,
         headline=headline,
         config=config,
         git=GitInfo(is_repo=is_repo, commit=commit, branch=branch, dirty=dirty),
@@ -73,28 +74,29 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     )
 
 
-def _data_areas(project: Path, config: ProjectConfig | None) -> list[tuple[str, Path]]:
+def _data_areas(project: Project) -> list[tuple[str, Path]]:
+    config = project.config
     if config is None:
-        return [("other", project / "data")]
+        return [("other", project.root / "data")]
     areas = [(area, getattr(config.data, area)) for area in ("raw", "processed", "reference")]
     if config.data.train:
         areas.insert(0, ("train", config.data.train))
-    return [(area, resolve_inside(project, rel, f"[data] {area} path")) for area, rel in areas]
+    return [(area, project.resolve(rel, f"[data] {area} path")) for area, rel in areas]
 
 
-def _inventory(project: Path, config: ProjectConfig | None) -> list[DataFile]:
-    cache = FingerprintCache(omgml_dir(project) / "fingerprints.json")
+def _inventory(project: Project) -> list[DataFile]:
+    cache = FingerprintCache(project.store.fingerprints)
     seen: set[Path] = set()
     files: list[DataFile] = []
-    for area, location in _data_areas(project, config):
+    for area, location in _data_areas(project):
         candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
         for path in candidates:
-            if path in seen or not path.is_file() or any(p.startswith(".") for p in path.relative_to(project).parts):
+            rel = project.rel(path)
+            if path in seen or not path.is_file() or any(p.startswith(".") for p in rel.split("/")):
                 continue
             seen.add(path)
             if len(files) >= MAX_DATA_FILES:
                 break
-            rel = path.relative_to(project).as_posix()
             shape = table_shape(path)
             files.append(
                 DataFile(
@@ -109,25 +111,27 @@ def _inventory(project: Path, config: ProjectConfig | None) -> list[DataFile]:
                     note=shape.note,
                 )
             )
-    if config is not None:
+    if project.config is not None:
         cache.save()
     return files
 
 
-def _saved_reports(project: Path) -> list[SavedReport]:
-    folder = omgml_dir(project) / "reports"
+def _saved_reports(project: Project) -> list[SavedReport]:
+    """The latest saved report of each kind. A report is saved as itself (``headline`` at the top); one saved
+    before that sits in an envelope with its ``summary`` beside the result, and is read as well."""
+    folder = project.store.reports()
     reports = []
     for kind_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
-        history = report_history(project, kind_dir.name)
+        history = project.store.history(kind_dir.name)
         latest = read_json(history[-1]) if history else None
         if latest is None:
             continue
         reports.append(
             SavedReport(
                 kind=kind_dir.name,
-                path=history[-1].relative_to(project).as_posix(),
+                path=project.rel(history[-1]),
                 created_at=str(latest.get("created_at", "")),
-                summary=str(latest.get("summary", "")),
+                summary=str(latest.get("headline", latest.get("summary", ""))),
                 ok=bool(latest.get("ok", False)),
                 runs=len(history),
             )
@@ -143,13 +147,13 @@ def _when(timestamp: str) -> str:
 class _Evidence:
     """Turns the gathered facts into stages and readiness items; each rule reads one fact."""
 
-    def __init__(self, project, config, data, reports, tracking: TrackingSummary) -> None:
+    def __init__(self, project: Project, data, reports, tracking: TrackingSummary) -> None:
         self.project = project
-        self.config: ProjectConfig | None = config
+        self.config: ProjectConfig | None = project.config
         self.data: list[DataFile] = data
         self.reports = {r.kind: r for r in reports}
         self.tracking = tracking
-        self.references = sorted((omgml_dir(project) / "references").glob("*.json"))
+        self.references = sorted(project.store.references.glob("*.json"))
         self.models = [m for m in tracking.registered_models if m.versions > 0]
 
     def _tables(self, *areas: str) -> list[DataFile]:
@@ -280,7 +284,7 @@ class _Evidence:
         serving, why_not = _serving(self.project, champion.name, version)
         if serving:
             return Stage(name="deployment", state="done", evidence=[*evidence, serving], next_step=None)
-        serve_code = self.config and (self.project / "src" / self.config.package / "serve.py").is_file()
+        serve_code = self.config and (self.project.root / "src" / self.config.package / "serve.py").is_file()
         evidence.append(why_not)
         next_step = (
             "Serve the champion: `make serve` (the app records what it serves in .omgml/deployments/)."
@@ -332,7 +336,7 @@ class _Evidence:
         )
 
     def _first_report_time(self, kind: str) -> str:
-        history = report_history(self.project, kind)
+        history = self.project.store.history(kind)
         first = read_json(history[0]) if history else None
         return str(first.get("created_at", "")) if first else ""
 
@@ -373,7 +377,7 @@ class _Evidence:
         ]
 
 
-def _serving(project: Path, model: str, version: str) -> tuple[str | None, str]:
+def _serving(project: Project, model: str, version: str) -> tuple[str | None, str]:
     """Whether a serving app records serving ``model`` at ``version`` now; else why not.
 
     The scaffold's serve.py writes ``.omgml/deployments/*.json`` once its model is loaded and
@@ -382,7 +386,7 @@ def _serving(project: Path, model: str, version: str) -> tuple[str | None, str]:
     """
     import socket
 
-    records = [r for r in map(read_json, sorted((omgml_dir(project) / "deployments").glob("*.json"))) if r]
+    records = [r for r in map(read_json, sorted(project.store.deployments.glob("*.json"))) if r]
     mine = [r for r in records if r.get("model_name") == model]
     if not mine:
         return None, "nothing has recorded serving it (.omgml/deployments/ has no record for this model)"

@@ -19,23 +19,22 @@ import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from omgml.errors import ConfigError, InvalidInput
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
 from omgml.validation.profile import TAIL_VALUES, ColumnProfile, ColumnRules, Profile, _jsonable
-from omgml.workspace import atomic_write, omgml_dir, project_relative, resolve_inside
+
+if TYPE_CHECKING:
+    from omgml.workspace import Project
 
 MAX_CATEGORIES = 50  # at most this many categories make an allow-list; frequencies keep the top ones
 NULL_RATE_SLACK = 0.02  # allowed missing share = observed + max(slack, half the observed)
 TAIL_FALSE_ALARM = 0.001  # chance per side that a batch as large as the sample passes an inferred bound
 MIN_BOUND_VALUES = 5  # fewer values cannot show a tail: the column is left unbounded
 CLOSED_SET_RATE = 0.05  # Good-Turing share of values seen once at most this: the categories are a closed set
-
-
-def contracts_dir(project: Path) -> Path:
-    return omgml_dir(project) / "contracts"
 
 
 def infer_contract(profile: Profile, *, name: str, source: str, target: str | None, keys: list[str]) -> Contract:
@@ -172,25 +171,23 @@ def _category_rule(col: ColumnProfile) -> dict:
     return rule
 
 
-def save_contract(project: Path, contract: Contract) -> Path:
-    path = contracts_dir(project) / f"{contract.name}.json"
-    atomic_write(path, json.dumps(contract.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
-    return path
+def save_contract(project: Project, contract: Contract) -> Path:
+    return project.store.write(project.store.contracts / f"{contract.name}.json", contract.model_dump(mode="json"))
 
 
-def contract_path(project: Path, ref: str) -> Path:
+def contract_path(project: Project, ref: str) -> Path:
     """A contract name (``train``) or a path to a .json file, inside the project."""
     if re.fullmatch(CONTRACT_NAME_PATTERN, ref) and not ref.endswith(".json"):
-        path = contracts_dir(project) / f"{ref}.json"
+        path = project.store.contracts / f"{ref}.json"
         if not path.is_file():
-            saved = sorted(p.stem for p in contracts_dir(project).glob("*.json"))
+            saved = sorted(p.stem for p in project.store.contracts.glob("*.json"))
             raise InvalidInput(
-                f"There is no contract named '{ref}' ({path.relative_to(project)} does not exist)",
+                f"There is no contract named '{ref}' ({project.rel(path)} does not exist)",
                 f"saved contracts: {', '.join(saved)}" if saved else "no contract has been saved in this project yet",
                 f"save one from data you trust: `omgml validate DATA --save-contract {ref}`",
             )
         return path
-    path = resolve_inside(project, ref, "contract")
+    path = project.resolve(ref, "contract")
     if not path.is_file():
         raise InvalidInput(
             f"The contract file {ref} does not exist",
@@ -200,10 +197,10 @@ def contract_path(project: Path, ref: str) -> Path:
     return path
 
 
-def load_contract(project: Path, ref: str) -> tuple[Contract, Path]:
+def load_contract(project: Project, ref: str) -> tuple[Contract, Path]:
     """Read and check a contract; every problem names the file and what to fix."""
     path = contract_path(project, ref)
-    rel = project_relative(path, project)
+    rel = project.rel(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:

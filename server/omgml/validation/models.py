@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omgml.data.kinds import Kind
-from omgml.workspace import SAVED_NAME_PATTERN
+from omgml.workspace import SAVED_NAME_PATTERN, Report
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
@@ -100,7 +100,8 @@ class CheckRun(BaseModel):
     reason: str = Field(description="why it was skipped, or what it looked at")
 
 
-class ValidationReport(BaseModel):
+class ValidationReport(Report):
+    kind: Literal["validation"] = "validation"
     source: str = Field(description="the data checked, relative to the project")
     format: str
     rows: int

@@ -6,7 +6,7 @@ import difflib
 import math
 from pathlib import Path
 
-from omgml.config import ProjectConfig, load_config
+from omgml.config import ProjectConfig
 from omgml.errors import InvalidInput, parse_request
 from omgml.validation.models import (
     SEVERITIES,
@@ -18,9 +18,7 @@ from omgml.validation.models import (
     ValidateDataRequest,
     ValidationReport,
 )
-from omgml.workspace import project_relative, resolve_inside, resolve_project_dir, save_report
-
-REPORT_KIND = "validation"
+from omgml.workspace import Project
 
 
 def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = None) -> ValidationReport:
@@ -57,13 +55,13 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     from omgml.validation.profile import SAMPLE_ROWS, PassPlan, profile_table
 
     request = parse_request(ValidateDataRequest, request, "validate")
-    project = resolve_project_dir(request.project_dir, root)
-    config = load_config(project)
+    project = Project.open(request.project_dir, root)
+    config = project.config
     notes: list[str] = []
 
     if isinstance(request.data, str):
-        path = resolve_inside(project, request.data, "data file")
-        source = project_relative(path, project)
+        path = project.resolve(request.data, "data file")
+        source = project.rel(path)
         table = _open(path, source, request.delimiter, request.encoding)
     else:
         source = "<DataFrame>"
@@ -76,7 +74,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     contract_rel = None
     if request.contract:
         contract, contract_path = load_contract(project, request.contract)
-        contract_rel = project_relative(contract_path, project)
+        contract_rel = project.rel(contract_path)
 
     target = _target(request, contract, config, names, source, notes)
     keys = _keys(request, contract, names, source, notes)
@@ -89,11 +87,11 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     other = None
     common: list[str] | None = None
     if request.against:
-        other_path = resolve_inside(project, request.against, "--against table")
-        other = _open(other_path, project_relative(other_path, project), request.delimiter, request.encoding)
+        other_path = project.resolve(request.against, "--against table")
+        other = _open(other_path, project.rel(other_path), request.delimiter, request.encoding)
         common = [n for n in dict.fromkeys(names) if n in set(other.column_names)]
         if not common:
-            notes.append(f"{project_relative(other_path, project)} shares no column with the data: overlap not tested.")
+            notes.append(f"{project.rel(other_path)} shares no column with the data: overlap not tested.")
             common = None
 
     plan = PassPlan(
@@ -113,7 +111,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     task, task_reason = _task(profile, target, config, notes)
     against = None
     if other is not None and common is not None:
-        against = _against(profile, other, common, project_relative(other_path, project))
+        against = _against(profile, other, common, project.rel(other_path))
 
     leakage_features = []
     if target is not None:
@@ -162,9 +160,17 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     contract_saved = None
     if request.save_contract:
         inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
-        contract_saved = project_relative(save_contract(project, inferred), project)
+        contract_saved = project.rel(save_contract(project, inferred))
 
+    verdict = "passed" if passed else "FAILED"
+    headline = (
+        f"{verdict}: {source} ({profile.rows:,} rows x {len(profile.names)} columns"
+        f"{', contract ' + contract.name if contract else ''}): "
+        f"{counts.error} error(s), {counts.warning} warning(s), {counts.info} info"
+    )
     report = ValidationReport(
+        headline=headline,
+        ok=passed,
         source=source,
         format=table.format,
         rows=profile.rows,
@@ -181,23 +187,15 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         against=against.source if against else (request.against or None),
         notes=notes,
     )
-    verdict = "passed" if passed else "FAILED"
-    summary = (
-        f"{verdict}: {source} ({profile.rows:,} rows x {len(profile.names)} columns"
-        f"{', contract ' + contract.name if contract else ''}): "
-        f"{counts.error} error(s), {counts.warning} warning(s), {counts.info} info"
-    )
-    save_report(project, REPORT_KIND, summary=summary, ok=passed, result=report.model_dump(mode="json"))
+    project.store.save(report)
     return report
 
 
-def _refuse_overwrite(project: Path, name: str) -> None:
-    from omgml.validation.contract import contracts_dir
-
-    existing = contracts_dir(project) / f"{name}.json"
+def _refuse_overwrite(project: Project, name: str) -> None:
+    existing = project.store.contracts / f"{name}.json"
     if existing.exists():
         raise InvalidInput(
-            f"A contract named '{name}' already exists ({project_relative(existing, project)})",
+            f"A contract named '{name}' already exists ({project.rel(existing)})",
             "saving would replace it, and with it any edits made by hand",
             "choose another name, or replace it on purpose (--replace-contract, or replace_contract=true)",
         )
