@@ -69,4 +69,4 @@ def baseline(
         "model_name": model_name,
         "register_model": register,
     }
-    emit(train_baseline(request), as_json)
+    emit(train_baseline(request), as_json, project_dir)

@@ -61,7 +61,7 @@ def drift(
         "window": window,
     }
     report = check_drift(request)
-    emit(report, as_json)
+    emit(report, as_json, project_dir)
     if report.drifted:
         raise typer.Exit(code=1)
 

@@ -36,7 +36,7 @@ def init(
         "description": description,
         "dry_run": dry_run,
     }
-    emit(init_project(request), as_json)
+    emit(init_project(request), as_json, project_dir)
 
 
 def status(
@@ -46,4 +46,4 @@ def status(
     """Show where the project stands in the ML lifecycle, from evidence."""
     from omgml.project.status import project_status
 
-    emit(project_status({"project_dir": str(project_dir)}), as_json)
+    emit(project_status({"project_dir": str(project_dir)}), as_json, project_dir)

@@ -73,6 +73,6 @@ def validate(
         "encoding": encoding,
     }
     report = validate_data(request)
-    emit(report, as_json)
+    emit(report, as_json, project_dir)
     if not report.passed:
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from omgml.errors import OmgmlError
 from omgml.render import render
-from omgml.workspace import ROOT_ENV_VARS, default_root
+from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,14 @@ async def call_service(
 ) -> CallToolResult:
     """Run a service off the event loop; return its result as structured content plus rendered markdown."""
     root = await workspace_root(ctx)
+    # The project's .omgml/templates/ may override the report (every request names its project_dir).
+    project_dir = request.get("project_dir") if isinstance(request, dict) else getattr(request, "project_dir", None)
     try:
         result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
+        text = render(result, "md", resolve_inside(root, project_dir or ".", "project dir"))
     except OmgmlError as exc:
         raise ToolError(str(exc)) from exc
     return CallToolResult(
-        content=[TextContent(type="text", text=render(result, "md"))],
+        content=[TextContent(type="text", text=text)],
         structured_content=result.model_dump(mode="json"),
     )
