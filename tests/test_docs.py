@@ -129,5 +129,5 @@ def test_every_module_is_in_the_readme_layout():
     package = REPO / "server" / "omgml"
     rooms = [p.name + "/" for p in package.iterdir() if (p / "__init__.py").is_file()]
     rooms += [p.name for p in package.glob("*.py") if not p.name.startswith("_")]
-    missing = sorted(room for room in rooms if not re.search(rf"(^|\s){re.escape(room)}(\s|$)", layout, re.M))
+    missing = sorted(room for room in rooms if not re.search(rf"(^|\s){re.escape(room)}(\s|$)", layout, re.MULTILINE))
     assert not missing, f"README's layout does not list {missing}"

@@ -36,7 +36,9 @@ def test_an_override_can_extend_the_original(new_project):
     data = new_project / "data" / "raw"
     (data / "ref.csv").write_text("x,c\n" + "".join(f"{i % 7},{'ab'[i % 2]}\n" for i in range(200)))
     (data / "cur.csv").write_text("x,c\n" + "".join(f"{i % 7 + 3},{'ab'[i % 2]}\n" for i in range(200)))
-    report = check_drift({"project_dir": str(new_project), "reference": "data/raw/ref.csv", "current": "data/raw/cur.csv"})
+    report = check_drift(
+        {"project_dir": str(new_project), "reference": "data/raw/ref.csv", "current": "data/raw/cur.csv"}
+    )
     override(
         new_project,
         "drift_report.md.j2",
