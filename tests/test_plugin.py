@@ -47,6 +47,14 @@ def test_every_command_is_also_an_mcp_prompt():
     assert COMMANDS <= {prompt.name for prompt in load_prompts()}
 
 
+def test_every_prompt_keeps_its_steps_on_their_own_lines():
+    """A jinja tag ending a line eats its newline (trim_blocks): the next step must not be glued to it."""
+    for prompt in load_prompts():
+        steps = re.findall(r"^\d+\. ", prompt.body, re.MULTILINE)
+        for values in ({}, {arg.name: "x" for arg in prompt.arguments}):
+            assert re.findall(r"^\d+\. ", prompt.render(values), re.MULTILINE) == steps, prompt.name
+
+
 def test_commands_are_generated_from_the_prompts():
     """One source per command: edit prompts/NAME.md, then run `python scripts/gen_commands.py`."""
     from scripts.gen_commands import commands
