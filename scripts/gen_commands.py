@@ -20,7 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "server"))  # run from a checkout without installing
 
-from omgml.mcp.prompts import PromptFile, load_prompts  # noqa: E402
+from omgml.mcp.prompts import PromptFile, load_prompts
 
 COMMANDS = REPO / "commands"
 
