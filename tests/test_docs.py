@@ -131,3 +131,42 @@ def test_every_module_is_in_the_readme_layout():
     rooms += [p.name for p in package.glob("*.py") if not p.name.startswith("_")]
     missing = sorted(room for room in rooms if not re.search(rf"(^|\s){re.escape(room)}(\s|$)", layout, re.MULTILINE))
     assert not missing, f"README's layout does not list {missing}"
+
+
+def test_every_client_is_in_the_readme():
+    from omgml.install.clients import CLIENT_NAMES
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert all(re.search(rf"\b{re.escape(name)}\b", readme) for name in CLIENT_NAMES)
+
+
+# The registries docs/architecture.md sends a newcomer to, each named in one section with its file.
+REGISTRIES = (
+    ("omgml.validation.checks", "CHECKS"),
+    ("omgml.drift.stattests", "TESTS"),
+    ("omgml.drift.selection", "ROWS"),
+    ("omgml.mcp.tools", "TOOLS"),
+    ("omgml.install.clients", "CLIENTS"),
+    ("omgml.mcp.server", "INSTRUCTIONS"),
+)
+
+
+@pytest.mark.parametrize(("module", "name"), REGISTRIES)
+def test_architecture_names_each_registry_where_it_is(module, name):
+    import importlib
+
+    assert hasattr(importlib.import_module(module), name)
+    path = "server/" + module.replace(".", "/")
+    path += "/__init__.py" if (REPO / path).is_dir() else ".py"
+    sections = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8").split("\n## ")
+    assert any(f"`{name}`" in part and f"`{path}`" in part for part in sections), f"no section names {name} in {path}"
+
+
+def test_template_overrides_are_documented():
+    from omgml.render import OVERRIDES, PACKAGE_PREFIX
+
+    for doc in ("README.md", "docs/architecture.md"):
+        text = (REPO / doc).read_text(encoding="utf-8")
+        assert f"{OVERRIDES}/" in text and f'{{% extends "{PACKAGE_PREFIX}:' in text, doc
+        for name in re.findall(rf'"{PACKAGE_PREFIX}:([a-z_]+\.md\.j2)"', text):
+            assert (REPO / "templates" / "reports" / name).is_file(), f"{doc} extends a template that does not exist"
