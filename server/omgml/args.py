@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from omgml.config import TASKS, metric_names
+from omgml.config import METRICS, TASKS
 
 PATH_MAX = 4096  # a file path, as PATH_MAX on Linux
 COLUMN_MAX = 256  # a column name
@@ -25,7 +25,17 @@ def one_of(names: Iterable[str]) -> str:
 
 
 TASK_CHOICES = one_of(TASKS)
-METRIC_CHOICES = "; ".join(f"{task}: {', '.join(metric_names(task))}" for task in TASKS)
+
+
+def _metric_choices() -> str:
+    """Each metric once, grouped by the tasks it serves: ``binary/multiclass: roc_auc, ...; binary: ...``."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for metric in METRICS.values():
+        groups.setdefault(metric.tasks, []).append(metric.name)
+    return "; ".join(f"{'/'.join(tasks)}: {', '.join(names)}" for tasks, names in groups.items())
+
+
+METRIC_CHOICES = _metric_choices()
 
 ProjectDir = Annotated[
     str,

@@ -34,7 +34,7 @@ PrimaryMetric = Annotated[
     str | None,
     Field(
         max_length=40,
-        description=f"Metric that ranks the candidates ({METRIC_CHOICES}). Empty: the project's success metric, "
+        description=f"Metric that ranks the candidates. {METRIC_CHOICES}. Empty: the project's success metric, "
         "else the task's default, explained.",
     ),
 ]

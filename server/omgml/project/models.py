@@ -23,7 +23,7 @@ InitTask = Annotated[Task, Field(description=f"What the model predicts: {TASK_CH
 InitTarget = Annotated[str, Field(min_length=1, max_length=COLUMN_MAX, description="The column the model predicts.")]
 InitMetric = Annotated[
     str | None,
-    Field(max_length=40, description=f"Success metric ({METRIC_CHOICES}). Empty: a default per task, explained."),
+    Field(max_length=40, description=f"Success metric. {METRIC_CHOICES}. Empty: a default per task, explained."),
 ]
 InitDataPath = Annotated[
     str | None, Field(max_length=PATH_MAX, description="Training table inside the project, e.g. data/raw/train.csv.")
