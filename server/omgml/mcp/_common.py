@@ -51,6 +51,14 @@ async def workspace_root(ctx: Context | None) -> Path:
     return default_root()
 
 
+def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """The tool's own arguments (its ``locals()``) that are ``model``'s fields: the request, as the tool received it.
+
+    A dict, not the model: the service validates it, so a bad value comes back as the service's readable error.
+    """
+    return {name: arguments[name] for name in model.model_fields}
+
+
 async def call_service(
     service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None
 ) -> CallToolResult:
