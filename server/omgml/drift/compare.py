@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from omgml.drift.columns import untestable_kind
 from omgml.drift.histogram import Grid, bin_counts, quantile_bins
 from omgml.drift.models import ColumnDrift, ColumnSignals, EffectSize, Role, SkippedColumn
-from omgml.drift.profile import CategorySummary, NumericSummary, Summary
 from omgml.drift.selection import Facts, select_test
 from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, effect_test, holm, z
+from omgml.drift.summaries import CategorySummary, NumericSummary, Summary
 from omgml.errors import InvalidInput
 
 if TYPE_CHECKING:

@@ -12,17 +12,11 @@ from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
 from omgml.drift.compare import MIN_VALUES, Comparison, Pair, compare, reference_grid
 from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, SkippedColumn, WindowDrift
-from omgml.drift.profile import (
-    CURRENT_EXACT_ROWS,
-    CategoryAccumulator,
-    NumericAccumulator,
-    Summary,
-    save_profile,
-    summary_from_profile,
-)
+from omgml.drift.profile import save_profile, summary_from_profile
 from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
 from omgml.drift.scan import Scan, scan_table
 from omgml.drift.stattests import BY_NAME, StatTest, get_test
+from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
 from omgml.errors import InvalidInput, parse_request
 from omgml.workspace import resolve_inside, resolve_project_dir, save_report
