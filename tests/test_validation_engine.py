@@ -14,8 +14,9 @@ import pytest
 from omgml.data import leakage, tables
 from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table
+from omgml.validation.column import ColumnProfile, ColumnRules
 from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
-from omgml.validation.profile import ColumnProfile, ColumnRules, PassPlan, profile_table
+from omgml.validation.profile import PassPlan, profile_table
 
 # ---------------------------------------------------------------- hashing
 

@@ -45,7 +45,7 @@ SNIFF_BYTES = 4 * 1024 * 1024
 CSV_BLOCK_BYTES = 16 * 1024 * 1024  # csv types are inferred from the first block of this size
 READ_BLOCK_BYTES = 1024 * 1024  # text is parsed in blocks this small (they stay in the CPU cache: 2x faster) ...
 PARQUET_BATCH_ROWS = 256 * 1024  # ... and handed out in batches of about this many rows, like parquet
-# Text is slow to parse, so callers overlap parsing with their work (see validation's prefetch): smaller
+# Text is slow to parse, so callers overlap parsing with their work (see data/prefetch.py): smaller
 # batches than parquet's keep both busy from the first batch to the last (the pipeline fills and drains
 # in a quarter of the time) for little more per-batch overhead.
 CSV_BATCH_ROWS = 64 * 1024

@@ -355,7 +355,7 @@ def _skip_reason(needs: tuple[str, ...], ctx) -> str:
 
 
 def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
-    from omgml.validation.profile import _jsonable
+    from omgml.validation.column import jsonable
 
     per_column: dict[str, int] = {}
     for f in findings:
@@ -372,8 +372,8 @@ def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
             missing_fraction=round(c.nulls / c.rows, 6) if c.rows else 0.0,
             distinct=c.distinct,
             distinct_exact=c.distinct_exact,
-            min=_jsonable(c.min),
-            max=_jsonable(c.max),
+            min=jsonable(c.min),
+            max=jsonable(c.max),
             findings=per_column.get(c.name, 0),
         )
         for c in ctx.columns()
