@@ -18,7 +18,7 @@ from omgml.drift.scan import Scan, scan_table
 from omgml.drift.stattests import BY_NAME, StatTest, get_test
 from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, listing, parse_request, unknown_column
 from omgml.workspace import resolve_inside, resolve_project_dir, save_report
 
 if TYPE_CHECKING:
@@ -92,25 +92,30 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     cur_names = list(current.schema.names)
     common = [c for c in ref_physical if c in cur_names and c != request.time_column]
     if request.time_column is not None and request.time_column not in cur_names:
-        raise InvalidInput(
+        raise unknown_column(
             f"The time column '{request.time_column}' is not in the current data",
-            f"its columns are: {_listing(cur_names)}",
+            request.time_column,
+            cur_names,
             "pass one of them as --time-column",
+            limit=12,
         )
     if not common:
         raise InvalidInput(
             "The reference and the current data have no column in common",
-            f"reference columns: {_listing(list(ref_physical))}; current columns: {_listing(cur_names)}",
+            f"reference columns: {listing(list(ref_physical), 12)}; current columns: {listing(cur_names, 12)}",
             "compare tables with the same column names (check the header and the delimiter)",
         )
     roles = _roles(request, config, common, notes)
     compared = list(roles)
     for column in forced:
         if column not in roles:
-            raise InvalidInput(
+            raise unknown_column(
                 f"--test names the column '{column}', which is not compared",
-                f"the compared columns are: {_listing(compared)}",
+                column,
+                compared,
                 "name a compared column, or add it with --columns",
+                columns="the compared columns are",
+                limit=12,
             )
 
     ref_scan: Scan | None = None
@@ -197,14 +202,14 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if binned:
         notes.append(
             f"{len(binned)} column(s) were compared on binned values of the saved profile "
-            f"({_listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value."
+            f"({listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value."
         )
     only_ref = [c for c in ref_physical if c not in cur_names]
     only_cur = [c for c in cur_names if c not in ref_physical and c != request.time_column]
     if only_ref:
-        notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {_listing(only_ref, 8)}.")
+        notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {listing(only_ref, 8)}.")
     if only_cur:
-        notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {_listing(only_cur, 8)}.")
+        notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {listing(only_cur, 8)}.")
     report = _report(
         project,
         request,
@@ -244,19 +249,14 @@ def _thresholds(given: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _listing(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "") if names else "(none)"
-
-
 def _roles(request: DriftRequest, config, common: list[str], notes: list[str]) -> dict[str, Role]:
     """Compared columns in order: target, prediction, then features in the reference's order."""
     if request.columns is not None:
         missing = [c for c in request.columns if c not in common]
         if missing:
             raise InvalidInput(
-                f"--columns names column(s) not in both tables: {_listing(missing)}",
-                f"the columns in both are: {_listing(common)}",
+                f"--columns names column(s) not in both tables: {listing(missing, 12)}",
+                f"the columns in both are: {listing(common, 12)}",
                 "name columns that the reference and the current data share",
             )
         selected = list(dict.fromkeys(request.columns))
@@ -277,10 +277,13 @@ def _roles(request: DriftRequest, config, common: list[str], notes: list[str]) -
         if column is None:
             continue
         if column not in common:
-            raise InvalidInput(
+            raise unknown_column(
                 f"The {role} column '{column}' is not in both tables",
-                f"the columns in both are: {_listing(common)}",
+                column,
+                common,
                 f"pass a shared column as --{role}, or leave it out",
+                columns="the columns in both are",
+                limit=12,
             )
         roles[column] = role  # type: ignore[assignment]
     for column in selected:

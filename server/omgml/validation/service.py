@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 
 from omgml.config import ProjectConfig, load_config
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, parse_request, unknown_column
 from omgml.validation.models import (
     SEVERITIES,
     CheckRun,
@@ -216,13 +215,13 @@ def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):
 
 
 def _unknown_column(what: str, name: str, names: list[str], source: str, flag: str) -> InvalidInput:
-    close = difflib.get_close_matches(name, names, n=3)
-    listed = ", ".join(names[:30]) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    return InvalidInput(
+    return unknown_column(
         f"The {what} column '{name}' is not in {source}",
-        f"the columns are: {listed}",
-        f"pass {flag} with one of those names{hint}",
+        name,
+        names,
+        f"pass {flag} with one of those names",
+        columns="the columns are",
+        limit=30,
     )
 
 
