@@ -10,12 +10,12 @@ from omgml.config import load_config
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
-from omgml.drift.compare import MIN_VALUES, Comparison, Pair, compare, reference_grid
+from omgml.drift.compare import MIN_VALUES, Comparison, Pair, check_forced, compare, reference_grid
 from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, SkippedColumn, WindowDrift
 from omgml.drift.profile import save_profile, summary_from_profile
 from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
 from omgml.drift.scan import Scan, scan_table
-from omgml.drift.stattests import BY_NAME, StatTest, get_test
+from omgml.drift.stattests import StatTest, get_test
 from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
 from omgml.errors import InvalidInput, listing, parse_request, unknown_column
@@ -362,13 +362,7 @@ def _current_accumulator(plan: _Plan, ref: Summary, reference_kind: str, cur_kin
 
 def _check_applies(column: str, spec: StatTest, reader: str | None) -> None:
     possible = {"numeric": ("numeric", "binary"), "categorical": ("categorical", "binary")}.get(reader or "", ())
-    if not any(spec.applies_to(kind, reader == "numeric") for kind in possible):
-        fits = [t.name for t in BY_NAME.values() if any(t.applies_to(k, reader == "numeric") for k in possible)]
-        raise InvalidInput(
-            f"The test '{spec.name}' does not apply to column '{column}', which is {reader}",
-            f"'{spec.name}' compares {' or '.join(sorted(spec.kinds))} columns",
-            f"choose one of: {', '.join(fits)}",
-        )
+    check_forced(spec, column, possible, reader == "numeric", str(reader))
 
 
 def _save_only(project: Path, request: DriftRequest, reference: Reference) -> DriftReport:
