@@ -214,16 +214,16 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         project,
         request,
         reference,
-        current_label,
-        ref_rows,
-        cur_scan.rows,
-        comparison,
-        only_ref,
-        only_cur,
-        windows,
-        window,
-        saved_path,
-        notes,
+        current_label=current_label,
+        ref_rows=ref_rows,
+        cur_rows=cur_scan.rows,
+        comparison=comparison,
+        only_ref=only_ref,
+        only_cur=only_cur,
+        windows=windows,
+        window=window,
+        saved_path=saved_path,
+        notes=notes,
     )
     path = save_report(
         project, "drift", summary=report.verdict, ok=not report.drifted, result=report.model_dump(mode="json")
@@ -405,9 +405,20 @@ def _save_only(project: Path, request: DriftRequest, reference: Reference) -> Dr
     )
 
 
-def _verdict(
-    columns: list[ColumnDrift], share_threshold: float
-) -> tuple[bool, float | None, int, int, bool | None, bool | None, str]:
+@dataclass
+class _Verdict:
+    """The dataset-level verdict over compared columns (the whole data, or one window)."""
+
+    drifted: bool
+    share: float | None  # drifted features / tested features
+    tested: int
+    drifted_features: int
+    target: bool | None  # None: no target compared
+    prediction: bool | None
+    text: str
+
+
+def _verdict(columns: list[ColumnDrift], share_threshold: float) -> _Verdict:
     features = [c for c in columns if c.role == "feature"]
     drifted_features = [c for c in features if c.drifted]
     share = len(drifted_features) / len(features) if features else None
@@ -426,7 +437,7 @@ def _verdict(
             name = next(c.column for c in columns if c.role == role)
             parts.append(f"the {role} '{name}' {'drifted' if flag else 'did not drift'}")
     text = ("Dataset drift: " if drifted else "No dataset drift: ") + "; ".join(parts) + "."
-    return drifted, share, len(features), len(drifted_features), target, prediction, text
+    return _Verdict(drifted, share, len(features), len(drifted_features), target, prediction, text)
 
 
 def _ratio(column: ColumnDrift) -> float:
@@ -453,19 +464,19 @@ def _windows(
         if not result.columns:
             out.append(_skipped_window(start, end, w.rows, "no column could be tested in this window"))
             continue
-        drifted, share, tested, n_drifted, target, _, _ = _verdict(result.columns, share_threshold)
+        verdict = _verdict(result.columns, share_threshold)
         ranked = sorted((c for c in result.columns if c.drifted), key=_ratio, reverse=True)
         out.append(
             WindowDrift(
                 start=start,
                 end=end,
                 rows=w.rows,
-                status="drift" if drifted else "no_drift",
-                drifted_share=share,
-                features_tested=tested,
-                features_drifted=n_drifted,
+                status="drift" if verdict.drifted else "no_drift",
+                drifted_share=verdict.share,
+                features_tested=verdict.tested,
+                features_drifted=verdict.drifted_features,
                 drifted_columns=[c.column for c in ranked],
-                target_drifted=target,
+                target_drifted=verdict.target,
                 note=f"{len(result.skipped)} column(s) skipped" if result.skipped else "",
             )
         )
@@ -476,6 +487,7 @@ def _report(
     project,
     request,
     reference: Reference,
+    *,
     current_label,
     ref_rows,
     cur_rows,
@@ -489,7 +501,8 @@ def _report(
 ) -> DriftReport:
     order = {"target": 0, "prediction": 1, "feature": 2}
     columns = sorted(comparison.columns, key=lambda c: (order[c.role], not c.drifted, -_ratio(c)))
-    drifted, share, tested, n_drifted, target, prediction, verdict = _verdict(columns, request.drift_share)
+    result = _verdict(columns, request.drift_share)
+    verdict = result.text
     top = [c.column for c in sorted((c for c in columns if c.drifted), key=_ratio, reverse=True)[:TOP_COLUMNS]]
     if top:
         verdict = verdict[:-1] + f". Most changed: {', '.join(top)}."
@@ -502,14 +515,14 @@ def _report(
         rows_reference=ref_rows,
         rows_current=cur_rows,
         checked=True,
-        drifted=drifted,
+        drifted=result.drifted,
         verdict=verdict,
         drift_share_threshold=request.drift_share,
-        drifted_share=share,
-        features_tested=tested,
-        features_drifted=n_drifted,
-        target_drifted=target,
-        prediction_drifted=prediction,
+        drifted_share=result.share,
+        features_tested=result.tested,
+        features_drifted=result.drifted_features,
+        target_drifted=result.target,
+        prediction_drifted=result.prediction,
         top_columns=top,
         columns=columns,
         signals=comparison.signals,
@@ -523,7 +536,7 @@ def _report(
         saved_reference=saved_path.relative_to(project).as_posix() if saved_path else None,
         report_path=None,
         notes=notes,
-        next_steps=_next_steps(drifted, top, comparison, reference, request, first),
+        next_steps=_next_steps(result.drifted, top, comparison, reference, request, first),
     )
 
 
