@@ -23,8 +23,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from omgml.errors import ConfigError, InvalidInput
+from omgml.validation.column import TAIL_VALUES, ColumnProfile, ColumnRules, jsonable
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
-from omgml.validation.profile import TAIL_VALUES, ColumnProfile, ColumnRules, Profile, _jsonable
+from omgml.validation.profile import Profile
 from omgml.workspace import atomic_write, omgml_dir, project_relative, resolve_inside
 
 MAX_CATEGORIES = 50  # at most this many categories make an allow-list; frequencies keep the top ones
@@ -165,10 +166,10 @@ def _category_rule(col: ColumnProfile) -> dict:
     rule: dict = {
         "values": values,
         "new_category_rate": round(rate, 6),
-        "frequencies": [(_jsonable(v), int(c)) for v, c in top],
+        "frequencies": [(jsonable(v), int(c)) for v, c in top],
     }
     if rate <= CLOSED_SET_RATE and len(col.counts) <= MAX_CATEGORIES:
-        rule["categories"] = sorted((_jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
+        rule["categories"] = sorted((jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
     return rule
 
 
