@@ -38,8 +38,8 @@ bench-baseline: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m pip install -q ruff==0.17.6  # pinned: each ruff release changes its default rules
-	$(PY) -m ruff check server tests benchmarks
-	$(PY) -m ruff format --check server tests benchmarks
+	$(PY) -m ruff check server tests benchmarks scripts
+	$(PY) -m ruff format --check server tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) dist build

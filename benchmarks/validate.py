@@ -90,7 +90,7 @@ def make_tall(rows: int, path: Path) -> None:
 PREIMPORT = """
 # Libraries are imported before the clock starts, as the pandera script imports pandas and pandera first.
 import numpy, pandas, pyarrow, pyarrow.compute, pyarrow.csv, pyarrow.parquet
-import omgml.validation.checks, omgml.validation.contract, omgml.validation.profile
+import omgml.validation.checks, omgml.validation.column, omgml.validation.contract, omgml.validation.profile
 """
 
 OMGML_RUN = (

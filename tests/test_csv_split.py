@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omgml.data import csv_split, tables
+from omgml.data import csv_split, csv_table, tables
 from omgml.data.csv_split import ordered_map, segments
 from omgml.data.tables import SchemaChanged, open_table
 
@@ -21,21 +21,21 @@ from omgml.data.tables import SchemaChanged, open_table
 def tiny_segments(monkeypatch):
     """Segments of a few hundred bytes, so small files are cut many times; two threads even on one core."""
     monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 256)
-    monkeypatch.setattr(tables, "parse_threads", lambda: 2)
+    monkeypatch.setattr(csv_table, "parse_threads", lambda: 2)
 
 
 def read_both(path, monkeypatch, proven: int = 0):
     """(table, ragged rows) read on two threads, then sequentially; at least ``proven`` segments parsed on threads."""
-    parse = tables.Table._parse_segment
+    parse = csv_table.CsvTable._parse_segment
     outcomes = []
     monkeypatch.setattr(
-        tables.Table, "_parse_segment", lambda self, part: outcomes.append(parse(self, part)) or outcomes[-1]
+        csv_table.CsvTable, "_parse_segment", lambda self, part: outcomes.append(parse(self, part)) or outcomes[-1]
     )
     split = open_table(path)
     assert split._splittable()
     parallel = (split.read_all(), split.ragged)
     assert sum(piece is not None for _, piece in outcomes) >= proven
-    monkeypatch.setattr(tables.Table, "_splittable", lambda self: False)
+    monkeypatch.setattr(csv_table.CsvTable, "_splittable", lambda self: False)
     sequential_table = open_table(path)
     return parallel, (sequential_table.read_all(), sequential_table.ragged)
 
@@ -98,8 +98,8 @@ def test_a_cut_inside_a_quoted_field_is_caught_and_read_sequentially(tmp_path, m
 
 
 def test_a_type_change_in_a_later_segment_widens_the_column(tmp_path, monkeypatch, tiny_segments):
-    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 1024)
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 512)
+    monkeypatch.setattr(csv_table, "CSV_BLOCK_BYTES", 1024)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 512)
     lines = ["a,b"] + [f"{i},{i}" for i in range(2000)] + ["oops,1.5"]
     table = open_table(_write(tmp_path / "t.csv", "\n".join(lines) + "\n"))
     assert table._splittable()
@@ -132,8 +132,8 @@ def test_any_csv_reads_the_same_on_two_threads(rows, strays):
             out.write(f"{i},5'9\",z\n")
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 64)
-        monkeypatch.setattr(tables, "CSV_SPLIT_MIN_SEGMENTS", 0)
-        monkeypatch.setattr(tables, "parse_threads", lambda: 2)
+        monkeypatch.setattr(csv_table, "CSV_SPLIT_MIN_SEGMENTS", 0)
+        monkeypatch.setattr(csv_table, "parse_threads", lambda: 2)
         path = _write(Path(folder) / "t.csv", out.getvalue())
         (split, split_ragged), (sequential, sequential_ragged) = read_both(path, monkeypatch)
         assert split.equals(sequential)
@@ -212,7 +212,7 @@ def test_ordered_map_keeps_order_raises_in_turn_and_reads_ahead_boundedly():
 
 
 def test_threads_parse_only_large_utf8_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "parse_threads", lambda: 2)
+    monkeypatch.setattr(csv_table, "parse_threads", lambda: 2)
     small = open_table(_write(tmp_path / "s.csv", "a\n1\n"))
     assert not small._splittable()
     monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 1)
@@ -220,7 +220,7 @@ def test_threads_parse_only_large_utf8_files(tmp_path, monkeypatch):
     latin = tmp_path / "l.csv"
     latin.write_bytes("city\nZürich\n".encode("latin-1"))
     assert not open_table(latin)._splittable()  # decoding holds the GIL: no gain
-    monkeypatch.setattr(tables, "parse_threads", lambda: 1)
+    monkeypatch.setattr(csv_table, "parse_threads", lambda: 1)
     assert not open_table(tmp_path / "u.csv")._splittable()
 
 
@@ -247,7 +247,7 @@ def test_validation_reports_the_same_on_two_threads(tmp_path, monkeypatch, tiny_
         return found.model_dump(exclude={"report_path", "created_at", "seconds"})
 
     split = report()
-    monkeypatch.setattr(tables.Table, "_splittable", lambda self: False)
+    monkeypatch.setattr(csv_table.CsvTable, "_splittable", lambda self: False)
     assert split == report()
     assert split["rows"] == 1999
     assert {f["check"] for f in split["findings"]} >= {"ragged_rows", "duplicate_rows"}
@@ -258,10 +258,10 @@ def test_validation_reports_the_same_on_two_threads(tmp_path, monkeypatch, tiny_
 
 @pytest.mark.parametrize("split", [True, False])
 def test_records_longer_than_the_read_block_are_read_in_larger_blocks(tmp_path, monkeypatch, split):
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 256)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 256)
     monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 8192)
-    monkeypatch.setattr(tables, "parse_threads", lambda: 2)
-    monkeypatch.setattr(tables, "CSV_SPLIT_MIN_SEGMENTS", 1 if split else 10**9)
+    monkeypatch.setattr(csv_table, "parse_threads", lambda: 2)
+    monkeypatch.setattr(csv_table, "CSV_SPLIT_MIN_SEGMENTS", 1 if split else 10**9)
     long_value = "word " * 600  # 3000 bytes: more than two 256-byte blocks, which Arrow refuses
     first = "a,b\n" + f'0,"{long_value}"\n'  # in the first block: the type probe grows its block too
     rows = "".join(f"{i},x{i}\n" for i in range(1, 2000)) + f'2000,"{long_value}\nsecond line"\n'
@@ -275,8 +275,8 @@ def test_records_longer_than_the_read_block_are_read_in_larger_blocks(tmp_path, 
 
 
 def test_a_quote_never_closed_is_named_as_the_likely_cause(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 256)
-    monkeypatch.setattr(tables, "MAX_READ_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 256)
+    monkeypatch.setattr(csv_table, "MAX_READ_BLOCK_BYTES", 4096)
     text = (
         "a,b\n"
         + "".join(f"{i},x\n" for i in range(100))
@@ -291,7 +291,7 @@ def test_a_quote_never_closed_is_named_as_the_likely_cause(tmp_path, monkeypatch
 def test_a_quoted_crlf_on_a_read_block_edge_keeps_its_line_feed(tmp_path, monkeypatch, tiny_segments):
     # Arrow drops the LF of a CR LF inside a quoted field when the pair straddles two read blocks
     # (apache/arrow#51368); the split reader parses such a segment as one block.
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 64)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 64)
     monkeypatch.setattr(csv_split, "SEGMENT_BYTES", 4096)
     table = open_table(_write(tmp_path / "t.csv", "a,b\n" + "1,x\n" * 2000))
     head = b'1,"' + b"y" * (64 - 3 - 1)  # the CR is the last byte of the first 64-byte block

@@ -289,8 +289,8 @@ def test_a_type_widened_mid_read_restarts_the_summaries(tmp_path):
     # The table engine widens a csv column's type when a later block does not fit and raises
     # SchemaChanged; the batches already summarized used the old type, so the scan starts over.
     from omgml.data.tables import SchemaChanged, open_table
-    from omgml.drift.profile import NumericAccumulator
     from omgml.drift.scan import scan_table
+    from omgml.drift.summaries import NumericAccumulator
 
     frame(1000, 1).to_parquet(tmp_path / "t.parquet")
     real = open_table(tmp_path / "t.parquet")

@@ -20,8 +20,8 @@ import pytest
 import scipy.stats as st
 
 from omgml.drift.compare import MIN_EXPECTED, Pair, cell_counts, compare, outside_range_chance, pool_rare
-from omgml.drift.profile import CategoryAccumulator, NumericAccumulator
 from omgml.drift.stattests import PVALUE_THRESHOLD
+from omgml.drift.summaries import CategoryAccumulator, NumericAccumulator
 
 RTOL = 1e-9
 

@@ -15,15 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from omgml.drift.profile import (
-    EXACT_CAP,
-    MAX_CATEGORIES,
-    CategoryAccumulator,
-    NumericAccumulator,
-    load_profile,
-    profile_path,
-)
+from omgml.drift.profile import load_profile, profile_path
 from omgml.drift.service import check_drift
+from omgml.drift.summaries import EXACT_CAP, MAX_CATEGORIES, CategoryAccumulator, NumericAccumulator
 
 
 def write(folder, name: str, frame: pd.DataFrame, **kwargs) -> str:

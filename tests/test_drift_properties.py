@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from omgml.drift import stattests as T
 from omgml.drift.compare import Pair, compare
 from omgml.drift.histogram import Histogram
-from omgml.drift.profile import CategoryAccumulator, NumericAccumulator
+from omgml.drift.summaries import CategoryAccumulator, NumericAccumulator
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -221,7 +221,7 @@ def test_unknown_test_name_lists_the_valid_ones():
 
 
 def _binned(values: np.ndarray, grid: Grid) -> Histogram:
-    from omgml.drift.profile import NumericAccumulator
+    from omgml.drift.summaries import NumericAccumulator
 
     acc = NumericAccumulator("float", keep="none", grid=grid)
     import pyarrow as pa

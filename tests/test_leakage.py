@@ -22,9 +22,8 @@ from tests.conftest import run_cli
 
 # The corpus's own leaks, and the columns its loaders keep that are the target in another form.
 REAL_LEAKS = {"wage": "logwage", "msleep": "awake", "birthwt": "bwt", "smarket": "Today"}
-# Aids2's 'death' is the date of death or of the end of follow-up: 11504 (end of study) for nearly every
-# patient alive, so it gives 'status' away (censoring); sklearn's loaders keep the class code 'target'.
-KNOWN_LEAKS = {"aids2": "death", "wine": "target", "breast_cancer": "target"}
+# The corpus entries name their other leaks too: Aids2's 'death' is the date of death or of the end of
+# follow-up, 11504 (end of study) for nearly every patient alive, so it gives 'status' away (censoring).
 
 
 def _dataset(name: str) -> realdata.Dataset:
@@ -148,8 +147,7 @@ def test_no_leak_is_reported_on_the_clean_corpus_nor_its_halves():
         if len(frame) > 50_000:
             frame = frame.sample(50_000, random_state=0)  # validate's sample size
         for sample in (frame, *realdata.halves(frame)):
-            expected = {KNOWN_LEAKS[ds.name]} if ds.name in KNOWN_LEAKS else set()
-            assert _flagged(sample, ds) == expected, (ds.name, len(sample))
+            assert _flagged(sample, ds) == set(ds.leaks), (ds.name, len(sample))
         checked.append(ds.name)
     assert len(checked) == len(realdata.CORPUS) - len(REAL_LEAKS) >= 40
     # strong but noisy features stay below the bar

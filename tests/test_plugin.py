@@ -47,6 +47,24 @@ def test_every_command_is_also_an_mcp_prompt():
     assert COMMANDS <= {prompt.name for prompt in load_prompts()}
 
 
+def test_every_prompt_keeps_its_steps_on_their_own_lines():
+    """A jinja tag ending a line eats its newline (trim_blocks): the next step must not be glued to it."""
+    for prompt in load_prompts():
+        steps = re.findall(r"^\d+\. ", prompt.body, re.MULTILINE)
+        for values in ({}, {arg.name: "x" for arg in prompt.arguments}):
+            assert re.findall(r"^\d+\. ", prompt.render(values), re.MULTILINE) == steps, prompt.name
+
+
+def test_commands_are_generated_from_the_prompts():
+    """One source per command: edit prompts/NAME.md, then run `python scripts/gen_commands.py`."""
+    from scripts.gen_commands import commands
+
+    wanted = commands()
+    assert set(wanted) == set((REPO / "commands").glob("*.md"))
+    for path, text in wanted.items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is out of date: run scripts/gen_commands.py"
+
+
 def test_plugin_mcp_command_starts_the_server_through_uvx(tmp_path):
     """The plugin's launch line, run for real: uvx builds omgml from the plugin folder and serves it."""
     import os

@@ -111,7 +111,7 @@ def test_latin1_bytes_in_the_sniffed_part_are_read_as_latin1(project):
 
 
 def test_latin1_bytes_after_a_utf8_start_say_which_encoding_to_pass(project, monkeypatch):
-    from omgml.data import tables
+    from omgml.data import csv_table, tables
 
     monkeypatch.setattr(tables, "SNIFF_BYTES", 1024)
     text = "city,n\n" + "".join(f"Zürich,{i}\n" for i in range(2000))
@@ -120,8 +120,8 @@ def test_latin1_bytes_after_a_utf8_start_say_which_encoding_to_pass(project, mon
     assert (
         "mixed.csv has bytes that are not valid utf8 in column(s) city" in message and "--encoding latin-1" in message
     )
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 4096)
-    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 8192)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(csv_table, "CSV_BLOCK_BYTES", 8192)
     message = _error(project, data="mixed.csv")  # ... and far past the first blocks
     assert "mixed.csv has bytes that are not valid utf8" in message and "--encoding latin-1" in message
     report = check(project, data="mixed.csv", encoding="latin-1")

@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from omgml.validation.checks import range_severity, unseen_mass, unseen_severity
+from omgml.validation.column import TAIL_VALUES, ColumnProfile
 from omgml.validation.contract import (
     CLOSED_SET_RATE,
     TAIL_FALSE_ALARM,
@@ -24,7 +25,6 @@ from omgml.validation.contract import (
     tail_bound,
 )
 from omgml.validation.models import ContractColumn
-from omgml.validation.profile import TAIL_VALUES, ColumnProfile
 from omgml.validation.service import validate_data
 
 # ---------------------------------------------------------------- the bound rule

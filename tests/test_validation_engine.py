@@ -11,11 +11,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from omgml.data import leakage, tables
+from omgml.data import csv_table, leakage, parquet_table
 from omgml.data.kinds import KINDS, RULES, KindStats, infer_kind
 from omgml.data.tables import SchemaChanged, open_table
+from omgml.validation.column import ColumnProfile, ColumnRules
 from omgml.validation.hashing import NULL_HASH, DistinctSketch, hash_array
-from omgml.validation.profile import ColumnProfile, ColumnRules, PassPlan, profile_table
+from omgml.validation.profile import PassPlan, profile_table
 
 # ---------------------------------------------------------------- hashing
 
@@ -95,12 +96,12 @@ def test_profile_counts_match_pandas(tmp_path):
         }
     )
     frame.to_parquet(tmp_path / "t.parquet")
-    original = tables.PARQUET_BATCH_ROWS
-    tables.PARQUET_BATCH_ROWS = 700  # many batches, so merging across batches is exercised
+    original = parquet_table.PARQUET_BATCH_ROWS
+    parquet_table.PARQUET_BATCH_ROWS = 700  # many batches, so merging across batches is exercised
     try:
         profile = profile_table(open_table(tmp_path / "t.parquet"), PassPlan())
     finally:
-        tables.PARQUET_BATCH_ROWS = original
+        parquet_table.PARQUET_BATCH_ROWS = original
     by = {c.name: c for c in profile.columns}
     assert profile.rows == n
     for name in frame:
@@ -163,12 +164,12 @@ def test_unique_columns_are_tracked_exactly_across_batches(tmp_path):
     frame = pd.DataFrame({"id": np.arange(n), "code": [f"c{i}" for i in range(n)], "v": np.arange(n) % 7})
     frame.loc[2999, "code"] = "c5"  # one repeat, far from the first
     frame.to_parquet(tmp_path / "t.parquet")
-    original = tables.PARQUET_BATCH_ROWS
-    tables.PARQUET_BATCH_ROWS = 1100
+    original = parquet_table.PARQUET_BATCH_ROWS
+    parquet_table.PARQUET_BATCH_ROWS = 1100
     try:
         profile = profile_table(open_table(tmp_path / "t.parquet"), PassPlan())
     finally:
-        tables.PARQUET_BATCH_ROWS = original
+        parquet_table.PARQUET_BATCH_ROWS = original
     by = {c.name: c for c in profile.columns}
     assert by["id"].all_distinct and by["id"].kind == "id_like" and by["id"].distinct == n
     assert by["code"].all_distinct is False and by["code"].distinct == n - 1 and by["code"].kind != "id_like"
@@ -223,7 +224,7 @@ def test_leakage_flags_copies_not_noise_or_ids():
 
 
 def test_csv_types_are_settled_on_the_first_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 1 << 14)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 1 << 14)
     lines = ["a,b,c"] + [f"{i},,{i}" for i in range(3000)] + ["x,7,2.5"]  # ~30 kB: inside the 16 MB checked
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     table = open_table(tmp_path / "t.csv")
@@ -232,8 +233,8 @@ def test_csv_types_are_settled_on_the_first_blocks(tmp_path, monkeypatch):
 
 
 def test_csv_column_with_text_after_the_first_block_is_widened(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "READ_BLOCK_BYTES", 1 << 14)
-    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 1 << 15)
+    monkeypatch.setattr(csv_table, "READ_BLOCK_BYTES", 1 << 14)
+    monkeypatch.setattr(csv_table, "CSV_BLOCK_BYTES", 1 << 15)
     lines = ["a,b,c"] + [f"{i},x{i},{i}" for i in range(20_000)] + ["oops,y,1.5"]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     table = open_table(tmp_path / "t.csv")

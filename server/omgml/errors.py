@@ -65,3 +65,34 @@ def from_validation_error(exc: pydantic.ValidationError, what: str) -> InvalidIn
         field = ".".join(str(part) for part in err["loc"]) or "input"
         problems.append(f"'{field}': {err['msg']} (got {err.get('input')!r})")
     return InvalidInput(what, "; ".join(problems), "correct the named field and try again")
+
+
+def listing(names: list[str], limit: int = 20) -> str:
+    """Names for a message: the first ``limit`` of them, then how many more; "(none)" when there are none."""
+    if not names:
+        return "(none)"
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def unknown_column(
+    what: str,
+    name: str,
+    names: list[str],
+    fix: str,
+    *,
+    columns: str = "its columns are",
+    limit: int = 20,
+    hint_first: bool = False,
+) -> InvalidInput:
+    """The error for a column ``name`` that is not among ``names``: ``what`` says so, the why lists the columns,
+    and ``fix`` is followed by the closest names ("(did you mean 'a' or 'b'?)"), or led by them with ``hint_first``."""
+    import difflib
+
+    close = " or ".join(repr(c) for c in difflib.get_close_matches(name, names, n=3))
+    hint = f"did you mean {close}?" if close else ""
+    if hint and hint_first:
+        fix = f"{hint} {fix}"
+    elif hint:
+        fix = f"{fix} ({hint})"
+    return InvalidInput(what, f"{columns}: {listing(names, limit)}", fix)

@@ -1,22 +1,33 @@
-"""The one jinja environment: reports for agents and people, and the project scaffold."""
+"""The one jinja environment: reports for agents and people, and the project scaffold.
+
+A project can override a report: ``<project>/.omgml/templates/<result type>.<fmt>.j2`` is used
+before the package's ``templates/reports/`` file of the same name, and ``omgml:<name>`` always
+names the package's, so an override can ``{% extends "omgml:drift_report.md.j2" %}`` and add to
+its ``report`` block with ``{{ super() }}``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
 from pydantic import BaseModel
 
 from omgml.assets import asset_dir
+from omgml.errors import ConfigError, first_line
+from omgml.workspace import OMGML_DIR, resolve_inside
+
+OVERRIDES = f"{OMGML_DIR}/templates"  # inside a project
+PACKAGE_PREFIX = "omgml"  # "omgml:<name>" is the package's report, even where a project overrides it
 
 
-@cache
-def environment() -> jinja2.Environment:
+def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(asset_dir("templates"))),
+        loader=loader,
         # Missing variables must fail loudly, not render as blanks that read as "nothing found".
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
@@ -27,6 +38,49 @@ def environment() -> jinja2.Environment:
     env.filters["table_cell"] = table_cell
     env.filters["quote"] = quote
     return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The package's templates (the scaffold under ``project/``, the reports under ``reports/``)."""
+    return _environment(jinja2.FileSystemLoader(str(asset_dir("templates"))))
+
+
+class _ProjectTemplates(jinja2.FileSystemLoader):
+    """``<project>/.omgml/templates/``, refusing a file that resolves outside the project (a symlink out)."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        super().__init__(str(project / OVERRIDES))
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        resolve_inside(self.project, filename, "template override")
+        return source, filename, uptodate
+
+
+class _PackageReports(jinja2.FileSystemLoader):
+    """The package's reports, stale once the project adds an override of the same name (a long-lived server)."""
+
+    def __init__(self, overrides: Path) -> None:
+        self.overrides = overrides
+        super().__init__(str(asset_dir("templates") / "reports"))
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        override = self.overrides / template
+        return source, filename, lambda: uptodate() and not override.exists()
+
+
+@lru_cache(maxsize=16)
+def report_environment(project: Path | None) -> jinja2.Environment:
+    """Reports by file name: the project's override first, then the package's; ``omgml:NAME`` is the package's."""
+    package = jinja2.FileSystemLoader(str(asset_dir("templates") / "reports"))
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({PACKAGE_PREFIX: package}, delimiter=":")]
+    if project is not None:
+        loaders.append(_ProjectTemplates(project))
+    loaders.append(package if project is None else _PackageReports(project / OVERRIDES))
+    return _environment(jinja2.ChoiceLoader(loaders))
 
 
 def quote(value: Any) -> str:
@@ -44,10 +98,23 @@ def template_name(result: BaseModel) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(result).__name__).lower()
 
 
-def render(result: BaseModel, fmt: Literal["md", "html"] = "md") -> str:
-    """Render a result with ``templates/reports/<result type>.<fmt>.j2``."""
-    template = environment().get_template(f"reports/{template_name(result)}.{fmt}.j2")
-    return template.render(r=result).strip() + "\n"
+def render(result: BaseModel, fmt: Literal["md", "html"] = "md", project: str | Path | None = None) -> str:
+    """Render a result with ``<result type>.<fmt>.j2``: the ``project``'s override, else ``templates/reports/``'s."""
+    root = Path(project).resolve() if project is not None else None
+    name = f"{template_name(result)}.{fmt}.j2"
+    try:
+        text = report_environment(root).get_template(name).render(r=result)
+    except jinja2.TemplateError as exc:
+        override = root / OVERRIDES / name if root is not None else None
+        if override is None or not override.exists():
+            raise  # omgml's own template is broken: a bug, not the user's to fix
+        raise ConfigError(
+            f"The report template {override} failed: {first_line(exc)}",
+            f"a project's {OVERRIDES}/{name} replaces omgml's report; it must be valid jinja that uses only "
+            "the result's fields (r.<field>)",
+            f'fix or delete it; {{% extends "{PACKAGE_PREFIX}:{name}" %}} keeps omgml\'s report and adds to it',
+        ) from exc
+    return text.strip() + "\n"
 
 
 def render_string(source: str, **context: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, ProjectDir, one_of
 from omgml.config import Task
 from omgml.workspace import Report
 
@@ -14,39 +15,91 @@ DEFAULT_TIME_BUDGET_S = 300.0
 DEFAULT_FOLDS = 5
 DEFAULT_SEED = 0
 
+# The arguments of train_baseline, declared once: the request, the MCP tool and the CLI use these.
+TrainingTable = Annotated[
+    str | None,
+    Field(
+        max_length=PATH_MAX,
+        description="Training table inside the project (csv, tsv, parquet, jsonl). Empty: [data] train from "
+        "omgml.toml.",
+    ),
+]
+BaselineTarget = Annotated[
+    str | None, Field(max_length=COLUMN_MAX, description="Column to predict. Empty: [project] target from omgml.toml.")
+]
+BaselineTask = Annotated[
+    Task | None,
+    Field(description=f"{TASK_CHOICES}. Empty: omgml.toml's task, else inferred from the target, with the reason."),
+]
+PrimaryMetric = Annotated[
+    str | None,
+    Field(
+        max_length=40,
+        description=f"Metric that ranks the candidates. {METRIC_CHOICES}. Empty: the project's success metric, "
+        "else the task's default, explained.",
+    ),
+]
+Folds = Annotated[int, Field(ge=2, le=20, description="Cross-validation folds.")]
+GroupColumn = Annotated[
+    str | None,
+    Field(
+        max_length=COLUMN_MAX,
+        description="Rows sharing a value of this column stay in one fold (group K-fold), e.g. a customer id.",
+    ),
+]
+BaselineTimeColumn = Annotated[
+    str | None,
+    Field(
+        max_length=COLUMN_MAX,
+        description="Order rows by this date/time column and always test on later rows (time-series split).",
+    ),
+]
+TimeBudget = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=7 * 24 * 3600,
+        description="Seconds. Candidates that would exceed it are skipped, and the result says so.",
+    ),
+]
+MaxRows = Annotated[
+    int | None, Field(ge=2, description="Sample down to this many rows first (stratified for classification).")
+]
+Candidates = Annotated[
+    list[CandidateName] | None,
+    Field(
+        max_length=len(get_args(CandidateName)),
+        description=f"Candidates: {one_of(get_args(CandidateName))}. Empty: all. The dummy always runs.",
+    ),
+]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed for folds, sampling and models.")]
+ModelName = Annotated[
+    str | None, Field(min_length=1, max_length=200, description="Registered model name. Empty: '<project>-model'.")
+]
+RegisterModel = Annotated[
+    bool, Field(description="Register the best model (alias 'baseline'; 'champion' when none exists).")
+]
+
 
 class TrainBaselineRequest(BaseModel):
     """What to train on and how; empty fields come from ``omgml.toml`` or a stated default."""
 
     model_config = ConfigDict(extra="forbid")
 
-    project_dir: str = Field(".", description="the project folder; paths below are relative to it")
-    data_path: str | None = Field(None, description="the training table; default: [data] train in omgml.toml")
-    target: str | None = Field(None, description="the column to predict; default: [project] target in omgml.toml")
-    task: Task | None = Field(None, description="binary, multiclass or regression; default: omgml.toml, else inferred")
-    metric: str | None = Field(
-        None, description="primary metric; default: omgml.toml's metric, else the task's default"
-    )
-    cv: int = Field(DEFAULT_FOLDS, ge=2, le=20, description="number of cross-validation folds")
-    group_column: str | None = Field(None, description="rows sharing a value stay in one fold (group K-fold)")
-    time_column: str | None = Field(None, description="order rows by this time column and validate on later rows")
-    time_budget: float = Field(
-        DEFAULT_TIME_BUDGET_S,
-        gt=0,
-        le=7 * 24 * 3600,
-        description="seconds; candidates that would exceed it are skipped",
-    )
-    max_rows: int | None = Field(
-        None, ge=2, description="sample down to this many rows (stratified for classification)"
-    )
-    models: list[CandidateName] | None = Field(
-        None, description="candidates to run (dummy, linear, hgb); default all. The dummy always runs: it is the bar"
-    )
-    seed: int = Field(DEFAULT_SEED, ge=0, le=2**32 - 1, description="seed for folds, sampling and models")
-    model_name: str | None = Field(
-        None, min_length=1, max_length=200, description="registered model name; default '<project>-model'"
-    )
-    register_model: bool = Field(True, description="register the best model in the MLflow model registry")
+    project_dir: ProjectDir = "."
+    data_path: TrainingTable = None
+    target: BaselineTarget = None
+    task: BaselineTask = None
+    metric: PrimaryMetric = None
+    cv: Folds = DEFAULT_FOLDS
+    group_column: GroupColumn = None
+    time_column: BaselineTimeColumn = None
+    time_budget: TimeBudget = DEFAULT_TIME_BUDGET_S
+    max_rows: MaxRows = None
+    models: Candidates = None
+    seed: Seed = DEFAULT_SEED
+    model_name: ModelName = None
+    register_model: RegisterModel = True
 
 
 class Decision(BaseModel):

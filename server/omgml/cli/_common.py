@@ -1,24 +1,78 @@
-"""What every CLI command shares: the --json flag and printing a result."""
+"""What every CLI command shares: the --json flag, options read from the argument declarations, printing."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the full result as JSON (same object as the MCP tool).")]
 
 
-def emit(result: BaseModel, as_json: bool) -> None:
-    """Print ``result``: JSON for machines, its markdown rendering for people."""
+@dataclass(frozen=True)
+class OpenBounds:
+    """typer's ranges are closed: this callback refuses the end a ``gt`` or ``lt`` leaves out."""
+
+    gt: float | None = None
+    lt: float | None = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is not None and self.gt is not None and value <= self.gt:
+            raise typer.BadParameter(f"{value} is not greater than {self.gt}.")
+        if value is not None and self.lt is not None and value >= self.lt:
+            raise typer.BadParameter(f"{value} is not less than {self.lt}.")
+        return value
+
+
+def _declared(arg: Any) -> dict[str, Any]:
+    """The description and numeric bounds of an ``Annotated[..., Field(...)]`` argument declaration."""
+    out: dict[str, Any] = {}
+    for info in (m for m in typing.get_args(arg)[1:] if isinstance(m, FieldInfo)):
+        out["description"] = info.description or out.get("description")
+        for meta in info.metadata:
+            out.update({k: getattr(meta, k) for k in ("ge", "gt", "le", "lt") if getattr(meta, k, None) is not None})
+    return out
+
+
+def _typer_kwargs(arg: Any, note: str) -> dict[str, Any]:
+    declared = _declared(arg)
+    # typer shows a closed range itself; an open end is said in words.
+    ends = [
+        f"Above {declared['gt']}." if "gt" in declared else "",
+        f"Below {declared['lt']}." if "lt" in declared else "",
+    ]
+    kwargs: dict[str, Any] = {"help": " ".join(t for t in (declared.get("description"), *ends, note) if t)}
+    if "ge" in declared or "le" in declared:
+        kwargs.update(min=declared.get("ge"), max=declared.get("le"))
+    if "gt" in declared or "lt" in declared:
+        kwargs["callback"] = OpenBounds(declared.get("gt"), declared.get("lt"))
+    return kwargs
+
+
+def option(arg: Any, *param_decls: str, note: str = "", **kwargs: Any) -> Any:
+    """A ``typer.Option`` whose help and bounds are the declaration's; ``note`` adds what only the CLI needs."""
+    return typer.Option(*param_decls, **_typer_kwargs(arg, note), **kwargs)
+
+
+def argument(arg: Any, *, note: str = "", **kwargs: Any) -> Any:
+    """A ``typer.Argument`` whose help and bounds are the declaration's."""
+    return typer.Argument(**_typer_kwargs(arg, note), **kwargs)
+
+
+def emit(result: BaseModel, as_json: bool, project_dir: str | Path = ".") -> None:
+    """Print ``result``: JSON for machines, its markdown rendering (``project_dir`` may override it) for people."""
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
     from omgml.render import render
 
-    text = render(result, "md")
+    text = render(result, "md", project_dir)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown

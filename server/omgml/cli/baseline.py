@@ -5,48 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
-from omgml.baseline.models import DEFAULT_FOLDS, DEFAULT_SEED, DEFAULT_TIME_BUDGET_S
-from omgml.cli._common import JsonFlag, emit
+from omgml.args import ProjectDir
+from omgml.baseline.models import (
+    DEFAULT_FOLDS,
+    DEFAULT_SEED,
+    DEFAULT_TIME_BUDGET_S,
+    BaselineTarget,
+    BaselineTask,
+    BaselineTimeColumn,
+    Candidates,
+    Folds,
+    GroupColumn,
+    MaxRows,
+    ModelName,
+    PrimaryMetric,
+    RegisterModel,
+    Seed,
+    TimeBudget,
+    TrainingTable,
+)
+from omgml.cli._common import JsonFlag, argument, emit, option
 
 
 def baseline(
-    data: Annotated[
-        str | None, typer.Argument(help="Training table inside the project (default: [data] train in omgml.toml).")
-    ] = None,
-    target: Annotated[str | None, typer.Option(help="Column to predict (default: omgml.toml's target).")] = None,
-    task: Annotated[
-        str | None, typer.Option(help="binary, multiclass or regression (default: omgml.toml, else inferred).")
-    ] = None,
-    metric: Annotated[
-        str | None, typer.Option(help="Primary metric (default: the project's success metric, else per task).")
-    ] = None,
-    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds (2-20).")] = DEFAULT_FOLDS,
-    group_column: Annotated[
-        str | None, typer.Option("--group-column", help="Keep rows sharing this column's value in one fold.")
-    ] = None,
-    time_column: Annotated[
-        str | None, typer.Option("--time-column", help="Order by this time column; test on later rows.")
-    ] = None,
-    time_budget: Annotated[
-        float, typer.Option("--time-budget", help="Seconds; candidates that would exceed it are skipped.")
-    ] = DEFAULT_TIME_BUDGET_S,
-    max_rows: Annotated[
-        int | None, typer.Option("--max-rows", help="Sample down to this many rows (stratified for classes).")
-    ] = None,
-    models: Annotated[
-        list[str] | None,
-        typer.Option("--models", help="Candidates to run: dummy, linear, hgb (repeat or comma-separate; default all)."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for folds, sampling and models.")] = DEFAULT_SEED,
-    model_name: Annotated[
-        str | None, typer.Option("--model-name", help="Registered model name (default '<project>-model').")
-    ] = None,
-    register: Annotated[
-        bool, typer.Option("--register/--no-register", help="Register the best model in the MLflow registry.")
-    ] = True,
-    project_dir: Annotated[Path, typer.Option("--project-dir", help="The project folder.")] = Path("."),
+    data: Annotated[str | None, argument(TrainingTable)] = None,
+    target: Annotated[str | None, option(BaselineTarget)] = None,
+    task: Annotated[str | None, option(BaselineTask)] = None,
+    metric: Annotated[str | None, option(PrimaryMetric)] = None,
+    cv: Annotated[int, option(Folds, "--cv")] = DEFAULT_FOLDS,
+    group_column: Annotated[str | None, option(GroupColumn, "--group-column")] = None,
+    time_column: Annotated[str | None, option(BaselineTimeColumn, "--time-column")] = None,
+    time_budget: Annotated[float, option(TimeBudget, "--time-budget")] = DEFAULT_TIME_BUDGET_S,
+    max_rows: Annotated[int | None, option(MaxRows, "--max-rows")] = None,
+    models: Annotated[list[str] | None, option(Candidates, "--models", note="Repeat, or separate with commas.")] = None,
+    seed: Annotated[int, option(Seed)] = DEFAULT_SEED,
+    model_name: Annotated[str | None, option(ModelName, "--model-name")] = None,
+    register: Annotated[bool, option(RegisterModel, "--register/--no-register")] = True,
+    project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Cross-validate baselines, log them to MLflow and register the best one."""
@@ -69,4 +64,4 @@ def baseline(
         "model_name": model_name,
         "register_model": register,
     }
-    emit(train_baseline(request), as_json)
+    emit(train_baseline(request), as_json, project_dir)

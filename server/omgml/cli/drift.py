@@ -10,37 +10,36 @@ from typing import Annotated
 
 import typer
 
-from omgml.cli._common import JsonFlag, emit
+from omgml.args import ProjectDir
+from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.drift.models import (
+    Columns,
+    Current,
+    DriftShare,
+    DriftTarget,
+    Prediction,
+    Reference,
+    SaveReference,
+    Tests,
+    Thresholds,
+    TimeColumn,
+    Window,
+)
 
 
 def drift(
-    reference: Annotated[str, typer.Argument(help="Reference data file, or the name of a saved reference profile.")],
-    current: Annotated[
-        str | None, typer.Argument(help="Data file to check (omit it with --save-reference to only save a profile).")
-    ] = None,
-    columns: Annotated[
-        list[str] | None,
-        typer.Option("--columns", help="Compare only these columns (repeat, or separate with commas)."),
-    ] = None,
-    target: Annotated[str | None, typer.Option(help="Target column: checked and shown first.")] = None,
-    prediction: Annotated[str | None, typer.Option(help="Prediction column: checked and shown first.")] = None,
-    test: Annotated[
-        list[str] | None, typer.Option("--test", help="COLUMN=TEST: force a stat test for a column (repeatable).")
-    ] = None,
-    threshold: Annotated[
-        list[str] | None, typer.Option("--threshold", help="TEST=VALUE: override a test's threshold (repeatable).")
-    ] = None,
-    drift_share: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of drifted features that makes the dataset drifted.")
-    ] = 0.5,
-    save_reference: Annotated[
-        str | None, typer.Option("--save-reference", help="Save the reference's profile as NAME for later checks.")
-    ] = None,
-    time_column: Annotated[str | None, typer.Option("--time-column", help="Time column: compare each window.")] = None,
-    window: Annotated[str | None, typer.Option(help="Window length with --time-column: 1h, 1D, 7D, 1W...")] = None,
-    project_dir: Annotated[
-        Path, typer.Option("--project-dir", help="Project folder; file paths are relative to it.")
-    ] = Path("."),
+    reference: Annotated[str, argument(Reference)],
+    current: Annotated[str | None, argument(Current)] = None,
+    columns: Annotated[list[str] | None, option(Columns, "--columns", note="Repeat, or separate with commas.")] = None,
+    target: Annotated[str | None, option(DriftTarget)] = None,
+    prediction: Annotated[str | None, option(Prediction)] = None,
+    test: Annotated[list[str] | None, option(Tests, "--test", note="As COLUMN=TEST; repeatable.")] = None,
+    threshold: Annotated[list[str] | None, option(Thresholds, "--threshold", note="As TEST=VALUE; repeatable.")] = None,
+    drift_share: Annotated[float, option(DriftShare)] = 0.5,
+    save_reference: Annotated[str | None, option(SaveReference, "--save-reference")] = None,
+    time_column: Annotated[str | None, option(TimeColumn, "--time-column")] = None,
+    window: Annotated[str | None, option(Window)] = None,
+    project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Check whether CURRENT drifted from REFERENCE: the right test per column, effect size first."""
@@ -61,7 +60,7 @@ def drift(
         "window": window,
     }
     report = check_drift(request)
-    emit(report, as_json)
+    emit(report, as_json, project_dir)
     if report.drifted:
         raise typer.Exit(code=1)
 

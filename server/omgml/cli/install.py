@@ -6,24 +6,22 @@ from typing import Annotated
 
 import typer
 
-from omgml.cli._common import JsonFlag, emit
+from omgml.args import DryRun, ProjectDir
+from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.install.models import ClientName, Force, LauncherChoice, ScopeChoice, SkillClients, SkillScope
 
-ClientArg = Annotated[str, typer.Argument(help="claude-code, cursor, cline, opencode, vscode or claude-desktop.")]
-ScopeOpt = Annotated[
-    str | None, typer.Option("--scope", help="project or user (default: project where the client has one).")
-]
-ProjectOpt = Annotated[str, typer.Option("--project-dir", help="The project folder for project scope.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the change; write nothing.")]
+ClientArg = Annotated[str, argument(ClientName)]
+ScopeOpt = Annotated[str | None, option(ScopeChoice, "--scope")]
+ProjectOpt = Annotated[str, option(ProjectDir, "--project-dir")]
+DryRunOpt = Annotated[bool, option(DryRun, "--dry-run")]
 
 
 def install(
     client: ClientArg,
     scope: ScopeOpt = None,
-    launcher: Annotated[
-        str, typer.Option(help="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp.")
-    ] = "venv",
+    launcher: Annotated[str, option(LauncherChoice)] = "venv",
     project_dir: ProjectOpt = ".",
-    dry_run: DryRun = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Add omgml's MCP server to an agent's config, keeping its other servers (a backup is written)."""
@@ -41,7 +39,7 @@ def uninstall(
     client: ClientArg,
     scope: ScopeOpt = None,
     project_dir: ProjectOpt = ".",
-    dry_run: DryRun = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Remove only omgml's entry from an agent's MCP config."""
@@ -51,11 +49,11 @@ def uninstall(
 
 
 def skills_install(
-    client: Annotated[list[str] | None, typer.Option("--client", help="Repeatable; default claude-code.")] = None,
-    scope: Annotated[str, typer.Option("--scope", help="project or user.")] = "project",
+    client: Annotated[list[str], option(SkillClients, "--client", note="Repeatable.")] = ["claude-code"],  # noqa: B006
+    scope: Annotated[str, option(SkillScope, "--scope")] = "project",
     project_dir: ProjectOpt = ".",
-    force: Annotated[bool, typer.Option("--force", help="Replace skill files that differ from this omgml's.")] = False,
-    dry_run: DryRun = False,
+    force: Annotated[bool, option(Force, "--force")] = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Copy omgml's skills where each agent looks (.claude/skills, .agents/skills, .github/skills)."""
@@ -64,7 +62,7 @@ def skills_install(
     emit(
         install_skills(
             {
-                "clients": client or ["claude-code"],
+                "clients": client,
                 "scope": scope,
                 "project_dir": project_dir,
                 "force": force,

@@ -5,22 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
-from omgml.cli._common import JsonFlag, emit
+from omgml.args import DryRun, ProjectDir
+from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.project.models import (
+    InitDataPath,
+    InitMetric,
+    InitProjectDir,
+    InitTarget,
+    InitTask,
+    ModelDescription,
+    ProjectName,
+)
 
 
 def init(
-    project_dir: Annotated[
-        Path, typer.Argument(help="Folder to scaffold (created if only its last part is missing).")
-    ] = Path("."),
-    task: Annotated[str, typer.Option(help="binary, multiclass or regression.")] = ...,
-    target: Annotated[str, typer.Option(help="The column the model predicts.")] = ...,
-    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
-    metric: Annotated[str | None, typer.Option(help="Success metric (default chosen per task).")] = None,
-    data: Annotated[str | None, typer.Option("--data", help="Training table inside the project.")] = None,
-    description: Annotated[str, typer.Option(help="What the model is for.")] = "",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")] = False,
+    project_dir: Annotated[Path, argument(InitProjectDir)] = Path("."),
+    task: Annotated[str, option(InitTask)] = ...,
+    target: Annotated[str, option(InitTarget)] = ...,
+    name: Annotated[str | None, option(ProjectName)] = None,
+    metric: Annotated[str | None, option(InitMetric)] = None,
+    data: Annotated[str | None, option(InitDataPath, "--data")] = None,
+    description: Annotated[str, option(ModelDescription)] = "",
+    dry_run: Annotated[bool, option(DryRun, "--dry-run")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Scaffold a runnable production ML project; existing files are never overwritten."""
@@ -36,14 +42,14 @@ def init(
         "description": description,
         "dry_run": dry_run,
     }
-    emit(init_project(request), as_json)
+    emit(init_project(request), as_json, project_dir)
 
 
 def status(
-    project_dir: Annotated[Path, typer.Argument(help="The project folder.")] = Path("."),
+    project_dir: Annotated[Path, argument(ProjectDir)] = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Show where the project stands in the ML lifecycle, from evidence."""
     from omgml.project.status import project_status
 
-    emit(project_status({"project_dir": str(project_dir)}), as_json)
+    emit(project_status({"project_dir": str(project_dir)}), as_json, project_dir)

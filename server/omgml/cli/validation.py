@@ -11,48 +11,34 @@ from typing import Annotated
 
 import typer
 
-from omgml.cli._common import JsonFlag, emit
+from omgml.args import ProjectDir
+from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.validation.models import (
+    AgainstTable,
+    ContractRef,
+    DataTable,
+    Delimiter,
+    Encoding,
+    KeyColumns,
+    LabelColumn,
+    ReplaceContract,
+    SaveContract,
+)
 
 
 def validate(
-    data: Annotated[
-        str, typer.Argument(metavar="DATA", help="Table to check (csv, tsv, parquet, jsonl), relative to the project.")
-    ],
-    contract: Annotated[
-        str | None,
-        typer.Option(
-            "--contract",
-            metavar="NAME|PATH",
-            help="Check against a contract: a NAME in .omgml/contracts/ or a .json PATH.",
-        ),
-    ] = None,
-    save_contract: Annotated[
-        str | None,
-        typer.Option(
-            "--save-contract",
-            metavar="NAME",
-            help="Infer a contract from this data and save it as .omgml/contracts/NAME.json.",
-        ),
-    ] = None,
-    replace_contract: Annotated[
-        bool, typer.Option("--replace-contract", help="Let --save-contract overwrite an existing contract.")
-    ] = False,
-    target: Annotated[
-        str | None,
-        typer.Option("--target", metavar="COLUMN", help="The label column (default: the project's target)."),
-    ] = None,
+    data: Annotated[str, argument(DataTable, metavar="DATA")],
+    contract: Annotated[str | None, option(ContractRef, "--contract", metavar="NAME|PATH")] = None,
+    save_contract: Annotated[str | None, option(SaveContract, "--save-contract", metavar="NAME")] = None,
+    replace_contract: Annotated[bool, option(ReplaceContract, "--replace-contract")] = False,
+    target: Annotated[str | None, option(LabelColumn, "--target", metavar="COLUMN")] = None,
     key: Annotated[
-        list[str] | None, typer.Option("--key", metavar="COLUMN", help="A key column; repeat for a composite key.")
+        list[str] | None, option(KeyColumns, "--key", metavar="COLUMN", note="Repeat --key for each.")
     ] = None,
-    against: Annotated[
-        str | None,
-        typer.Option(
-            "--against", metavar="OTHER_DATA", help="Another table (e.g. the test set) whose rows must not be in DATA."
-        ),
-    ] = None,
-    delimiter: Annotated[str | None, typer.Option("--delimiter", help="csv delimiter (default: sniffed).")] = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding (default: sniffed).")] = None,
-    project_dir: Annotated[Path, typer.Option("--project-dir", help="The project folder.")] = Path("."),
+    against: Annotated[str | None, option(AgainstTable, "--against", metavar="OTHER_DATA")] = None,
+    delimiter: Annotated[str | None, option(Delimiter, "--delimiter", note="'\\t' or 'tab' for a tab.")] = None,
+    encoding: Annotated[str | None, option(Encoding, "--encoding")] = None,
+    project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Check a table is fit to train on; exit 1 when a finding is an error."""
@@ -73,6 +59,6 @@ def validate(
         "encoding": encoding,
     }
     report = validate_data(request)
-    emit(report, as_json)
+    emit(report, as_json, project_dir)
     if not report.passed:
         raise typer.Exit(1)

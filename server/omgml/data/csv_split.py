@@ -4,7 +4,7 @@ Arrow's streaming csv reader parses on one core, and text is the slowest format 
 A newline ends a record only outside quoted fields. Each cut is the last newline of a segment at
 which the count of quote characters since the segment's start is even (its start being a boundary
 already proven); a stray quote inside an unquoted field (``5'11"``) can mislead that count, so the
-parser proves every cut (see ``Table._parse_segment``: a sentinel line appended to the segment comes
+parser proves every cut (see ``CsvTable._parse_segment`` in ``csv_table``: a sentinel line appended to the segment comes
 back as its last record only when the cut was outside quotes) and a cut that fails the proof hands
 the rest of the file to the sequential reader.
 """

@@ -36,6 +36,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# A class target is imbalanced when its majority class has at least this many times the rows of its
+# minority class (validation reports it; baseline then scores with the class-balanced metrics).
+IMBALANCE_RATIO = 10.0
 # Whole numbers are labels when there are few of them: at most this many ...
 MAX_WHOLE_NUMBER_CLASSES = 20
 # ... and at most this share of the rows (so 0..15 over 40 rows reads as a count, not labels).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from omgml.data.kinds import KindStats, infer_kind, text_counts
-from omgml.drift.profile import CategorySummary, NumericSummary, Summary
+from omgml.drift.summaries import CategorySummary, NumericSummary, Summary
 
 Reader = Literal["numeric", "categorical"]
 

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 from omgml.drift.columns import untestable_kind
 from omgml.drift.histogram import Grid, bin_counts, quantile_bins
 from omgml.drift.models import ColumnDrift, ColumnSignals, EffectSize, Role, SkippedColumn
-from omgml.drift.profile import CategorySummary, NumericSummary, Summary
+from omgml.drift.scan import THREADS
 from omgml.drift.selection import Facts, select_test
 from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, effect_test, holm, z
+from omgml.drift.summaries import CategorySummary, NumericSummary, Summary
 from omgml.errors import InvalidInput
 
 if TYPE_CHECKING:
     import numpy as np
 
-THREADS = 2
 MIN_VALUES = 5  # per side: fewer cannot show a distribution
 SIGNAL_NULL_CHANGE = 0.05  # absolute change in the null rate worth an alert
 SIGNAL_SHARE = 0.01  # share of values in new/vanished categories or outside the range worth an alert
@@ -268,12 +268,7 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
     counts: tuple | None = None
     if pair.forced is not None:
         spec = pair.forced
-        if not spec.applies_to(kind, numeric_base):
-            raise InvalidInput(
-                f"The test '{spec.name}' does not apply to column '{pair.column}', which is {_kind_words(kind, numeric_base)}",
-                f"'{spec.name}' compares {' or '.join(sorted(spec.kinds))} columns",
-                f"choose one of: {', '.join(t.name for t in BY_NAME.values() if t.applies_to(kind, numeric_base))}",
-            )
+        check_forced(spec, pair.column, (kind,), numeric_base, _kind_words(kind, numeric_base))
         why = f"chosen by the user (--test {pair.column}={spec.name})"
     else:
         distance = _default_distance(kind)
@@ -301,6 +296,18 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
 def _buckets(pair: Pair) -> str:
     hist = pair.reference.hist if not pair.reference.hist.exact else pair.current.hist
     return f"{hist.buckets:,}"
+
+
+def check_forced(spec: StatTest, column: str, kinds: tuple[str, ...], numeric_base: bool, described: str) -> None:
+    """Refuse a test the user forced on a column when it applies to none of ``kinds``: what the column may be
+    (the service asks before reading the current data) or what it turned out to be (asked again here)."""
+    if not any(spec.applies_to(kind, numeric_base) for kind in kinds):
+        fits = [t.name for t in BY_NAME.values() if any(t.applies_to(kind, numeric_base) for kind in kinds)]
+        raise InvalidInput(
+            f"The test '{spec.name}' does not apply to column '{column}', which is {described}",
+            f"'{spec.name}' compares {' or '.join(sorted(spec.kinds))} columns",
+            f"choose one of: {', '.join(fits)}",
+        )
 
 
 def _kind_words(kind: str, numeric_base: bool) -> str:

@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from omgml.args import COLUMN_MAX, PATH_MAX, ProjectDir
+from omgml.drift.stattests import TEST_NAMES
 from omgml.workspace import SAVED_NAME_PATTERN, Report
 
 Role = Literal["target", "prediction", "feature"]
+
+# The arguments of check_drift, declared once: the request, the MCP tool and the CLI use these.
+Reference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=PATH_MAX,
+        description="Reference data file (csv, tsv, parquet, jsonl) inside the project, e.g. data/train.parquet, "
+        "or the name of a saved reference profile (.omgml/references/NAME.json).",
+    ),
+]
+Current = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=PATH_MAX,
+        description="The data file to check. Leave it empty only with save_reference, to save a profile only.",
+    ),
+]
+Columns = Annotated[
+    list[str] | None,
+    Field(min_length=1, max_length=10_000, description="Compare only these columns (default: all in both)."),
+]
+DriftTarget = Annotated[
+    str | None,
+    Field(
+        max_length=COLUMN_MAX,
+        description="Target column, checked and shown first (default: omgml.toml's target when both tables have it).",
+    ),
+]
+Prediction = Annotated[
+    str | None, Field(max_length=COLUMN_MAX, description="Model prediction column, checked and shown first.")
+]
+Tests = Annotated[
+    dict[str, str],
+    Field(description=f"Stat test to force, by column. Tests: {', '.join(TEST_NAMES)}. Default: chosen per column."),
+]
+Thresholds = Annotated[
+    dict[str, float], Field(description="Threshold to use, by stat test name (e.g. wasserstein: 0.2).")
+]
+DriftShare = Annotated[
+    float, Field(gt=0, le=1, description="Share of drifted feature columns that makes the dataset drifted.")
+]
+SaveReference = Annotated[
+    str | None,
+    Field(
+        pattern=SAVED_NAME_PATTERN,
+        description="Also save the reference's compact profile under this name; later checks pass the name.",
+    ),
+]
+TimeColumn = Annotated[
+    str | None, Field(max_length=COLUMN_MAX, description="Time column of the current data: compare each window.")
+]
+Window = Annotated[str | None, Field(max_length=32, description="Window length with time_column: 1h, 1D, 7D, 1W...")]
 
 
 class DriftRequest(BaseModel):
@@ -16,22 +72,18 @@ class DriftRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    project_dir: str = Field(".", max_length=4096)
-    reference: str = Field(
-        min_length=1, max_length=4096, description="A data file, or the name of a saved reference profile."
-    )
-    current: str | None = Field(None, min_length=1, max_length=4096, description="The data file to check.")
-    columns: list[str] | None = Field(None, min_length=1, max_length=10_000, description="Compare only these columns.")
-    target: str | None = Field(None, max_length=256)
-    prediction: str | None = Field(None, max_length=256)
-    tests: dict[str, str] = Field(default_factory=dict, description="Column -> stat test name, overriding the choice.")
-    thresholds: dict[str, float] = Field(default_factory=dict, description="Stat test name -> threshold.")
-    drift_share: float = Field(0.5, gt=0, le=1, description="Share of drifted features that makes the dataset drifted.")
-    save_reference: str | None = Field(
-        None, pattern=SAVED_NAME_PATTERN, description="Save the reference's profile under this name."
-    )
-    time_column: str | None = Field(None, max_length=256)
-    window: str | None = Field(None, max_length=32)
+    project_dir: ProjectDir = "."
+    reference: Reference
+    current: Current = None
+    columns: Columns = None
+    target: DriftTarget = None
+    prediction: Prediction = None
+    tests: Tests = {}  # pydantic copies the default per instance
+    thresholds: Thresholds = {}
+    drift_share: DriftShare = 0.5
+    save_reference: SaveReference = None
+    time_column: TimeColumn = None
+    window: Window = None
 
     @model_validator(mode="after")
     def _consistent(self) -> DriftRequest:

@@ -16,18 +16,9 @@ from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for
 from omgml.drift.histogram import Grid
-from omgml.drift.profile import (
-    EXACT_CAP,
-    CategoryAccumulator,
-    ColumnProfile,
-    NumericAccumulator,
-    ReferenceProfile,
-    Summary,
-    column_profile,
-    load_profile,
-    profile_path,
-)
+from omgml.drift.profile import ReferenceProfile, SavedColumn, column_profile, load_profile, profile_path
 from omgml.drift.scan import scan_table
+from omgml.drift.summaries import EXACT_CAP, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.workspace import SAVED_NAME_PATTERN, Project
 
 if TYPE_CHECKING:
@@ -61,7 +52,7 @@ def open_reference(project: Project, text: str) -> Reference:
     return Reference(kind="file", label=project.rel(path), table=table)
 
 
-def stream_profile(table: Table) -> tuple[int, dict[str, ColumnProfile]]:
+def stream_profile(table: Table) -> tuple[int, dict[str, SavedColumn]]:
     """A profile of every column, from mergeable per-batch summaries, in bounded memory.
 
     Pass 1 counts, finds mean and std, and keeps distinct values (integers: all of them, so an
@@ -105,6 +96,6 @@ def _with_moments(hist, summary):
     return replace(hist, mean=summary.mean, std=summary.std, _cum=[])
 
 
-def profile_columns(schema: pa.Schema, summaries: dict[str, Summary], rows: int) -> dict[str, ColumnProfile]:
+def profile_columns(schema: pa.Schema, summaries: dict[str, Summary], rows: int) -> dict[str, SavedColumn]:
     """Saved form of every column of ``schema`` (columns drift cannot read are kept as untested)."""
     return {f.name: column_profile(summaries.get(f.name), physical_of(f.type), rows) for f in schema}

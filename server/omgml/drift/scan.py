@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from omgml.data.tables import read_settled
 from omgml.drift.histogram import run_starts
-from omgml.drift.profile import CategoryAccumulator, NumericAccumulator, Summary, arrow_int64
+from omgml.drift.summaries import CategoryAccumulator, NumericAccumulator, Summary, arrow_int64
 from omgml.drift.windows import MAX_WINDOWS, Window, time_values, window_index
 from omgml.errors import InvalidInput
 

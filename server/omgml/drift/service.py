@@ -9,21 +9,15 @@ from typing import TYPE_CHECKING
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
-from omgml.drift.compare import MIN_VALUES, Comparison, Pair, compare, reference_grid
+from omgml.drift.compare import MIN_VALUES, Comparison, Pair, check_forced, compare, reference_grid
 from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, SkippedColumn, WindowDrift
-from omgml.drift.profile import (
-    CURRENT_EXACT_ROWS,
-    CategoryAccumulator,
-    NumericAccumulator,
-    Summary,
-    save_profile,
-    summary_from_profile,
-)
+from omgml.drift.profile import save_profile, summary_from_profile
 from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
 from omgml.drift.scan import Scan, scan_table
-from omgml.drift.stattests import BY_NAME, StatTest, get_test
+from omgml.drift.stattests import StatTest, get_test
+from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, listing, parse_request, unknown_column
 from omgml.workspace import Project
 
 if TYPE_CHECKING:
@@ -97,25 +91,30 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     cur_names = list(current.schema.names)
     common = [c for c in ref_physical if c in cur_names and c != request.time_column]
     if request.time_column is not None and request.time_column not in cur_names:
-        raise InvalidInput(
+        raise unknown_column(
             f"The time column '{request.time_column}' is not in the current data",
-            f"its columns are: {_listing(cur_names)}",
+            request.time_column,
+            cur_names,
             "pass one of them as --time-column",
+            limit=12,
         )
     if not common:
         raise InvalidInput(
             "The reference and the current data have no column in common",
-            f"reference columns: {_listing(list(ref_physical))}; current columns: {_listing(cur_names)}",
+            f"reference columns: {listing(list(ref_physical), 12)}; current columns: {listing(cur_names, 12)}",
             "compare tables with the same column names (check the header and the delimiter)",
         )
     roles = _roles(request, config, common, notes)
     compared = list(roles)
     for column in forced:
         if column not in roles:
-            raise InvalidInput(
+            raise unknown_column(
                 f"--test names the column '{column}', which is not compared",
-                f"the compared columns are: {_listing(compared)}",
+                column,
+                compared,
                 "name a compared column, or add it with --columns",
+                columns="the compared columns are",
+                limit=12,
             )
 
     ref_scan: Scan | None = None
@@ -202,28 +201,28 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if binned:
         notes.append(
             f"{len(binned)} column(s) were compared on binned values of the saved profile "
-            f"({_listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value."
+            f"({listing(binned, 5)}): each statistic is within its statistic_bound of the raw-data value."
         )
     only_ref = [c for c in ref_physical if c not in cur_names]
     only_cur = [c for c in cur_names if c not in ref_physical and c != request.time_column]
     if only_ref:
-        notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {_listing(only_ref, 8)}.")
+        notes.append(f"{len(only_ref)} reference column(s) are missing from the current data: {listing(only_ref, 8)}.")
     if only_cur:
-        notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {_listing(only_cur, 8)}.")
+        notes.append(f"{len(only_cur)} current column(s) are new (not in the reference): {listing(only_cur, 8)}.")
     report = _report(
         project,
         request,
         reference,
-        current_label,
-        ref_rows,
-        cur_scan.rows,
-        comparison,
-        only_ref,
-        only_cur,
-        windows,
-        window,
-        saved_path,
-        notes,
+        current_label=current_label,
+        ref_rows=ref_rows,
+        cur_rows=cur_scan.rows,
+        comparison=comparison,
+        only_ref=only_ref,
+        only_cur=only_cur,
+        windows=windows,
+        window=window,
+        saved_path=saved_path,
+        notes=notes,
     )
     project.store.save(report)
     return report
@@ -246,19 +245,14 @@ def _thresholds(given: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _listing(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "") if names else "(none)"
-
-
 def _roles(request: DriftRequest, config, common: list[str], notes: list[str]) -> dict[str, Role]:
     """Compared columns in order: target, prediction, then features in the reference's order."""
     if request.columns is not None:
         missing = [c for c in request.columns if c not in common]
         if missing:
             raise InvalidInput(
-                f"--columns names column(s) not in both tables: {_listing(missing)}",
-                f"the columns in both are: {_listing(common)}",
+                f"--columns names column(s) not in both tables: {listing(missing, 12)}",
+                f"the columns in both are: {listing(common, 12)}",
                 "name columns that the reference and the current data share",
             )
         selected = list(dict.fromkeys(request.columns))
@@ -279,10 +273,13 @@ def _roles(request: DriftRequest, config, common: list[str], notes: list[str]) -
         if column is None:
             continue
         if column not in common:
-            raise InvalidInput(
+            raise unknown_column(
                 f"The {role} column '{column}' is not in both tables",
-                f"the columns in both are: {_listing(common)}",
+                column,
+                common,
                 f"pass a shared column as --{role}, or leave it out",
+                columns="the columns in both are",
+                limit=12,
             )
         roles[column] = role  # type: ignore[assignment]
     for column in selected:
@@ -361,13 +358,7 @@ def _current_accumulator(plan: _Plan, ref: Summary, reference_kind: str, cur_kin
 
 def _check_applies(column: str, spec: StatTest, reader: str | None) -> None:
     possible = {"numeric": ("numeric", "binary"), "categorical": ("categorical", "binary")}.get(reader or "", ())
-    if not any(spec.applies_to(kind, reader == "numeric") for kind in possible):
-        fits = [t.name for t in BY_NAME.values() if any(t.applies_to(k, reader == "numeric") for k in possible)]
-        raise InvalidInput(
-            f"The test '{spec.name}' does not apply to column '{column}', which is {reader}",
-            f"'{spec.name}' compares {' or '.join(sorted(spec.kinds))} columns",
-            f"choose one of: {', '.join(fits)}",
-        )
+    check_forced(spec, column, possible, reader == "numeric", str(reader))
 
 
 def _save_only(project: Project, request: DriftRequest, reference: Reference) -> DriftReport:
@@ -414,9 +405,20 @@ def _save_only(project: Project, request: DriftRequest, reference: Reference) ->
     )
 
 
-def _verdict(
-    columns: list[ColumnDrift], share_threshold: float
-) -> tuple[bool, float | None, int, int, bool | None, bool | None, str]:
+@dataclass
+class _Verdict:
+    """The dataset-level verdict over compared columns (the whole data, or one window)."""
+
+    drifted: bool
+    share: float | None  # drifted features / tested features
+    tested: int
+    drifted_features: int
+    target: bool | None  # None: no target compared
+    prediction: bool | None
+    text: str
+
+
+def _verdict(columns: list[ColumnDrift], share_threshold: float) -> _Verdict:
     features = [c for c in columns if c.role == "feature"]
     drifted_features = [c for c in features if c.drifted]
     share = len(drifted_features) / len(features) if features else None
@@ -435,7 +437,7 @@ def _verdict(
             name = next(c.column for c in columns if c.role == role)
             parts.append(f"the {role} '{name}' {'drifted' if flag else 'did not drift'}")
     text = ("Dataset drift: " if drifted else "No dataset drift: ") + "; ".join(parts) + "."
-    return drifted, share, len(features), len(drifted_features), target, prediction, text
+    return _Verdict(drifted, share, len(features), len(drifted_features), target, prediction, text)
 
 
 def _ratio(column: ColumnDrift) -> float:
@@ -462,19 +464,19 @@ def _windows(
         if not result.columns:
             out.append(_skipped_window(start, end, w.rows, "no column could be tested in this window"))
             continue
-        drifted, share, tested, n_drifted, target, _, _ = _verdict(result.columns, share_threshold)
+        verdict = _verdict(result.columns, share_threshold)
         ranked = sorted((c for c in result.columns if c.drifted), key=_ratio, reverse=True)
         out.append(
             WindowDrift(
                 start=start,
                 end=end,
                 rows=w.rows,
-                status="drift" if drifted else "no_drift",
-                drifted_share=share,
-                features_tested=tested,
-                features_drifted=n_drifted,
+                status="drift" if verdict.drifted else "no_drift",
+                drifted_share=verdict.share,
+                features_tested=verdict.tested,
+                features_drifted=verdict.drifted_features,
                 drifted_columns=[c.column for c in ranked],
-                target_drifted=target,
+                target_drifted=verdict.target,
                 note=f"{len(result.skipped)} column(s) skipped" if result.skipped else "",
             )
         )
@@ -485,6 +487,7 @@ def _report(
     project,
     request,
     reference: Reference,
+    *,
     current_label,
     ref_rows,
     cur_rows,
@@ -498,14 +501,15 @@ def _report(
 ) -> DriftReport:
     order = {"target": 0, "prediction": 1, "feature": 2}
     columns = sorted(comparison.columns, key=lambda c: (order[c.role], not c.drifted, -_ratio(c)))
-    drifted, share, tested, n_drifted, target, prediction, verdict = _verdict(columns, request.drift_share)
+    result = _verdict(columns, request.drift_share)
+    verdict = result.text
     top = [c.column for c in sorted((c for c in columns if c.drifted), key=_ratio, reverse=True)[:TOP_COLUMNS]]
     if top:
         verdict = verdict[:-1] + f". Most changed: {', '.join(top)}."
     first = next((w.start for w in windows if w.status == "drift"), None)
     return DriftReport(
         headline=verdict,
-        ok=not drifted,
+        ok=not result.drifted,
         project_dir=str(project.root),
         reference=reference.label,
         reference_kind=reference.kind,  # type: ignore[arg-type]
@@ -513,14 +517,14 @@ def _report(
         rows_reference=ref_rows,
         rows_current=cur_rows,
         checked=True,
-        drifted=drifted,
+        drifted=result.drifted,
         verdict=verdict,
         drift_share_threshold=request.drift_share,
-        drifted_share=share,
-        features_tested=tested,
-        features_drifted=n_drifted,
-        target_drifted=target,
-        prediction_drifted=prediction,
+        drifted_share=result.share,
+        features_tested=result.tested,
+        features_drifted=result.drifted_features,
+        target_drifted=result.target,
+        prediction_drifted=result.prediction,
         top_columns=top,
         columns=columns,
         signals=comparison.signals,
@@ -533,7 +537,7 @@ def _report(
         first_drift_window=first,
         saved_reference=project.rel(saved_path) if saved_path else None,
         notes=notes,
-        next_steps=_next_steps(drifted, top, comparison, reference, request, first),
+        next_steps=_next_steps(result.drifted, top, comparison, reference, request, first),
     )
 
 

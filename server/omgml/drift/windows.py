@@ -79,7 +79,7 @@ def time_values(array: pa.Array, column: str) -> tuple[np.ndarray, np.ndarray]:
             "windows are cut by time, so the column must be a date, a timestamp, or ISO 8601 text",
             "pass a date or timestamp column as --time-column",
         )
-    from omgml.drift.profile import numpy_view
+    from omgml.drift.summaries import numpy_view
 
     nanos = pc.cast(array, pa.timestamp("ns", kind.tz)).cast(pa.int64())
     missing = np.iinfo(np.int64).min  # not a time any timestamp[ns] column can hold

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
+
+from omgml.args import DryRun, ProjectDir, one_of
+from omgml.install.clients import CLIENT_NAMES
 
 Scope = Literal["project", "user"]
 Launcher = Literal["venv", "uvx"]
 
+# The arguments of install, uninstall and skills install, declared once: the requests and the CLI use these.
+ClientName = Annotated[str, Field(description=f"{one_of(CLIENT_NAMES)}.")]
+ScopeChoice = Annotated[
+    Scope | None, Field(description=f"{one_of(get_args(Scope))} (default: project where the client has one).")
+]
+LauncherChoice = Annotated[
+    Launcher, Field(description="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp.")
+]
+SkillClients = Annotated[list[str], Field(description="Clients whose skill folders get a copy.")]
+SkillScope = Annotated[Scope, Field(description=f"{one_of(get_args(Scope))}.")]
+Force = Annotated[bool, Field(description="Replace skill files that differ from this omgml's.")]
+
 
 class InstallRequest(BaseModel):
-    client: str = Field(description="claude-code, cursor, cline, opencode, vscode or claude-desktop")
-    scope: Scope | None = Field(None, description="project or user; default: project where the client has one")
-    project_dir: str = "."
-    launcher: Launcher = Field("venv", description="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp")
-    dry_run: bool = False
+    client: ClientName
+    scope: ScopeChoice = None
+    project_dir: ProjectDir = "."
+    launcher: LauncherChoice = "venv"
+    dry_run: DryRun = False
 
 
 class InstallResult(BaseModel):
@@ -30,13 +45,11 @@ class InstallResult(BaseModel):
 
 
 class SkillsInstallRequest(BaseModel):
-    clients: list[str] = Field(
-        default_factory=lambda: ["claude-code"], description="clients whose skill folders get a copy"
-    )
-    scope: Scope = "project"
-    project_dir: str = "."
-    force: bool = Field(False, description="replace skill files that differ from this omgml's")
-    dry_run: bool = False
+    clients: SkillClients = ["claude-code"]  # pydantic copies the default per instance
+    scope: SkillScope = "project"
+    project_dir: ProjectDir = "."
+    force: Force = False
+    dry_run: DryRun = False
 
 
 class SkillsInstallResult(BaseModel):

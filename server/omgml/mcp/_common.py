@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from omgml.errors import OmgmlError
 from omgml.render import render
-from omgml.workspace import ROOT_ENV_VARS, default_root
+from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,27 @@ async def workspace_root(ctx: Context | None) -> Path:
     return default_root()
 
 
+def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """The tool's own arguments (its ``locals()``) that are ``model``'s fields: the request, as the tool received it.
+
+    A dict, not the model: the service validates it, so a bad value comes back as the service's readable error.
+    """
+    return {name: arguments[name] for name in model.model_fields}
+
+
 async def call_service(
     service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None
 ) -> CallToolResult:
     """Run a service off the event loop; return its result as structured content plus rendered markdown."""
     root = await workspace_root(ctx)
+    # The project's .omgml/templates/ may override the report (every request names its project_dir).
+    project_dir = request.get("project_dir") if isinstance(request, dict) else getattr(request, "project_dir", None)
     try:
         result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
+        text = render(result, "md", resolve_inside(root, project_dir or ".", "project dir"))
     except OmgmlError as exc:
         raise ToolError(str(exc)) from exc
     return CallToolResult(
-        content=[TextContent(type="text", text=render(result, "md"))],
+        content=[TextContent(type="text", text=text)],
         structured_content=result.model_dump(mode="json"),
     )

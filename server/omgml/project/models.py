@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, DryRun, ProjectDir
 from omgml.config import ProjectConfig, Task
 from omgml.tracking import TrackingSummary
 from omgml.workspace import Report
 
+# The arguments of init, declared once: the request, the MCP tool and the CLI use these.
+InitProjectDir = Annotated[
+    str,
+    Field(
+        max_length=PATH_MAX,
+        description="Folder to scaffold, relative to the workspace root; created when only its last part is missing.",
+    ),
+]
+ProjectName = Annotated[str | None, Field(max_length=100, description="Project name; defaults to the folder's name.")]
+InitTask = Annotated[Task, Field(description=f"What the model predicts: {TASK_CHOICES}.")]
+InitTarget = Annotated[str, Field(min_length=1, max_length=COLUMN_MAX, description="The column the model predicts.")]
+InitMetric = Annotated[
+    str | None,
+    Field(max_length=40, description=f"Success metric. {METRIC_CHOICES}. Empty: a default per task, explained."),
+]
+InitDataPath = Annotated[
+    str | None, Field(max_length=PATH_MAX, description="Training table inside the project, e.g. data/raw/train.csv.")
+]
+ModelDescription = Annotated[str, Field(max_length=2000, description="What the model is for, in a sentence or two.")]
+
 
 class InitRequest(BaseModel):
-    project_dir: str = Field(".", description="folder to scaffold; created when only its last part is missing")
-    name: str | None = Field(None, description="project name; defaults to the folder's name")
-    task: Task = Field(description="binary, multiclass or regression")
-    target: str = Field(min_length=1, description="the column the model predicts")
-    metric: str | None = Field(None, description="success metric; a default per task is chosen when empty")
-    data_path: str | None = Field(None, description="main training table, inside the project")
-    description: str = Field("", description="one or two sentences: what the model is for")
-    dry_run: bool = Field(False, description="report what would be written, write nothing")
+    project_dir: InitProjectDir = "."
+    name: ProjectName = None
+    task: InitTask
+    target: InitTarget
+    metric: InitMetric = None
+    data_path: InitDataPath = None
+    description: ModelDescription = ""
+    dry_run: DryRun = False
 
 
 class InitResult(BaseModel):
@@ -86,7 +107,7 @@ class SavedReport(BaseModel):
 
 
 class StatusRequest(BaseModel):
-    project_dir: str = Field(".", description="the project folder")
+    project_dir: ProjectDir = "."
 
 
 class StatusReport(Report):

@@ -18,12 +18,13 @@ import numpy as np
 
 from omgml.data.leakage import LEAK_SCORE
 from omgml.data.tables import Table
+from omgml.data.tasks import IMBALANCE_RATIO
+from omgml.validation.column import MAX_EXAMPLES, ColumnProfile
 from omgml.validation.hashing import NULL_HASH
 from omgml.validation.models import Contract, ContractColumn, Example, Finding, Severity
-from omgml.validation.profile import MAX_EXAMPLES, ColumnProfile, Profile, fetch_rows
+from omgml.validation.profile import Profile, fetch_rows
 
 DEFAULT_MAX_NULL_RATE = 0.3
-IMBALANCE_RATIO = 10.0  # majority class at least this many times the minority class
 # Severity of a broken inferred rule (contract.py infers them; docs/validation.md states the rates).
 FEW_BREAKS = 3  # up to this many values past an inferred rule are never "many"
 MANY_P_VALUE = 0.001  # more breaks than a Binomial(batch, unseen mass) gives with this chance are "many"

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from omgml.errors import ConfigError, InvalidInput
+from omgml.validation.column import TAIL_VALUES, ColumnProfile, ColumnRules, jsonable
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
-from omgml.validation.profile import TAIL_VALUES, ColumnProfile, ColumnRules, Profile, _jsonable
+from omgml.validation.profile import Profile
 
 if TYPE_CHECKING:
     from omgml.workspace import Project
@@ -164,10 +165,10 @@ def _category_rule(col: ColumnProfile) -> dict:
     rule: dict = {
         "values": values,
         "new_category_rate": round(rate, 6),
-        "frequencies": [(_jsonable(v), int(c)) for v, c in top],
+        "frequencies": [(jsonable(v), int(c)) for v, c in top],
     }
     if rate <= CLOSED_SET_RATE and len(col.counts) <= MAX_CATEGORIES:
-        rule["categories"] = sorted((_jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
+        rule["categories"] = sorted((jsonable(v) for v in col.counts), key=lambda v: (str(type(v)), str(v)))
     return rule
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from omgml.args import COLUMN_MAX, PATH_MAX, ProjectDir, one_of
 from omgml.data.kinds import Kind
+from omgml.validation.check_ids import TARGET_CHECK_IDS
 from omgml.workspace import SAVED_NAME_PATTERN, Report
 
 Severity = Literal["error", "warning", "info"]
@@ -14,28 +16,64 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 Example = str | int | float | bool | None
 CONTRACT_NAME_PATTERN = SAVED_NAME_PATTERN
 
+# The arguments of validate_data, declared once: the request, the MCP tool and the CLI use these.
+_DATA = "Table to check, inside the project: csv, tsv, parquet or jsonl (the Python API also takes a DataFrame)."
+DataTable = Annotated[str, Field(min_length=1, max_length=PATH_MAX, description=_DATA)]
+ContractRef = Annotated[
+    str | None,
+    Field(
+        max_length=PATH_MAX,
+        description="Contract to check against: a name saved in .omgml/contracts/ or a path to a contract .json. "
+        "Empty: only the checks that need no contract run.",
+    ),
+]
+SaveContract = Annotated[
+    str | None,
+    Field(
+        pattern=CONTRACT_NAME_PATTERN,
+        description="Infer a contract from this data (use data you trust) and save it as .omgml/contracts/NAME.json.",
+    ),
+]
+ReplaceContract = Annotated[bool, Field(description="Let save_contract overwrite an existing contract of that name.")]
+LabelColumn = Annotated[
+    str | None,
+    Field(
+        max_length=COLUMN_MAX,
+        description=f"Label column (enables {one_of(TARGET_CHECK_IDS)}). "
+        "Empty: the contract's or omgml.toml's target when the data has it.",
+    ),
+]
+KeyColumns = Annotated[
+    list[str], Field(max_length=32, description="Columns that together identify a row; repeated keys are errors.")
+]
+AgainstTable = Annotated[
+    str | None,
+    Field(
+        max_length=PATH_MAX,
+        description="Another table inside the project (e.g. the test set): rows of data also in it are reported "
+        "as train_test_overlap.",
+    ),
+]
+Delimiter = Annotated[str | None, Field(min_length=1, max_length=1, description="csv delimiter; sniffed when empty.")]
+Encoding = Annotated[
+    str | None,
+    Field(max_length=40, description="Text encoding, e.g. latin-1; sniffed (utf-8, else latin-1) when empty."),
+]
+
 
 class ValidateDataRequest(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    project_dir: str = Field(".", description="the project folder; every path below is relative to it")
-    data: Any = Field(description="the table to check: a csv, tsv, parquet or jsonl path, or a pandas DataFrame")
-    contract: str | None = Field(
-        None, description="a saved contract: a name in .omgml/contracts/ or a path to a contract .json file"
-    )
-    save_contract: str | None = Field(
-        None,
-        pattern=CONTRACT_NAME_PATTERN,
-        description="infer a contract from this data and save it as .omgml/contracts/NAME.json",
-    )
-    replace_contract: bool = Field(False, description="let save_contract overwrite an existing contract of that name")
-    target: str | None = Field(None, description="the label column; default: the project's target when present")
-    keys: list[str] = Field(default_factory=list, description="columns that together identify a row")
-    against: str | None = Field(
-        None, description="another table (e.g. the test set) whose rows must not appear in data"
-    )
-    delimiter: str | None = Field(None, min_length=1, max_length=1, description="csv delimiter; sniffed when empty")
-    encoding: str | None = Field(None, description="text encoding; sniffed (utf-8, else latin-1) when empty")
+    project_dir: ProjectDir = "."
+    data: Any = Field(description=_DATA)  # a path (DataTable on the faces) or a pandas DataFrame
+    contract: ContractRef = None
+    save_contract: SaveContract = None
+    replace_contract: ReplaceContract = False
+    target: LabelColumn = None
+    keys: KeyColumns = []  # pydantic copies the default per instance
+    against: AgainstTable = None
+    delimiter: Delimiter = None
+    encoding: Encoding = None
 
     @field_validator("data")
     @classmethod

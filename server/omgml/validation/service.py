@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 
 from omgml.config import ProjectConfig
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, parse_request, unknown_column
 from omgml.validation.models import (
     SEVERITIES,
     CheckRun,
@@ -214,13 +213,13 @@ def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):
 
 
 def _unknown_column(what: str, name: str, names: list[str], source: str, flag: str) -> InvalidInput:
-    close = difflib.get_close_matches(name, names, n=3)
-    listed = ", ".join(names[:30]) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    return InvalidInput(
+    return unknown_column(
         f"The {what} column '{name}' is not in {source}",
-        f"the columns are: {listed}",
-        f"pass {flag} with one of those names{hint}",
+        name,
+        names,
+        f"pass {flag} with one of those names",
+        columns="the columns are",
+        limit=30,
     )
 
 
@@ -353,7 +352,7 @@ def _skip_reason(needs: tuple[str, ...], ctx) -> str:
 
 
 def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
-    from omgml.validation.profile import _jsonable
+    from omgml.validation.column import jsonable
 
     per_column: dict[str, int] = {}
     for f in findings:
@@ -370,8 +369,8 @@ def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
             missing_fraction=round(c.nulls / c.rows, 6) if c.rows else 0.0,
             distinct=c.distinct,
             distinct_exact=c.distinct_exact,
-            min=_jsonable(c.min),
-            max=_jsonable(c.max),
+            min=jsonable(c.min),
+            max=jsonable(c.max),
             findings=per_column.get(c.name, 0),
         )
         for c in ctx.columns()
