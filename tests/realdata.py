@@ -295,7 +295,7 @@ def task_experiment(ds: Dataset, frame: pd.DataFrame) -> Outcome:
 
     Both come from ``task_and_features``, the function train_baseline itself calls on the labelled rows.
     """
-    from omgml.baseline.service import task_and_features
+    from omgml.baseline.prepare import task_and_features
 
     labelled = frame[frame[ds.target].notna()].reset_index(drop=True)
     try:

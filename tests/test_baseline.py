@@ -524,7 +524,7 @@ def test_an_unreachable_tracking_server_stops_before_training(table_dir, monkeyp
 
 def test_task_and_features_name_the_ambiguous_task_and_every_dropped_column():
     """The function train_baseline (and tests/realdata.py) use: ids, names and times never become features."""
-    from omgml.baseline.service import task_and_features
+    from omgml.baseline.prepare import task_and_features
 
     rng = np.random.default_rng(2)
     n = 200
