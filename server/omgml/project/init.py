@@ -155,8 +155,9 @@ def _require_text(what: str, value: str, *, one_line: bool = False) -> None:
         if "\ud800" <= char <= "\udfff":
             raise InvalidInput(
                 f"The {what} has a lone surrogate (U+{ord(char):04X}) at character {index + 1}",
-                "that is half of a UTF-16 pair, not a character, so it cannot be written to a UTF-8 file",
-                f"send the {what} as valid Unicode text",
+                "that is not a character (half of a UTF-16 pair, or a byte of a folder name that is not UTF-8), "
+                "so it cannot be written to a UTF-8 file",
+                f"pass the {what} as valid Unicode text (a folder whose name is not UTF-8 needs an explicit name)",
             )
         if one_line and unicodedata.category(char) == "Cc":
             raise InvalidInput(
