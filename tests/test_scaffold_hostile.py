@@ -347,3 +347,13 @@ def test_the_generated_projects_tests_pass_and_run_no_value(tmp_path):
         assert run.returncode == 0, f"{label}: {output[-4000:]}"
         assert " passed" in output and "failed" not in output, output[-2000:]
     no_marker(tmp_path)
+
+
+def test_a_data_path_is_data_too(tmp_path):
+    data_path = 'data/raw/my "best"\\ \x7f\nfile\u202e 中文.csv'
+    result = init_project(
+        {"project_dir": str(tmp_path / "p"), "name": "x", "task": "binary", "target": "y", "data_path": data_path}
+    )
+    config = tomllib.loads((tmp_path / "p" / "omgml.toml").read_text(encoding="utf-8"))
+    assert config["data"]["train"] == result.data_path == data_path
+    assert config["tracking"] == {"uri": "sqlite:///mlflow.db"}
