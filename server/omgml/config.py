@@ -16,6 +16,7 @@ CONFIG_FILE = "omgml.toml"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TRACKING_SERVER_NAMES = ("databricks", "databricks-uc", "uc")  # URIs MLflow takes without a scheme
 
 
 class Metric(BaseModel):
@@ -193,6 +194,6 @@ def resolve_tracking_uri(project: Path, uri: str) -> str:
     """
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return f"sqlite:///{os.path.abspath(project / uri[len('sqlite:///') :])}"
-    if "://" not in uri:
+    if "://" not in uri and uri not in TRACKING_SERVER_NAMES:
         return os.path.abspath(project / uri)
     return uri

@@ -246,13 +246,14 @@ def read_inside(root: Path, path: str | os.PathLike[str], what: str) -> bytes:
             f"the operating system refused it ({exc.strerror or exc})",
             "check that it is a readable file",
         ) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder fails, a FIFO or device would block or never end
+        os.close(fd)
+        raise PathError(
+            f"The {what} {project_relative(target, root)} is not a regular file",
+            "omgml reads only ordinary files",
+            "replace it with the file it should be",
+        )
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device would block or never end
-            raise PathError(
-                f"The {what} {project_relative(target, root)} is not a regular file",
-                "omgml reads only ordinary files",
-                "replace it with the file it should be",
-            )
         return handle.read()
 
 
