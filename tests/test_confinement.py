@@ -432,3 +432,10 @@ def test_eight_concurrent_init_processes_create_each_file_once(tmp_path):
         worker.join(timeout=60)
     assert sum(created for created, _, _ in counts) == 21
     assert all(created + unchanged == 21 and conflicts == 0 for created, unchanged, conflicts in counts)
+
+
+def test_a_project_dir_given_without_a_root_is_checked_the_same_way(tmp_path):
+    err = error_of(Project.open, str(tmp_path / "a\x00b"), None)
+    assert err.what == f"The project dir '{tmp_path}/a\\x00b' contains a NUL byte"
+    (tmp_path / "loop").symlink_to("loop")
+    assert "goes through a symlink loop" in str(error_of(Project.open, str(tmp_path / "loop"), None))

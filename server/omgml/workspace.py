@@ -43,16 +43,19 @@ def _shown(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(text)} characters)"
 
 
-def _check_spelling(text: str, what: str) -> None:
-    """Refuse what no file system can name, before any system call turns it into a bare ValueError or OSError."""
-    if "\x00" in text:
+def _check_spelling(full: str, what: str, text: str) -> None:
+    """Refuse what no file system can name, before any system call turns it into a bare ValueError or OSError.
+
+    ``full`` is checked; ``text`` is the path as the user gave it, for the message.
+    """
+    if "\x00" in full:
         raise PathError(
             f"The {what} '{_shown(text)}' contains a NUL byte",
             "no file name can hold one, so it cannot name a file",
             "remove the NUL (\\x00) character from the path",
         )
     try:
-        encoded = os.fsencode(text)
+        encoded = os.fsencode(full)
     except UnicodeError as exc:
         raise PathError(
             f"The {what} '{_shown(text)}' cannot be spelled as a file name",
@@ -83,9 +86,22 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
     """
     root = Path(root).resolve()
     text = os.fspath(path)
-    _check_spelling(text, what)
+    candidate = resolve_path(root / Path(text).expanduser(), what, text)
+    if candidate != root and root not in candidate.parents:
+        raise PathError(
+            f"The {what} '{_shown(text)}' resolves to {_shown(str(candidate))}, outside the project root {root}",
+            "tools only read and write inside the project root, so an agent cannot touch other files",
+            f"give a path inside {root}, or start the server with OMGML_PROJECT_DIR set to a folder that contains it",
+        )
+    return candidate
+
+
+def resolve_path(path: Path, what: str, text: str | None = None) -> Path:
+    """``path`` with symlinks resolved; a NUL, an overlong name or a symlink loop is a ``PathError``."""
+    text = os.fspath(path) if text is None else text
+    _check_spelling(os.fspath(path), what, text)
     try:
-        candidate = (root / Path(text).expanduser()).resolve()
+        return path.resolve()
     except RuntimeError as exc:  # Python 3.11 reports a symlink loop this way; later versions raise OSError
         raise PathError(
             f"The {what} '{_shown(text)}' goes through a symlink loop",
@@ -98,13 +114,6 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
             f"the operating system refused it ({getattr(exc, 'strerror', None) or exc})",
             "check the path",
         ) from exc
-    if candidate != root and root not in candidate.parents:
-        raise PathError(
-            f"The {what} '{_shown(text)}' resolves to {_shown(str(candidate))}, outside the project root {root}",
-            "tools only read and write inside the project root, so an agent cannot touch other files",
-            f"give a path inside {root}, or start the server with OMGML_PROJECT_DIR set to a folder that contains it",
-        )
-    return candidate
 
 
 def project_relative(path: Path, project: Path) -> str:
@@ -121,7 +130,7 @@ def resolve_project_dir(project_dir: str | os.PathLike[str] | None, root: Path |
     With ``create`` a missing leaf folder is allowed (init makes it); its parent must exist.
     """
     if root is None:
-        target = Path(project_dir or ".").expanduser().resolve()
+        target = resolve_path(Path(project_dir or ".").expanduser(), "project dir", os.fspath(project_dir or "."))
     else:
         target = resolve_inside(root, project_dir or ".", "project dir")
     if target.exists() and not target.is_dir():
