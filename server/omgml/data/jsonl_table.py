@@ -60,6 +60,7 @@ def open_jsonl(path: Path, encoding: str) -> Table:
 
     if encoding not in ("utf8", "utf-8-sig"):
         raise DataError(f"{path} is not UTF-8", "JSON Lines must be UTF-8", "re-encode the file as UTF-8")
+    _check_lines(path)
     fallback = False
     try:
         schema = pj.open_json(path, read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES)).schema
@@ -70,6 +71,30 @@ def open_jsonl(path: Path, encoding: str) -> Table:
     return JsonlTable(
         source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=fallback
     )
+
+
+def _check_lines(path: Path) -> None:
+    """Refuse a line nested too deep or too long for the readers, before either reads it.
+
+    Arrow's reader recurses per level (seconds at 5,000, the C stack overflows near 20,000: the process
+    dies) and Python's json raises at 1,000; a line longer than a block Arrow reads cannot be parsed.
+    """
+    from omgml.data.jsonscan import MAX_JSON_DEPTH, scan_lines
+
+    deep, long_line = scan_lines(path, MAX_JSON_DEPTH, JSON_BLOCK_BYTES)
+    if deep is not None:
+        raise DataError(
+            f"{path} line {deep.line} nests {deep.depth} levels of lists or objects, more than the {MAX_JSON_DEPTH} omgml reads",
+            "a table's values are flat or nest a few levels; deeper nesting is refused before parsing, "
+            "as it can exhaust the parser's stack",
+            "flatten that line's values (or drop the line), or store the nested part as a JSON string",
+        )
+    if long_line:
+        raise DataError(
+            f"{path} line {long_line} is longer than {JSON_BLOCK_BYTES // 2**20} MB",
+            "omgml reads JSON Lines in blocks of that size, and one line must fit in a block",
+            "split the line's large values out of the table (store a path or a key instead), or convert the file to parquet",
+        )
 
 
 def _json_error(source: str, exc: BaseException) -> DataError:
@@ -94,7 +119,7 @@ def _python_jsonl_records(path: Path, source: str) -> Iterator[tuple[int, dict]]
                 continue
             try:
                 record = json.loads(line)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # too deep is refused at open; kept as a last guard
                 raise DataError(
                     f"{source} is not valid JSON Lines: line {number}: {exc}",
                     "each line must be one JSON object",
