@@ -120,7 +120,7 @@ class CsvTable(Table):
             ),
         )
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
@@ -295,7 +295,7 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    text = head.decode("latin-1" if encoding == "latin-1" else "utf-8", errors="replace").lstrip("\ufeff")
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")  # sniffed or checked by open_table
     if not text.strip():
         raise DataError(
             f"{path} has only blank lines",
@@ -328,7 +328,7 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
             block = _larger_block(block, exc)
             if block is None:
                 raise _text_error(str(path), encoding, exc) from exc
-    if len(set(header)) == len(header) and list(schema.names) != header:
+    if len(set(header)) == len(header) == len(schema) and list(schema.names) != header:
         schema = pa.schema([schema.field(i).with_name(name) for i, name in enumerate(header)])
     table = CsvTable(
         source=str(path),

@@ -23,7 +23,7 @@ class JsonlTable(Table):
 
     _json_fallback: bool = False
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         if self._json_fallback:
             yield from _python_jsonl_batches(self._path, self.source, self.schema, columns)
         else:

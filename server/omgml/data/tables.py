@@ -16,13 +16,15 @@ and ``read_settled`` starts the caller's pass again.
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from omgml.data.files import table_format
-from omgml.errors import OmgmlError
+from omgml.errors import OmgmlError, first_line, listing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,8 +84,13 @@ class Table:
         """Record batches of the whole table, in order; ragged rows are counted in ``self.ragged``.
 
         Every batch has ``self.schema`` (or its ``columns``). Raises ``SchemaChanged`` when a csv or
-        JSON Lines block does not fit the inferred types: the schema is widened, read again.
+        JSON Lines block does not fit the inferred types: the schema is widened, read again. Any
+        other failure of the native reader (a damaged page, a later undecodable block) is a ``DataError``.
         """
+        with reading(self.source, self.format):
+            yield from self._batches(columns)
+
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError  # every format's reader has its own
 
     def read_all(self, columns: list[str] | None = None) -> pa.Table:
@@ -101,18 +108,36 @@ class FrameTable(Table):
 
     _frame: Any = None
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         frame = self._frame.select(columns) if columns else self._frame
         yield from frame.to_batches(max_chunksize=PARQUET_BATCH_ROWS)
 
 
 def open_table(
-    source: str | Path | pd.DataFrame, *, delimiter: str | None = None, encoding: str | None = None
+    source: str | Path | pd.DataFrame,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    repeated_names: bool = False,
 ) -> Table:
-    """Open ``source`` for reading; the file's format comes from its suffix, delimiter and encoding are sniffed."""
+    """Open ``source`` for reading; the file's format comes from its suffix, delimiter and encoding are sniffed.
+
+    Every failure is a ``DataError`` naming the file. A header that repeats a column name is refused
+    unless ``repeated_names`` (validation reads such a table to report the repeats; tools that match
+    columns by name cannot tell them apart).
+    """
     if not isinstance(source, (str, Path)):
-        return _from_frame(source)
-    path = Path(source)
+        table = _from_frame(source)
+    else:
+        path = Path(source)
+        with reading(str(path), table_format(path)):
+            table = _open_file(path, delimiter, encoding)
+    if not repeated_names:
+        refuse_repeated_names(table)
+    return table
+
+
+def _open_file(path: Path, delimiter: str | None, encoding: str | None) -> Table:
     if not path.exists():
         raise DataError(
             f"{path} does not exist",
@@ -140,12 +165,16 @@ def open_table(
         from omgml.data.parquet_table import open_parquet
 
         return open_parquet(path)
+    _check_delimiter(delimiter)
+    _check_encoding(encoding)
     head = _read_head(path)
-    if b"\x00" in head:
+    if encoding is None and b"\x00" in head:
         raise DataError(
             f"{path} is binary, not {fmt} text",
-            "it contains NUL bytes, which text tables never do",
-            "check the file is what its name says (a parquet file needs the .parquet suffix)",
+            "it contains NUL bytes, which text tables never do"
+            + (" (every other byte is NUL, as in UTF-16 text without a byte-order mark)" if _utf16_like(head) else ""),
+            "check the file is what its name says (a parquet file needs the .parquet suffix)"
+            + ("; for UTF-16 text pass --encoding utf-16-le (or utf-16-be)" if _utf16_like(head) else ""),
         )
     encoding = encoding or _sniff_encoding(head)
     if fmt == "jsonl":
@@ -155,6 +184,90 @@ def open_table(
     from omgml.data.csv_table import open_csv
 
     return open_csv(path, fmt, head, delimiter, encoding)
+
+
+@contextmanager
+def reading(source: str, fmt: str) -> Iterator[None]:
+    """Turn any failure of a native reader into a ``DataError`` that names ``source``.
+
+    Arrow, the codecs and the OS raise their own types (``ArrowInvalid``, ``OSError`` for a damaged
+    parquet page, ``UnicodeError``, ``LookupError``); the tools promise an ``OmgmlError``.
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except OmgmlError:
+        raise
+    except UnicodeError as exc:
+        raise DataError(
+            f"{source} is not text in the encoding it was read with: {first_line(exc)}",
+            "the bytes do not decode (UTF-16 needs a byte-order mark, or its byte order named)",
+            "pass the file's encoding (for example --encoding latin-1 or utf-16-le), or re-save it as UTF-8",
+        ) from exc
+    except (pa.ArrowException, OSError, ValueError, LookupError, RecursionError, MemoryError) as exc:
+        raise DataError(f"{source} could not be read as {fmt}: {first_line(exc)}", *_READ_ADVICE[fmt]) from exc
+
+
+_READ_ADVICE = {
+    "parquet": (
+        "the file is damaged (a page does not decompress) or uses a feature this reader lacks",
+        "re-export the file, or check it is parquet and not another format with a .parquet suffix",
+    ),
+    "jsonl": ("each line must be one JSON object", "fix the named line, or convert the file to csv or parquet"),
+    "csv": (
+        "the file does not follow one consistent table layout",
+        "check the delimiter (or pass --delimiter), the quoting and the encoding (--encoding)",
+    ),
+    "file": ("omgml reads csv, tsv, parquet and jsonl tables", "convert the file to one of those formats"),
+}
+_READ_ADVICE["tsv"] = _READ_ADVICE["csv"]
+_READ_ADVICE["dataframe"] = ("the DataFrame's values do not convert to Arrow", "convert mixed columns to one type")
+
+
+def refuse_repeated_names(table: Table) -> None:
+    """A ``DataError`` when ``table``'s header names a column more than once."""
+    repeated = [name for name, times in Counter(table.column_names).items() if times > 1]
+    if repeated:
+        raise DataError(
+            f"{table.source} names the column(s) {listing([repr(n) for n in repeated], 10)} more than once",
+            "columns are matched by name, so two columns of one name cannot be told apart",
+            "rename the repeated columns so every name is unique (`omgml validate` lists every repeat)",
+        )
+
+
+def _check_delimiter(delimiter: str | None) -> None:
+    if delimiter is not None and (len(delimiter) != 1 or not delimiter.isascii() or delimiter in '\r\n"'):
+        raise DataError(
+            f"The delimiter {delimiter!r} cannot split a table",
+            "the csv reader splits fields on one ASCII character other than a quote or a line break",
+            "pass one such character (',', ';', '|' or a tab), or convert the file to use one",
+        )
+
+
+def _check_encoding(encoding: str | None) -> None:
+    if encoding is None:
+        return
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError as exc:
+        raise DataError(
+            f"Unknown encoding {encoding!r}",
+            "the encoding must be one Python knows",
+            "pass a name such as utf-8, latin-1, cp1252 or utf-16-le",
+        ) from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise DataError(
+            f"{encoding!r} is not a text encoding", "it encodes bytes to bytes", "pass a text encoding such as utf-8"
+        )
+
+
+def _utf16_like(head: bytes) -> bool:
+    """Whether ``head`` looks like UTF-16 without a BOM: mostly ASCII with a NUL in every other byte."""
+    sample = head[:4096]
+    return len(sample) >= 4 and (
+        sample[0::2].count(0) > 0.8 * len(sample) / 2 or sample[1::2].count(0) > 0.8 * len(sample) / 2
+    )
 
 
 def _from_frame(frame: Any) -> Table:
