@@ -242,6 +242,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from ``path``, or None when it is missing or unreadable (a cache or history may be damaged)."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested past Python's limit
         return None
     return value if isinstance(value, dict) else None

@@ -37,7 +37,9 @@ class JsonlTable(Table):
             reader = pj.open_json(
                 self._path,
                 read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES, use_threads=False),  # a line must fit a block
-                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error"),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=self._native or self.schema, unexpected_field_behavior="error"
+                ),
             )
             for batch in rebatch(reader):
                 yield batch.select(columns) if columns else batch
@@ -45,7 +47,7 @@ class JsonlTable(Table):
             if not _json_type_conflict(exc):
                 raise _json_error(self.source, exc) from exc
             # A later block mixes kinds of values (or adds keys): Python's json reads what Arrow cannot.
-            self.schema = _python_jsonl_schema(self._path, self.source)
+            self.schema, self._native = _python_jsonl_schema(self._path, self.source), None  # nested: text already
             self._json_fallback = True
             raise SchemaChanged(
                 f"{self.source}: a later block of JSON Lines does not fit the types of the first",

@@ -75,6 +75,7 @@ class Table:
     encoding: str | None = None
     ragged: RaggedRows = field(default_factory=RaggedRows)
     _path: Path | None = None
+    _native: pa.Schema | None = None  # the schema the reader reads, when ``schema`` shows nested columns as text
 
     @property
     def column_names(self) -> list[str]:
@@ -88,7 +89,8 @@ class Table:
         other failure of the native reader (a damaged page, a later undecodable block) is a ``DataError``.
         """
         with reading(self.source, self.format):
-            yield from self._batches(columns)
+            for batch in self._batches(columns):
+                yield nested_as_text(batch) if self._native is not None else batch
 
     def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError  # every format's reader has its own
@@ -134,7 +136,45 @@ def open_table(
             table = _open_file(path, delimiter, encoding)
     if not repeated_names:
         refuse_repeated_names(table)
+    text = _nested_shown_as_text(table.schema)
+    if text is not None:
+        table._native, table.schema = table.schema, text
     return table
+
+
+def _is_nested(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type))
+
+
+def _nested_shown_as_text(schema: pa.Schema) -> pa.Schema | None:
+    """``schema`` with its nested columns (lists, structs, maps) as strings; None when it has none.
+
+    Every tool sees such a column as its values' JSON text (as the JSON Lines reader reads values of
+    mixed kinds): one rule that validation, drift and baseline all handle, instead of a type each
+    treats its own way (or, in pandas, cannot hash).
+    """
+    import pyarrow as pa
+
+    if not any(_is_nested(f.type) for f in schema):
+        return None
+    return pa.schema([f.with_type(pa.string()) if _is_nested(f.type) else f for f in schema], metadata=schema.metadata)
+
+
+def nested_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with each nested column's values replaced by their JSON text (nulls stay null)."""
+    import json
+
+    import pyarrow as pa
+
+    arrays = [
+        pa.array([None if v is None else json.dumps(v, default=str) for v in array.to_pylist()], type=pa.string())
+        if _is_nested(array.type)
+        else array
+        for array in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def _open_file(path: Path, delimiter: str | None, encoding: str | None) -> Table:
