@@ -304,7 +304,14 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
         )
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
-    header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
+    try:
+        header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
+    except csv.Error as exc:  # a header field over Python's 128 KB field limit
+        raise DataError(
+            f"{path} has a header that is not a row of column names: {exc}",
+            "the first line is the header, and a column name that long is nearly always data or an unclosed quote",
+            "put the column names on the first line, or close the quote that opens there",
+        ) from exc
     # Infer types on the first small block, check them on the next blocks up to CSV_BLOCK_BYTES
     # (widening where needed), then read every block with those types, so batches agree.
     block = READ_BLOCK_BYTES

@@ -16,6 +16,7 @@ and ``read_settled`` starts the caller's pass again.
 from __future__ import annotations
 
 import codecs
+import csv
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -245,7 +246,7 @@ def reading(source: str, fmt: str) -> Iterator[None]:
             "the bytes do not decode (UTF-16 needs a byte-order mark, or its byte order named)",
             "pass the file's encoding (for example --encoding latin-1 or utf-16-le), or re-save it as UTF-8",
         ) from exc
-    except (pa.ArrowException, OSError, ValueError, LookupError, RecursionError, MemoryError) as exc:
+    except (pa.ArrowException, OSError, ValueError, LookupError, RecursionError, MemoryError, csv.Error) as exc:
         raise DataError(f"{source} could not be read as {fmt}: {first_line(exc)}", *_READ_ADVICE[fmt]) from exc
 
 
