@@ -186,7 +186,7 @@ def _python_jsonl_batches(
     def convert(value: Any, kind: pa.DataType) -> Any:
         if value is None or not pa.types.is_string(kind):
             return float(value) if pa.types.is_floating(kind) and value is not None else value
-        return value if isinstance(value, str) else json.dumps(value)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # as nested_as_text
 
     def flush(rows: list[dict]) -> pa.RecordBatch:
         arrays = [pa.array([convert(row.get(name), types[name]) for row in rows], type=types[name]) for name in names]

@@ -165,17 +165,42 @@ def _nested_shown_as_text(schema: pa.Schema) -> pa.Schema | None:
 
 def nested_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
     """``batch`` with each nested column's values replaced by their JSON text (nulls stay null)."""
+    arrays = [_json_text(array) if _is_nested(array.type) else array for array in batch.columns]
+    return type(batch).from_arrays(arrays, names=batch.schema.names)
+
+
+def _json_text(array: pa.Array) -> pa.Array:
+    """Each value of a nested ``array`` as JSON text: lists of numbers, booleans or strings (tags, the
+    common case) by Arrow's kernels, anything else value by value with Python's json."""
     import json
 
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    arrays = [
-        pa.array([None if v is None else json.dumps(v, default=str) for v in array.to_pylist()], type=pa.string())
-        if _is_nested(array.type)
-        else array
-        for array in batch.columns
-    ]
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([_json_text(chunk) for chunk in array.chunks], type=pa.string())
+    kind = array.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        values = array.values.slice(array.offsets[0].as_py(), array.offsets[-1].as_py() - array.offsets[0].as_py())
+        item = values.type
+        if pa.types.is_integer(item) or pa.types.is_boolean(item) or pa.types.is_string(item):
+            if pa.types.is_string(item):
+                for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+                    values = pc.replace_substring(values, raw, escaped)
+                values = pc.binary_join_element_wise('"', values, '"', "")
+            elif pa.types.is_boolean(item):
+                values = pc.if_else(values, "true", "false")
+            text = pc.fill_null(pc.cast(values, pa.string()), "null")
+            offsets = pc.subtract(array.offsets, array.offsets[0]).cast(
+                pa.int32() if pa.types.is_list(kind) else pa.int64()
+            )
+            lists = type(array).from_arrays(offsets, text)
+            joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+            return pc.if_else(array.is_null(), pa.scalar(None, pa.string()), pc.cast(joined, pa.string()))
+    return pa.array(
+        [None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in array.to_pylist()],
+        type=pa.string(),
+    )
 
 
 def _open_file(path: Path, delimiter: str | None, encoding: str | None) -> Table:
