@@ -334,6 +334,14 @@ def test_a_folder_named_like_a_table_is_refused(tmp_path):
         assert "dir.csv is a folder, not a table file" in str(error) and "Fix: name a file inside it" in str(error)
 
 
+def test_a_symlink_loop_is_named_by_the_reader(tmp_path):
+    from omgml.data.tables import open_table
+
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    with pytest.raises(DataError, match="loop.csv is a symbolic link that leads to no file. Its target is missing"):
+        open_table(tmp_path / "loop.csv")
+
+
 def test_status_reports_hostile_tables_and_survives_a_deep_cache(tmp_path):
     from omgml import init_project
 

@@ -204,6 +204,12 @@ def _json_text(array: pa.Array) -> pa.Array:
 
 
 def _open_file(path: Path, delimiter: str | None, encoding: str | None) -> Table:
+    if path.is_symlink() and not path.exists():
+        raise DataError(
+            f"{path} is a symbolic link that leads to no file",
+            "its target is missing, or the link points (through others) back to itself",
+            "point the link at the table file, or pass the file's own path",
+        )
     if not path.exists():
         raise DataError(
             f"{path} does not exist",
