@@ -173,10 +173,10 @@ def test_a_deep_reference_profile_is_refused_before_json_recurses(tmp_path):
 
 
 def test_deep_json_in_a_cache_reads_as_damaged(tmp_path):
-    from omgml.workspace import read_json
+    from omgml.workspace import Store
 
-    _write(tmp_path, "f.json", _deep_json(100_000))
-    assert read_json(tmp_path / "f.json") is None
+    _write(tmp_path, ".omgml/f.json", _deep_json(100_000))
+    assert Store(tmp_path).read_json(tmp_path / ".omgml" / "f.json") is None
     assert jsonscan.loads('{"a": [[1]]}') == {"a": [[1]]}
     with pytest.raises(jsonscan.JsonTooDeep, match="line 1 nests 100000 levels deep"):
         jsonscan.loads(_deep_json(100_000))

@@ -94,7 +94,7 @@ def check_text(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> None:
         raise JsonTooDeep(found, limit)
 
 
-def loads(text: str, limit: int = MAX_JSON_DEPTH) -> Any:
+def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` of text checked to nest at most ``limit`` levels; raises ``JsonTooDeep`` (a ValueError) if not."""
     import json
 
