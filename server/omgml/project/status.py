@@ -17,7 +17,7 @@ from omgml.project.models import (
     StatusReport,
     StatusRequest,
 )
-from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary
+from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary, tracking_lock
 from omgml.workspace import Project, read_json
 
 MAX_DATA_FILES = 1000
@@ -46,7 +46,11 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     is_repo, commit, branch, dirty = git_state(project.root)
     data = _inventory(project)
     reports = _saved_reports(project)
-    tracking = read_tracking_summary(project_tracking_uri(project.root, config), config.metric if config else None)
+    tracking = read_tracking_summary(
+        project_tracking_uri(project.root, config),
+        config.metric if config else None,
+        lock=tracking_lock(project.root) if config else None,  # a foreign folder gets no .omgml/ from a read
+    )
     evidence = _Evidence(project, data, reports, tracking)
     stages = evidence.stages()
     readiness = evidence.readiness()
