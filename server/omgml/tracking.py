@@ -837,7 +837,7 @@ def _register(
     existing = dict(client.get_registered_model(name).aliases or {})
     client.set_registered_model_alias(name, "baseline", version)
     logged.aliases.append("baseline")
-    if "champion" not in existing or existing["champion"] == str(version):
+    if "champion" not in existing or str(existing["champion"]) == str(version):
         client.set_registered_model_alias(name, "champion", version)
         logged.aliases.append("champion")
     logged.registered_model, logged.model_version = name, str(version)
