@@ -815,8 +815,12 @@ def _register(
     try:
         client.get_registered_model(name)
     except MlflowException:
-        client.create_registered_model(name, description=model.description or None)
-        undo.append(lambda: client.delete_registered_model(name))
+        try:
+            client.create_registered_model(name, description=model.description or None)
+            undo.append(lambda: client.delete_registered_model(name))
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise  # otherwise a concurrent baseline created it a moment ago: use it
     mine = model_versions(client, name=name, run_id=run_id)
     if mine:
         version = min(mine, key=lambda v: int(v.version)).version

@@ -38,7 +38,8 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     StatusReport
         Config, git state, data inventory, saved reports, MLflow summary, the eight lifecycle
         stages with evidence and next step, and the readiness checklist. Reads only, except
-        that file fingerprints are cached in ``.omgml/`` of an omgml project.
+        that file fingerprints are cached in ``.omgml/`` of an omgml project and MLflow runs left
+        RUNNING by a process that died are marked FAILED (only FINISHED runs are counted).
     """
     request = parse_request(StatusRequest, request, "status")
     project = Project.open(request.project_dir, root)
