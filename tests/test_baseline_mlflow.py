@@ -468,6 +468,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     message = str(info.value)
     assert message.startswith("Logging the baseline to MLflow at sqlite:///")
     assert "RuntimeError: registry down" in message and "marked FAILED, and no model version was registered" in message
+    assert f"Fix: check that {shared / 'mlflow.db'} and file://" in message and "tracking server" not in message
     assert len(Store(shared).history("baseline")) == before  # no report for a half-done run
     from mlflow.tracking import MlflowClient
 

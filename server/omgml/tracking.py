@@ -669,10 +669,14 @@ def log_session(
         marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
         if isinstance(exc, OmgmlError):
             raise
+        store = local_store_path(experiment.uri)
         raise TrackingError(
             f"Logging the baseline to MLflow at {experiment.uri} failed",
             f"{type(exc).__name__}: {first_line(exc)}; {marked}, and no model version was registered",
-            "check the tracking server and its artifact store are reachable and writable, then run the baseline again",
+            "check the tracking server and its artifact store are reachable and writable, then run the baseline again"
+            if store is None
+            else f"check that {store} and {experiment.artifact_location} are writable and have space, then run the "
+            "baseline again",
         ) from exc
 
 
