@@ -90,9 +90,33 @@ def experiment_name_problem(name: str) -> str | None:
 
 
 def project_tracking_uri(project: Path, config: ProjectConfig | None) -> str:
-    """``MLFLOW_TRACKING_URI``, else the project's ``[tracking] uri``, else MLflow's default at the project root."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or (config.tracking.uri if config else DEFAULT_TRACKING_URI)
-    return resolve_tracking_uri(project, uri)
+    """``MLFLOW_TRACKING_URI``, else the project's ``[tracking] uri``, else MLflow's default at the project root.
+
+    A local store named by the project (its config or the default) must stay inside the project, symlinks
+    resolved: a checked-out omgml.toml must not make omgml write elsewhere. ``MLFLOW_TRACKING_URI`` is the
+    user's explicit choice and may point anywhere; a server (http, databricks, a database) is always fine.
+    """
+    explicit = os.environ.get("MLFLOW_TRACKING_URI")
+    if explicit:
+        return resolve_tracking_uri(project, explicit)
+    given = config.tracking.uri if config else DEFAULT_TRACKING_URI
+    uri = resolve_tracking_uri(project, given)
+    store = local_store_path(uri)
+    if store is not None:
+        from omgml.errors import ConfigError, PathError
+        from omgml.workspace import resolve_inside
+
+        try:
+            resolve_inside(project, store, "MLflow store")
+        except PathError as exc:
+            raise ConfigError(
+                f"The tracking URI '{given}' ({tracking_uri_source(config)}) is refused: {exc.what}",
+                "a project's own config may only keep its MLflow store inside the project, "
+                "so a checked-out omgml.toml cannot make omgml write elsewhere",
+                "use a path inside the project (sqlite:///mlflow.db), or set MLFLOW_TRACKING_URI explicitly "
+                "for a store elsewhere (a tracking server URI such as http://host:5000 is fine in omgml.toml)",
+            ) from exc
+    return uri
 
 
 def tracking_uri_source(config: ProjectConfig | None) -> str:
@@ -167,13 +191,20 @@ def check_local_store(uri: str) -> None:
         )
 
 
-def tracking_lock(project: Path) -> Path:
+def tracking_lock(project: Path) -> Path | None:
     """The lock file ``store_lock`` takes for a project's local store: every omgml process of the project shares it.
 
     It lives in ``mlruns/`` (the local store's artifact folder): the scaffold's .gitignore already covers
-    it, so taking the lock never makes a checkout dirty, in new projects or old ones.
+    it, so taking the lock never makes a checkout dirty, in new projects or old ones. None when ``mlruns``
+    leads out of the project (the baseline refuses such a project; a read goes on without the lock).
     """
-    return project / "mlruns" / ".omgml-tracking.lock"
+    from omgml.errors import PathError
+    from omgml.workspace import resolve_inside
+
+    try:
+        return resolve_inside(project, "mlruns/.omgml-tracking.lock", "MLflow store lock")
+    except PathError:
+        return None
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from omgml.baseline.models import (
 from omgml.baseline.prepare import prepare, read_table
 from omgml.baseline.records import log_baseline
 from omgml.config import METRICS, ProjectConfig
-from omgml.errors import InvalidInput, PathError, first_line, parse_request
+from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
 from omgml.tracking import stdout_to_stderr
 from omgml.workspace import Project
 
@@ -115,7 +115,7 @@ class _Session:
         experiment = open_experiment(
             uri,
             self.name,
-            self.project.root / "mlruns",
+            self.project.resolve("mlruns", "MLflow artifact folder"),
             source=tracking_uri_source(self.config),
             lock=tracking_lock(self.project.root),
         )
@@ -260,12 +260,16 @@ class _Session:
                 return self.saved
             report.report_path = self.project.rel(self.saved)
             return store.write(self.saved, report.model_dump(mode="json"))
-        except OSError as exc:
+        except (OSError, OmgmlError) as exc:
             left = (
                 "the model is registered in MLflow, but the saved report still shows it unregistered"
                 if report.tracking.registered_model
                 else "the MLflow runs are marked FAILED and no model version was registered"
             )
+            if isinstance(exc, OmgmlError):  # the store's own words, and what that left behind
+                raise PathError(
+                    f"The baseline report could not be saved: {exc.what}", f"{exc.why}; {left}", exc.fix
+                ) from exc
             raise PathError(
                 f"The baseline report could not be saved under {store.reports('baseline')}",
                 f"{exc.strerror or exc}; {left}",
