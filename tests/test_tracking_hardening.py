@@ -234,11 +234,11 @@ def test_a_model_name_mlflow_refuses_fails_before_any_work(tmp_path, name, probl
 
 
 def test_a_project_name_that_cannot_name_a_model_fails_before_any_work(tmp_path):
-    project = iris_project(tmp_path / "...")  # no omgml.toml: the folder names the project, '...-model' the model
+    project = iris_project(tmp_path / "..a")  # no omgml.toml: the folder names the project, '..a-model' the model
     with pytest.raises(InvalidInput) as info:
         train_baseline({"project_dir": str(project), **SMALL})
     assert str(info.value) == (
-        "The registered model name '...-model' made from the project name cannot be used. MLflow's registry "
+        "The registered model name '..a-model' made from the project name cannot be used. MLflow's registry "
         "would refuse it: MLflow treats model names as paths, and this one would resolve to another name; nothing "
         "was trained. Fix: pass --model-name NAME (model_name), or rename the project in omgml.toml."
     )
