@@ -227,18 +227,16 @@ def ensure_folder(root: Path, folder: Path) -> list[Path]:
         current = current / part
         if current.is_dir():
             continue
-        if current.exists() or current.is_symlink():
+        try:
+            current.mkdir()
+        except FileExistsError:
+            if current.is_dir():  # another process made it between the check and the mkdir
+                continue
             raise PathError(
                 f"{project_relative(current, root)} is a file, not a folder",
                 f"omgml keeps its files in the folder {project_relative(folder, root)}",
                 f"move {current} away (or rename it), then run the command again",
-            )
-        try:
-            current.mkdir()
-        except FileExistsError:
-            if not current.is_dir():  # another process made a file there in the meantime
-                raise
-            continue
+            ) from None
         made.append(current)
     return made
 
