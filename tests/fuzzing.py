@@ -409,8 +409,13 @@ LAST_RUN: list[Tally] = []  # the test's run, for the session's closing summary 
 class StdioHarness:
     """One ``python -m omgml.mcp.server`` child and its ``mcp.Client``; restarted when the server dies or stalls."""
 
-    def __init__(self, root: Path, home: Path, stderr_path: Path, tally: Tally, timeout: float = 15) -> None:
+    SERVE = "from omgml.mcp.server import main\nmain()\n"
+
+    def __init__(
+        self, root: Path, home: Path, stderr_path: Path, tally: Tally, timeout: float = 15, code: str = SERVE
+    ) -> None:
         self.root, self.home, self.stderr_path, self.tally, self.timeout = root, home, stderr_path, tally, timeout
+        self.code = code  # what the child runs: the real server, or (testing the harness) a broken one
         self.protocol_faults: list[str] = []
         self.starts = 0
         self._portal_cm = self._client_cm = None
@@ -422,7 +427,7 @@ class StdioHarness:
 
         env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "CLAUDE_PROJECT_DIR")}
         env.update(OMGML_PROJECT_DIR=str(self.root), HOME=str(self.home), PYTHONFAULTHANDLER="1")
-        params = StdioServerParameters(command=sys.executable, args=["-m", "omgml.mcp.server"], env=env)
+        params = StdioServerParameters(command=sys.executable, args=["-c", self.code], env=env)
         self._errlog = open(self.stderr_path, "a", encoding="utf-8")  # noqa: SIM115 -- open while the server runs
         self._errlog.write(f"\n=== server start {self.starts} ===\n")
         self._errlog.flush()

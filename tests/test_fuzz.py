@@ -85,3 +85,69 @@ def _fuzz(harness: fuzzing.StdioHarness, tool, calls: int, created_by_init: set[
             created_by_init.update(os.path.normpath(os.path.join(folder, rel)) for rel in made["created"])
 
     return run
+
+
+# The harness's own detectors, each against a server broken on purpose: a fuzzer that cannot fail proves nothing.
+BROKEN_SERVER = """
+import os, signal, sys, time
+import omgml.project.status as status
+from mcp.server import stdio
+
+def broken(request, *, root=None):
+    how = request["project_dir"]
+    if how == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if how == "stall":
+        time.sleep(30)
+    if how == "stdout":  # past the SDK's diversion of fd 1: straight onto the protocol's own descriptor
+        os.write(stdio._claims[1].private_fd, b"not json-rpc\\n")
+    if how == "keyerror":
+        return {}["boom"]
+    return real(request, root=root)
+
+real, status.project_status = status.project_status, broken
+from omgml.mcp.server import main
+main()
+"""
+
+
+def test_the_harness_catches_each_kind_of_failure(tmp_path):
+    (tmp_path / "home").mkdir()
+    tally = fuzzing.Tally()
+    harness = fuzzing.StdioHarness(tmp_path, tmp_path / "home", tmp_path / "err.log", tally, 3, BROKEN_SERVER)
+    kinds = {
+        "segfault": "server died",
+        "stall": "stall",
+        "stdout": "stdout not protocol",
+        "keyerror": "unhandled exception",
+    }
+    harness.start()
+    try:
+        afterwards = []
+        for how in kinds:
+            harness.call("omgml_status", {"project_dir": how})
+            afterwards.append(harness.call("omgml_status", {"project_dir": "."}))  # after a restart when it died
+    finally:
+        harness.stop()
+    assert [f.kind for f in tally.failures] == list(kinds.values())
+    assert all(result is not None and result.is_error is False for result in afterwards)
+    assert "Fatal Python error: Segmentation fault" in tally.failures[0].detail
+    assert harness.starts == 3  # the first, then after the death and after the stall
+    assert tally.summary().startswith("fuzz: 8 calls, 4 clean, 4 failures (1 server died, 1 stall, ")
+
+
+def test_damage_and_unparsable_json_are_found(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("a = 1\n")
+    (tmp_path / ".omgml").mkdir()
+    before = fuzzing.snapshot(tmp_path)
+    (tmp_path / "src" / "a.py").write_text("a = 2\n")
+    (tmp_path / "PWNED").write_text("")
+    (tmp_path / ".omgml" / "ok.json").write_text("{}")
+    (tmp_path / ".omgml" / "torn.json").write_text('{"a": ')
+    (tmp_path / "mlflow.db").write_text("")
+    after = fuzzing.snapshot(tmp_path)
+    assert fuzzing.damage(before, after, created_by_init=set()) == ["PWNED appeared", "src/a.py changed"]
+    assert fuzzing.damage(before, after, created_by_init={"PWNED"}) == ["src/a.py changed"]
+    [torn] = fuzzing.unparsable_store_json(tmp_path, planted={})
+    assert torn.startswith(".omgml/torn.json: JSONDecodeError")
