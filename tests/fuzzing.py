@@ -544,11 +544,12 @@ def snapshot(folder: Path) -> dict[str, str]:
     return out
 
 
-def damage(before: dict[str, str], after: dict[str, str], created_by_init: set[str]) -> list[str]:
-    """Files outside the store that changed, vanished, or appeared (other than what omgml_init scaffolded)."""
+def damage(before: dict[str, str], after: dict[str, str], created_by_init: set[str], store: bool = True) -> list[str]:
+    """Files that changed, vanished, or appeared (other than what omgml_init scaffolded), outside the store when
+    ``store`` (in the workspace), anywhere when not (the outside folder)."""
     problems = []
     for rel in sorted(before.keys() | after.keys()):
-        if ALLOWED.search(rel) or before.get(rel) == after.get(rel):
+        if (store and ALLOWED.search(rel)) or before.get(rel) == after.get(rel):
             continue
         if rel not in before and rel in created_by_init:
             continue

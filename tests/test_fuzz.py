@@ -51,7 +51,7 @@ def test_every_tool_survives_hostile_arguments_and_files(workspace):
         tally.seconds = time.monotonic() - started
     for problem in fuzzing.damage(before, fuzzing.snapshot(root), created_by_init):
         tally.failures.append(fuzzing.Failure("file changed outside the store", "(after the run)", {}, problem))
-    for problem in fuzzing.damage(outside_before, fuzzing.snapshot(outside), set()):
+    for problem in fuzzing.damage(outside_before, fuzzing.snapshot(outside), set(), store=False):
         tally.failures.append(fuzzing.Failure("file written outside the root", "(after the run)", {}, problem))
     planted = {rel: before[rel] for rel in (f"{fuzzing.MAIN}/{name}" for name in fuzzing.STORE_FILES)}
     for problem in fuzzing.unparsable_store_json(root, planted):
@@ -149,5 +149,12 @@ def test_damage_and_unparsable_json_are_found(tmp_path):
     after = fuzzing.snapshot(tmp_path)
     assert fuzzing.damage(before, after, created_by_init=set()) == ["PWNED appeared", "src/a.py changed"]
     assert fuzzing.damage(before, after, created_by_init={"PWNED"}) == ["src/a.py changed"]
+    assert fuzzing.damage(before, after, set(), store=False) == [  # outside the root, the store is no excuse
+        ".omgml/ok.json appeared",
+        ".omgml/torn.json appeared",
+        "PWNED appeared",
+        "mlflow.db appeared",
+        "src/a.py changed",
+    ]
     [torn] = fuzzing.unparsable_store_json(tmp_path, planted={})
     assert torn.startswith(".omgml/torn.json: JSONDecodeError")
