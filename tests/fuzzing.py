@@ -85,6 +85,8 @@ STORE_FILES = {
     ".omgml/contracts/list.json": "[1, 2, 3]",
     ".omgml/references/deep.json": "[" * 100_000 + "]" * 100_000,
     ".omgml/references/broken.json": "{",
+    ".omgml/contracts/out.json": "symlink:{outside}/contract.json",  # read from outside the root
+    ".omgml/references/out.json": "symlink:{outside}/reference.json",
 }
 
 # Projects whose configuration or store is hostile; each holds a copy of data/good.csv.
@@ -97,6 +99,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "p_reports_link": {".omgml/reports": "symlink:{outside}/reports"},
     "p_src_link": {"src": "symlink:{outside}/src"},
     "p_tracking_out": {"omgml.toml": "TRACKING_OUT"},
+    "p_mlflow_dir": {"mlflow.db/x": "a folder where the store's file goes"},  # stalled status ~100 s
 }
 
 
@@ -121,12 +124,14 @@ def build_workspace(base: Path) -> tuple[Path, Path]:
         (outside / folder).mkdir(parents=True)
     (outside / "secret.csv").write_text(GOOD_CSV)
     (outside / "store" / "keep.txt").write_text("outside\n")
+    (outside / "contract.json").write_text('{"columns": []}')
+    (outside / "reference.json").write_text("{}")
     root.mkdir()
     init_project({"project_dir": str(root / MAIN), "task": "binary", "target": "y", "name": "Fuzz"})
     for name, content in corpus_files(outside).items():
         write_file(root / MAIN / "data" / name, content)
     for name, content in STORE_FILES.items():
-        write_file(root / MAIN / name, content)
+        write_file(root / MAIN / name, content.replace("{outside}", str(outside)))
     for project, files in VARIANTS.items():
         write_file(root / project / "data" / "good.csv", GOOD_CSV)
         for name, content in files.items():
@@ -140,29 +145,35 @@ def build_workspace(base: Path) -> tuple[Path, Path]:
     return root, outside
 
 
-def corpus_calls() -> list[tuple[str, dict]]:
-    """Every hostile file meets every reader once, whatever hypothesis draws: each table through validation
-    (against the good one too) and drift, the broken store files by name, each bad project through status and
-    validation, and baseline on the tables that broke it."""
-    calls: list[tuple[str, dict]] = []
+def corpus_calls() -> list[tuple[str, dict, bool]]:
+    """Every hostile file meets every reader once, whatever hypothesis draws: each table through validation and
+    drift, the broken store files by name, each bad project through every tool, baseline on the tables that broke
+    it. The flag says the call must be refused (it reads outside the root): a result is then a failure too."""
+    calls: list[tuple[str, dict, bool]] = []
     for path in CORPUS_PATHS:
-        calls.append(("omgml_validate_data", {"project_dir": MAIN, "data": path, "target": "y"}))
-        calls.append(("omgml_check_drift", {"project_dir": MAIN, "reference": "data/good.csv", "current": path}))
-    for name in ("deep", "broken", "list"):
-        calls.append(("omgml_validate_data", {"project_dir": MAIN, "data": "data/good.csv", "contract": name}))
-    for name in ("deep", "broken"):
-        calls.append(("omgml_check_drift", {"project_dir": MAIN, "reference": name, "current": "data/good.csv"}))
+        outside = path == "data/outside.csv"
+        calls.append(("omgml_validate_data", {"project_dir": MAIN, "data": path, "target": "y"}, outside))
+        calls.append(
+            ("omgml_check_drift", {"project_dir": MAIN, "reference": "data/good.csv", "current": path}, outside)
+        )
+    for name in ("deep", "broken", "list", "out"):
+        args = {"project_dir": MAIN, "data": "data/good.csv", "contract": name}
+        calls.append(("omgml_validate_data", args, name == "out"))
+    for name in ("deep", "broken", "out"):
+        args = {"project_dir": MAIN, "reference": name, "current": "data/good.csv"}
+        calls.append(("omgml_check_drift", args, name == "out"))
     for project in VARIANTS:
-        calls.append(("omgml_status", {"project_dir": project}))
-        calls.append(("omgml_validate_data", {"project_dir": project, "data": "data/good.csv", "save_contract": "c"}))
+        calls.append(("omgml_status", {"project_dir": project}, False))
+        calls.append(("omgml_init", {"project_dir": project, "task": "binary", "target": "y"}, False))
         calls.append(
-            ("omgml_check_drift", {"project_dir": project, "reference": "data/good.csv", "save_reference": "r"})
+            ("omgml_validate_data", {"project_dir": project, "data": "data/good.csv", "save_contract": "c"}, False)
         )
-    calls.append(("omgml_status", {"project_dir": MAIN}))  # reads the malformed fingerprints.json
+        args = {"project_dir": project, "reference": "data/good.csv", "save_reference": "r"}
+        calls.append(("omgml_check_drift", args, False))
+    calls.append(("omgml_status", {"project_dir": MAIN}, False))  # reads the malformed fingerprints.json
     for path, project in [("data/good.csv", MAIN), ("data/dup.csv", MAIN), ("data/good.csv", "p_tracking_out")]:
-        calls.append(
-            ("omgml_train_baseline", {"project_dir": project, "data_path": path, "cv": 2, "models": ["dummy"]})
-        )
+        args = {"project_dir": project, "data_path": path, "cv": 2, "models": ["dummy"]}
+        calls.append(("omgml_train_baseline", args, False))
     return calls
 
 
@@ -417,6 +428,7 @@ class StdioHarness:
         self.root, self.home, self.stderr_path, self.tally, self.timeout = root, home, stderr_path, tally, timeout
         self.code = code  # what the child runs: the real server, or (testing the harness) a broken one
         self.protocol_faults: list[str] = []
+        self.created: set[str] = set()  # what omgml_init reported creating, relative to the root: allowed to appear
         self.starts = 0
         self._portal_cm = self._client_cm = None
 
@@ -465,9 +477,9 @@ class StdioHarness:
         fatal = [line for line in lines if line.startswith("Fatal Python error")]
         return (fatal[0] if fatal else " | ".join(lines[-2:]) or "(nothing)")[:300]
 
-    def call(self, tool: str, arguments: dict) -> Any:
-        """Send one call; record a failure when the reply is not a result or a readable error, or never comes.
-        The result, or None when there was none."""
+    def call(self, tool: str, arguments: dict, must_refuse: bool = False) -> Any:
+        """Send one call; record a failure when the reply is not a result or a readable error, or never comes
+        (or is a result, when it ``must_refuse``). The result, or None when there was none."""
         import anyio
 
         timeout = self.timeout * (4 if tool == "omgml_train_baseline" else 1)  # cross-validation and MLflow
@@ -496,8 +508,14 @@ class StdioHarness:
         gist = re.sub(r"/\S+|'[^']*'|\d+", "_", text.removeprefix(f"Error executing tool {tool}: "))[:60]
         self.tally.outcomes[tool, gist if result.is_error else "result"] += 1
         verdict = judge(result, arguments)
+        if must_refuse and not result.is_error:
+            verdict = ("read outside the root", "answered with a result")
         if verdict:
             self._fail(*verdict[:1], tool, arguments, verdict[1])
+        if tool == "omgml_init" and not result.is_error:
+            made = result.structured_content
+            folder = os.path.relpath(made["project_dir"], self.root)
+            self.created.update(os.path.normpath(os.path.join(folder, rel)) for rel in made["created"])
         if len(self.protocol_faults) > faults:
             self._fail("stdout not protocol", tool, arguments, self.protocol_faults[-1])
         if not self._alive():
