@@ -27,7 +27,7 @@ from omgml.data.files import sha256_file
 from omgml.project.init import init_project
 from omgml.render import render
 from omgml.tracking import TrackingError
-from omgml.workspace import Store, read_json
+from omgml.workspace import Store
 from tests.conftest import VENV_BIN
 from tests.test_baseline import TOL, mixed_frame, reference_cv, write_table
 
@@ -225,7 +225,8 @@ def test_artifacts_stay_in_the_project_and_the_report_is_saved(churn, clean_env)
     project, report = churn
     assert not any(clean_env.iterdir())  # nothing landed in the working directory
     assert any((project / "mlruns").rglob("MLmodel"))
-    saved = read_json(Store(project).history("baseline")[-1])
+    store = Store(project)
+    saved = store.read_json(store.history("baseline")[-1])
     assert saved["headline"] == report.headline and saved["ok"] is True
     assert BaselineReport.model_validate(saved).tracking.parent_run_id == report.tracking.parent_run_id
 

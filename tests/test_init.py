@@ -248,16 +248,16 @@ def test_unwritable_project_dir_is_refused(tmp_path):
 def test_failure_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
     from omgml import workspace
 
-    real_write = workspace.atomic_write
+    real_write = workspace.create_new
     calls = []
 
     def failing_write(path, data):
         calls.append(path)
         if len(calls) == 6:
             raise OSError(28, "No space left on device")
-        real_write(path, data)
+        return real_write(path, data)
 
-    monkeypatch.setattr(workspace, "atomic_write", failing_write)
+    monkeypatch.setattr(workspace, "create_new", failing_write)
     project = tmp_path / "proj"
     project.mkdir()
     (project / "notes.txt").write_text("mine")
@@ -269,5 +269,5 @@ def test_failure_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
 
 
 def test_write_all_or_nothing_creates_nested_folders(tmp_path):
-    write_all_or_nothing({tmp_path / "a" / "b" / "c.txt": b"x"})
+    assert write_all_or_nothing(tmp_path, {tmp_path / "a" / "b" / "c.txt": b"x"}) == [tmp_path / "a" / "b" / "c.txt"]
     assert (tmp_path / "a" / "b" / "c.txt").read_bytes() == b"x"

@@ -15,7 +15,7 @@ import pytest
 from omgml.errors import OmgmlError
 from omgml.render import render
 from omgml.validation.service import validate_data
-from omgml.workspace import STAMP_KEYS, Store, read_json
+from omgml.workspace import STAMP_KEYS, Store
 
 
 def frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -242,7 +242,7 @@ def test_every_run_is_saved_for_status(project):
     report = check(project, data="train.csv", target="churned")
     history = Store(project).history("validation")
     assert len(history) == 1
-    saved = read_json(history[0])
+    saved = Store(project).read_json(history[0])
     assert saved["ok"] is report.passed is True
     assert saved["headline"].startswith("passed: train.csv (200 rows x 4 columns): 0 error(s)")
     assert report.report_path == history[0].relative_to(project).as_posix()

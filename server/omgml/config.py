@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -15,6 +16,7 @@ CONFIG_FILE = "omgml.toml"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TRACKING_SERVER_NAMES = ("databricks", "databricks-uc", "uc")  # URIs MLflow takes without a scheme
 
 
 class Metric(BaseModel):
@@ -102,13 +104,18 @@ class ProjectConfig(BaseModel):
     tracking: Tracking = Field(default_factory=Tracking)
 
 
+SECTIONS = ("project", "data", "tracking")  # the tables omgml reads; other tables are the user's own
+
+
 def load_config(project: Path) -> ProjectConfig | None:
     """The project's configuration, None when there is no ``omgml.toml``; a broken one raises ``ConfigError``."""
+    from omgml.workspace import read_inside
+
     path = project / CONFIG_FILE
     if not path.is_file():
         return None
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_inside(project, CONFIG_FILE, "config file").decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}",
@@ -117,15 +124,27 @@ def load_config(project: Path) -> ProjectConfig | None:
         ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text", str(exc), "save it as UTF-8") from exc
-    project_table = raw.get("project", {})
-    flat = {**project_table, "data": raw.get("data", {}), "tracking": raw.get("tracking", {})}
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{path} nests arrays or tables too deeply to read",
+            "omgml.toml holds a few flat settings",
+            "remove the deeply nested value",
+        ) from exc
+    for section in SECTIONS:
+        if not isinstance(raw.get(section, {}), dict):
+            raise ConfigError(
+                f"{path}: '{section}' is {_toml_type(raw[section])} ({_short(raw[section])}), not a table",
+                f"omgml reads its settings from a [{section}] section of key = value lines",
+                f"replace the line `{section} = ...` with a [{section}] section "
+                + ("holding name, package, task, target and metric" if section == "project" else "of its keys"),
+            )
+    flat = {**raw.get("project", {}), "data": raw.get("data", {}), "tracking": raw.get("tracking", {})}
     try:
         config = ProjectConfig.model_validate(flat)
     except ValidationError as exc:
-        problems = "; ".join(f"[project] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(
             f"{path} does not describe a project",
-            problems,
+            "; ".join(_problem(e) for e in exc.errors()[:5]),
             f"set the named keys (task is one of {', '.join(TASKS)}), or run `omgml init` in a new folder",
         ) from exc
     valid = metric_names(config.task)
@@ -136,6 +155,26 @@ def load_config(project: Path) -> ProjectConfig | None:
             f"set [project] metric to one of: {', '.join(valid)}",
         )
     return config
+
+
+def _problem(error: dict) -> str:
+    """One pydantic error as the key a user edits: '[data] raw: Input should be a valid string (got 3)'."""
+    loc = [str(p) for p in error["loc"]]
+    section, keys = (loc[0], loc[1:]) if loc and loc[0] in ("data", "tracking") else ("project", loc)
+    got = "" if error["type"] == "missing" else f" (got {_short(error.get('input'))})"
+    return f"[{section}] {'.'.join(keys) or '(section)'}: {error['msg']}{got}"
+
+
+def _toml_type(value: object) -> str:
+    """The TOML kind of ``value``, with its article: 'a string', 'an array'."""
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a float", list: "an array"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def project_slug(project_name: str) -> str:
@@ -149,9 +188,12 @@ def registered_model_name(project_name: str) -> str:
 
 
 def resolve_tracking_uri(project: Path, uri: str) -> str:
-    """Make a relative ``sqlite:///`` or file URI absolute under the project, so it works from any cwd."""
+    """Make a relative ``sqlite:///`` or file URI absolute under the project, so it works from any cwd.
+
+    Symlinks are left for the confinement check to resolve (and to refuse, when one loops or leaves the project).
+    """
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return f"sqlite:///{(project / uri[len('sqlite:///') :]).resolve()}"
-    if "://" not in uri:
-        return str((project / uri).resolve())
+        return f"sqlite:///{os.path.abspath(project / uri[len('sqlite:///') :])}"
+    if "://" not in uri and uri not in TRACKING_SERVER_NAMES:
+        return os.path.abspath(project / uri)
     return uri

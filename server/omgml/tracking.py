@@ -51,9 +51,33 @@ class TrackingSummary(BaseModel):
 
 
 def project_tracking_uri(project: Path, config: ProjectConfig | None) -> str:
-    """``MLFLOW_TRACKING_URI``, else the project's ``[tracking] uri``, else MLflow's default at the project root."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or (config.tracking.uri if config else DEFAULT_TRACKING_URI)
-    return resolve_tracking_uri(project, uri)
+    """``MLFLOW_TRACKING_URI``, else the project's ``[tracking] uri``, else MLflow's default at the project root.
+
+    A local store named by the project (its config or the default) must stay inside the project, symlinks
+    resolved: a checked-out omgml.toml must not make omgml write elsewhere. ``MLFLOW_TRACKING_URI`` is the
+    user's explicit choice and may point anywhere; a server (http, databricks, a database) is always fine.
+    """
+    explicit = os.environ.get("MLFLOW_TRACKING_URI")
+    if explicit:
+        return resolve_tracking_uri(project, explicit)
+    given = config.tracking.uri if config else DEFAULT_TRACKING_URI
+    uri = resolve_tracking_uri(project, given)
+    store = local_store_path(uri)
+    if store is not None:
+        from omgml.errors import ConfigError, PathError
+        from omgml.workspace import resolve_inside
+
+        try:
+            resolve_inside(project, store, "MLflow store")
+        except PathError as exc:
+            raise ConfigError(
+                f"The tracking URI '{given}' ({tracking_uri_source(config)}) is refused: {exc.what}",
+                "a project's own config may only keep its MLflow store inside the project, "
+                "so a checked-out omgml.toml cannot make omgml write elsewhere",
+                "use a path inside the project (sqlite:///mlflow.db), or set MLFLOW_TRACKING_URI explicitly "
+                "for a store elsewhere (a tracking server URI such as http://host:5000 is fine in omgml.toml)",
+            ) from exc
+    return uri
 
 
 def tracking_uri_source(config: ProjectConfig | None) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
+import stat
 import tempfile
 from datetime import UTC, datetime
 from functools import cached_property
@@ -13,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from omgml.config import ProjectConfig, load_config
-from omgml.errors import PathError
+from omgml.errors import OmgmlError, PathError
 
 OMGML_DIR = ".omgml"
 ROOT_ENV_VARS = ("OMGML_PROJECT_DIR", "CLAUDE_PROJECT_DIR")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where symlinks need privileges
 SAVED_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a saved contract's or reference profile's name
 
 
@@ -29,17 +33,87 @@ def default_root() -> Path:
     return Path.cwd().resolve()
 
 
+NAME_MAX = 255  # bytes in one folder or file name on every common file system
+PATH_MAX = 4095  # bytes in a whole path (Linux PATH_MAX less the NUL)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A path for a message: printable, and cut short when long."""
+    shown = text.encode("unicode_escape", "backslashreplace").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(text)} characters)"
+
+
+def _check_spelling(full: str, what: str, text: str) -> None:
+    """Refuse what no file system can name, before any system call turns it into a bare ValueError or OSError.
+
+    ``full`` is checked; ``text`` is the path as the user gave it, for the message.
+    """
+    if "\x00" in full:
+        raise PathError(
+            f"The {what} '{_shown(text)}' contains a NUL byte",
+            "no file name can hold one, so it cannot name a file",
+            "remove the NUL (\\x00) character from the path",
+        )
+    try:
+        encoded = os.fsencode(full)
+    except UnicodeError as exc:
+        raise PathError(
+            f"The {what} '{_shown(text)}' cannot be spelled as a file name",
+            f"it holds characters the file system encoding cannot store ({exc.reason})",
+            "use a path made of ordinary characters",
+        ) from exc
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        raise PathError(
+            f"The {what} '{_shown(text)}' has a name {len(longest)} bytes long",
+            f"file systems allow at most {NAME_MAX} bytes in one folder or file name",
+            "use a shorter name",
+        )
+    if len(encoded) > PATH_MAX:
+        raise PathError(
+            f"The {what} '{_shown(text)}' is {len(encoded)} bytes long",
+            f"the operating system accepts paths of at most {PATH_MAX} bytes",
+            "use a shorter path",
+        )
+
+
 def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
-    """Join ``path`` under ``root`` and refuse it when it (or a symlink on the way) leaves the root."""
+    """Join ``path`` under ``root``, resolving symlinks at each component, and refuse it when it leaves the root.
+
+    This is the one door to files: every path an argument, a config or the store names passes here
+    right before it is opened, so a symlink (to a file, a folder, or ``.omgml`` itself) cannot lead a
+    read or a write outside. A symlink that stays inside the root is followed.
+    """
     root = Path(root).resolve()
-    candidate = (root / Path(path).expanduser()).resolve()
+    text = os.fspath(path)
+    candidate = resolve_path(root / Path(text).expanduser(), what, text)
     if candidate != root and root not in candidate.parents:
         raise PathError(
-            f"The {what} '{path}' resolves to {candidate}, outside the project root {root}",
+            f"The {what} '{_shown(text)}' resolves to {_shown(str(candidate))}, outside the project root {root}",
             "tools only read and write inside the project root, so an agent cannot touch other files",
             f"give a path inside {root}, or start the server with OMGML_PROJECT_DIR set to a folder that contains it",
         )
     return candidate
+
+
+def resolve_path(path: Path, what: str, text: str | None = None) -> Path:
+    """``path`` with symlinks resolved; a NUL, an overlong name or a symlink loop is a ``PathError``."""
+    text = os.fspath(path) if text is None else text
+    _check_spelling(os.fspath(path), what, text)
+    try:
+        return path.resolve()
+    except RuntimeError as exc:  # Python 3.11 reports a symlink loop this way; later versions raise OSError
+        raise PathError(
+            f"The {what} '{_shown(text)}' goes through a symlink loop",
+            f"a symlink on the way points back at itself, so it never reaches a file ({exc})",
+            "remove or repoint the symlink",
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise PathError(
+            f"Cannot resolve the {what} '{_shown(text)}'",
+            f"the operating system refused it ({getattr(exc, 'strerror', None) or exc})",
+            "check the path",
+        ) from exc
 
 
 def project_relative(path: Path, project: Path) -> str:
@@ -56,7 +130,7 @@ def resolve_project_dir(project_dir: str | os.PathLike[str] | None, root: Path |
     With ``create`` a missing leaf folder is allowed (init makes it); its parent must exist.
     """
     if root is None:
-        target = Path(project_dir or ".").expanduser().resolve()
+        target = resolve_path(Path(project_dir or ".").expanduser(), "project dir", os.fspath(project_dir or "."))
     else:
         target = resolve_inside(root, project_dir or ".", "project dir")
     if target.exists() and not target.is_dir():
@@ -101,27 +175,125 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def write_all_or_nothing(files: dict[Path, bytes]) -> None:
-    """Create every file in ``files`` (none may exist yet); on any failure remove what this call made."""
+def create_new(path: Path, data: bytes | str) -> bool:
+    """Create ``path`` holding ``data`` only if it does not exist; False when it already does.
+
+    The whole content goes to a temporary file first, which is then hard-linked to the final name:
+    ``link`` fails when the name exists, so of many concurrent writers exactly one wins, and a
+    reader sees either nothing or the winner's whole file. Where hard links are not supported, the
+    final name is opened with ``O_EXCL`` (still exactly one winner).
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            return _create_exclusive(path, payload)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _create_exclusive(path: Path, payload: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    except FileExistsError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def ensure_folder(root: Path, folder: Path) -> list[Path]:
+    """Make ``folder`` (inside ``root``, already resolved) and its missing parents; return the ones made here.
+
+    A component that is a file is named in a ``PathError`` (``mkdir`` would only say "not a directory").
+    """
+    made: list[Path] = []
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        if current.is_dir():
+            continue
+        if current.exists() or current.is_symlink():
+            raise PathError(
+                f"{project_relative(current, root)} is a file, not a folder",
+                f"omgml keeps its files in the folder {project_relative(folder, root)}",
+                f"move {current} away (or rename it), then run the command again",
+            )
+        try:
+            current.mkdir()
+        except FileExistsError:
+            if not current.is_dir():  # another process made a file there in the meantime
+                raise
+            continue
+        made.append(current)
+    return made
+
+
+def read_inside(root: Path, path: str | os.PathLike[str], what: str) -> bytes:
+    """The bytes of the regular file ``path`` inside ``root``; the final component is opened without following
+    a symlink, so one swapped in after the check cannot lead outside."""
+    target = resolve_inside(root, path, what)
+    try:
+        fd = os.open(target, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise PathError(
+            f"Cannot read the {what} {project_relative(target, root)}",
+            f"the operating system refused it ({exc.strerror or exc})",
+            "check that it is a readable file",
+        ) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder fails, a FIFO or device would block or never end
+        os.close(fd)
+        raise PathError(
+            f"The {what} {project_relative(target, root)} is not a regular file",
+            "omgml reads only ordinary files",
+            "replace it with the file it should be",
+        )
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def write_all_or_nothing(root: Path, files: dict[Path, bytes]) -> list[Path]:
+    """Create every file in ``files`` that is still absent (each path resolved inside ``root``), never overwriting.
+
+    Returns the files this call created; a file another writer made first is left as it is, and the caller
+    compares it. On any failure, what this call made is removed again.
+    """
+    created: list[Path] = []
     made_files: list[Path] = []
     made_dirs: list[Path] = []
+    base = Path(root).resolve()
     try:
+        made_dirs += ensure_folder(base.parent, base)  # init may be making the project folder itself
         for path, payload in files.items():
-            missing = [p for p in reversed(path.parents) if not p.exists()]
-            for folder in missing:
-                folder.mkdir()
-                made_dirs.append(folder)
-            atomic_write(path, payload)
-            made_files.append(path)
+            target = resolve_inside(base, path, "scaffold file")
+            made_dirs += ensure_folder(base, target.parent)
+            if create_new(target, payload):
+                created.append(path)
+                made_files.append(target)
     except BaseException:
-        for path in made_files:
-            path.unlink(missing_ok=True)
+        for target in made_files:
+            target.unlink(missing_ok=True)
         for folder in reversed(made_dirs):
             try:
                 folder.rmdir()
             except OSError:
                 pass
         raise
+    return created
 
 
 def omgml_dir(project: Path) -> Path:
@@ -180,28 +352,82 @@ class Store:
         now = now or datetime.now(UTC)
         return {**payload, "omgml_version": __version__, "created_at": now.isoformat(timespec="microseconds")}
 
-    def write(self, path: Path, payload: dict[str, Any], *, compact: bool = False, now: datetime | None = None) -> Path:
-        """Save ``payload`` as stamped JSON at ``path`` (inside ``.omgml/``), atomically."""
+    def write(
+        self,
+        path: Path,
+        payload: dict[str, Any],
+        *,
+        compact: bool = False,
+        now: datetime | None = None,
+        create: bool = False,
+    ) -> Path | None:
+        """Save ``payload`` as stamped JSON at ``path`` (inside ``.omgml/``), atomically.
+
+        With ``create`` the file is made only if absent (of concurrent writers exactly one wins) and None
+        is returned when it already exists; otherwise it is replaced.
+        """
         stamped = self.stamp(payload, now)
         text = (
             json.dumps(stamped, separators=(",", ":"), default=str)
             if compact
             else json.dumps(stamped, indent=2, ensure_ascii=False, default=str)
         )
-        atomic_write(path, text + "\n")
+        return self.write_text(path, text + "\n", create=create)
+
+    def write_text(self, path: Path, text: str, *, create: bool = False) -> Path | None:
+        """``text`` at ``path``, confined to the project: the one place the store writes a file."""
+        root = Path(self.project).resolve()
+        target = resolve_inside(root, path, "omgml store file")
+        ensure_folder(root, target.parent)
+        try:
+            if create:
+                return path if create_new(target, text) else None
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
+            atomic_write(target, text)
+        except OSError as exc:
+            raise PathError(
+                f"Cannot write {project_relative(target, root)}",
+                f"the operating system refused it ({exc.strerror or exc})",
+                "move away whatever is in its place, or free disk space, or fix the folder's permissions",
+            ) from exc
         return path
+
+    def read_json(self, path: Path) -> dict[str, Any] | None:
+        """A JSON object saved in the store, or None when it is missing, damaged, or not confined to the project
+        (reports, history and caches are evidence: a broken one is skipped, not fatal)."""
+        try:
+            value = json.loads(read_inside(self.project, path, "omgml store file"))
+        except (OmgmlError, ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def listing(self, folder: Path, pattern: str = "*.json") -> list[Path]:
+        """The files matching ``pattern`` in a store folder, sorted; entries whose symlinks leave the project are
+        left out, and a store folder that itself leaves it raises ``PathError``."""
+        real = resolve_inside(self.project, folder, "omgml store folder")
+        if not real.is_dir():
+            return []
+        inside = []
+        for entry in sorted(folder.glob(pattern)):
+            try:
+                resolve_inside(self.project, entry, "omgml store file")
+            except PathError:
+                continue
+            inside.append(entry)
+        return inside
 
     def save(self, report: Report) -> Path:
         """Store one run under ``reports/<kind>/``; ``report.report_path`` is set first, so the file is the object."""
         now = datetime.now(UTC)
         path = self.reports(report.kind) / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{report.kind}.json"
         report.report_path = path.relative_to(self.project).as_posix()
-        return self.write(path, report.model_dump(mode="json"), now=now)
+        self.write(path, report.model_dump(mode="json"), now=now)
+        return path
 
     def history(self, kind: str) -> list[Path]:
         """Saved reports of one kind, oldest first (names sort by time)."""
-        folder = self.reports(kind)
-        return sorted(folder.glob(f"*-{kind}.json")) if folder.is_dir() else []
+        return self.listing(self.reports(kind), f"*-{kind}.json")
 
 
 class Project:
@@ -236,12 +462,3 @@ class Project:
     def rel(self, path: Path) -> str:
         """``path`` as the user names it: relative to the project, in forward slashes (as given when outside it)."""
         return project_relative(path, self.root)
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from ``path``, or None when it is missing or unreadable (a cache or history may be damaged)."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None

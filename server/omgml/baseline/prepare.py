@@ -193,7 +193,7 @@ def prepare(
 def _sha256(project: Project, path: Path, rel: str) -> str:
     from omgml.data.files import FingerprintCache
 
-    cache = FingerprintCache(project.store.fingerprints)
+    cache = FingerprintCache(project.store)
     digest = cache.sha256(path, rel)
     if project.config is not None:  # the same cache status keeps; only omgml projects get one
         cache.save()

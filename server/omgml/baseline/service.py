@@ -111,7 +111,10 @@ class _Session:
         uri = project_tracking_uri(self.project.root, self.config)
         # Fails fast, before any training: an unreachable server costs nothing but the message.
         experiment = open_experiment(
-            uri, self.name, self.project.root / "mlruns", source=tracking_uri_source(self.config)
+            uri,
+            self.name,
+            self.project.resolve("mlruns", "MLflow artifact folder"),
+            source=tracking_uri_source(self.config),
         )
 
         names = set(request.models or CANDIDATES_BY_NAME)

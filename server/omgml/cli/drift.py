@@ -19,6 +19,7 @@ from omgml.drift.models import (
     DriftTarget,
     Prediction,
     Reference,
+    ReplaceReference,
     SaveReference,
     Tests,
     Thresholds,
@@ -37,6 +38,7 @@ def drift(
     threshold: Annotated[list[str] | None, option(Thresholds, "--threshold", note="As TEST=VALUE; repeatable.")] = None,
     drift_share: Annotated[float, option(DriftShare)] = 0.5,
     save_reference: Annotated[str | None, option(SaveReference, "--save-reference")] = None,
+    replace_reference: Annotated[bool, option(ReplaceReference, "--replace-reference")] = False,
     time_column: Annotated[str | None, option(TimeColumn, "--time-column")] = None,
     window: Annotated[str | None, option(Window)] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
@@ -56,6 +58,7 @@ def drift(
         "thresholds": _pairs(threshold or [], "--threshold", "TEST=VALUE", float),
         "drift_share": drift_share,
         "save_reference": save_reference,
+        "replace_reference": replace_reference,
         "time_column": time_column,
         "window": window,
     }

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from omgml.workspace import atomic_write, read_json
+from omgml.errors import OmgmlError
+from omgml.workspace import Store
 
 TABLE_FORMATS = {
     ".csv": "csv",
@@ -101,17 +103,24 @@ def sha256_file(path: Path) -> str:
 
 
 class FingerprintCache:
-    """sha256 per file, reused while (size, mtime) are unchanged; saved only when asked and changed."""
+    """sha256 per file, reused while (size, mtime) are unchanged; saved only when asked and changed.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict] = (read_json(path) or {}).get("files", {})
-        self.changed = False
+    It is a cache: a damaged ``fingerprints.json`` (not JSON, not an object, entries of the wrong shape) is
+    ignored and rebuilt, and failing to save it never fails the command that used it.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        files = (store.read_json(store.fingerprints) or {}).get("files")
+        self.entries: dict[str, dict] = (
+            {key: entry for key, entry in files.items() if _valid_entry(entry)} if isinstance(files, dict) else {}
+        )
+        self.changed = not isinstance(files, dict) or len(self.entries) != len(files)
 
     def sha256(self, file: Path, key: str) -> str:
         stat = file.stat()
         entry = self.entries.get(key)
-        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+        if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
             return entry["sha256"]
         digest = sha256_file(file)
         self.entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
@@ -120,4 +129,14 @@ class FingerprintCache:
 
     def save(self) -> None:
         if self.changed:
-            atomic_write(self.path, json.dumps({"files": self.entries}, indent=1, sort_keys=True) + "\n")
+            with suppress(OmgmlError):  # a cache that cannot be saved is recomputed next time
+                self.store.write(self.store.fingerprints, {"files": self.entries})
+
+
+def _valid_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and type(entry.get("size")) is int
+        and type(entry.get("mtime_ns")) is int
+        and isinstance(entry.get("sha256"), str)
+    )

@@ -61,6 +61,9 @@ SaveReference = Annotated[
         description="Also save the reference's compact profile under this name; later checks pass the name.",
     ),
 ]
+ReplaceReference = Annotated[
+    bool, Field(description="Let save_reference overwrite an existing reference profile of that name.")
+]
 TimeColumn = Annotated[
     str | None, Field(max_length=COLUMN_MAX, description="Time column of the current data: compare each window.")
 ]
@@ -82,6 +85,7 @@ class DriftRequest(BaseModel):
     thresholds: Thresholds = {}
     drift_share: DriftShare = 0.5
     save_reference: SaveReference = None
+    replace_reference: ReplaceReference = False
     time_column: TimeColumn = None
     window: Window = None
 

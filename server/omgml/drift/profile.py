@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from omgml.drift.histogram import Grid, Histogram, run_starts
 from omgml.drift.summaries import EXACT_CAP, MAX_CATEGORIES, CategorySummary, NumericSummary, Summary
 from omgml.errors import InvalidInput, PathError
-from omgml.workspace import Store
+from omgml.workspace import Store, read_inside, resolve_inside
 
 PROFILE_FORMAT = "omgml-drift-profile"
 PROFILE_VERSION = 1
@@ -116,8 +116,8 @@ def profile_path(project: Path, name: str) -> Path:
 
 
 def saved_profiles(project: Path) -> list[str]:
-    folder = Store(project).references
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    store = Store(project)
+    return [p.stem for p in store.listing(store.references)]
 
 
 def column_profile(summary: Summary | None, physical: str, rows: int) -> SavedColumn:
@@ -267,7 +267,7 @@ def _check_profile(profile: ReferenceProfile, path: Path) -> None:
 
 def load_profile(project: Path, name: str) -> ReferenceProfile:
     """Read and check ``.omgml/references/NAME.json``; a missing or damaged file is an error that says so."""
-    path = profile_path(project, name)
+    path = resolve_inside(project, profile_path(project, name), "reference profile")
     if not path.is_file():
         known = saved_profiles(project)
         raise PathError(
@@ -275,8 +275,9 @@ def load_profile(project: Path, name: str) -> ReferenceProfile:
             f"saved profiles: {', '.join(known)}" if known else "this project has no saved reference profiles yet",
             "pass a data file as the reference, or save a profile first with --save-reference NAME",
         )
+    data = read_inside(project, path, "reference profile")  # outside the try: its PathError is a ValueError too
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(data)
     except (OSError, ValueError) as exc:
         raise InvalidInput(
             f"The saved reference profile {path} is corrupt: it is not readable JSON ({exc})",
@@ -310,7 +311,11 @@ def load_profile(project: Path, name: str) -> ReferenceProfile:
     return profile
 
 
-def save_profile(project: Path, name: str, source: str, rows: int, columns: dict[str, SavedColumn]) -> Path:
+def save_profile(
+    project: Path, name: str, source: str, rows: int, columns: dict[str, SavedColumn], *, replace: bool = False
+) -> Path:
+    """Save a reference profile under ``name``; without ``replace`` only if none has that name (of concurrent
+    savers exactly one wins, the others get ``profile_exists``)."""
     from omgml._version import __version__
 
     profile = ReferenceProfile(
@@ -323,4 +328,18 @@ def save_profile(project: Path, name: str, source: str, rows: int, columns: dict
         max_categories=MAX_CATEGORIES,
         columns=columns,
     )
-    return Store(project).write(profile_path(project, name), profile.model_dump(mode="json"), compact=True)
+    saved = Store(project).write(
+        profile_path(project, name), profile.model_dump(mode="json"), compact=True, create=not replace
+    )
+    if saved is None:
+        raise profile_exists(project, name)
+    return saved
+
+
+def profile_exists(project: Path, name: str) -> InvalidInput:
+    """The conflict of saving a reference profile under a name that is taken."""
+    return InvalidInput(
+        f"A reference profile named '{name}' already exists (.omgml/references/{name}.json)",
+        "saving would replace the reference that later checks compare against",
+        "choose another name, or replace it on purpose (--replace-reference, or replace_reference=true)",
+    )

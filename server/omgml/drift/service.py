@@ -79,6 +79,8 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
             "a profile is built from the rows of a data file",
             "pass the data file as REFERENCE with --save-reference NAME",
         )
+    if request.save_reference and not request.replace_reference:
+        _refuse_overwrite(project, request.save_reference)
     if request.current is None:
         return _save_only(project, request, reference)
 
@@ -148,6 +150,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
             reference.label,
             ref_rows,
             profile_columns(ref_scan.schema, ref_summaries, ref_rows),
+            replace=request.replace_reference,
         )
         notes.append(
             f"Saved the reference profile '{request.save_reference}': later checks can pass that name "
@@ -361,10 +364,20 @@ def _check_applies(column: str, spec: StatTest, reader: str | None) -> None:
     check_forced(spec, column, possible, reader == "numeric", str(reader))
 
 
+def _refuse_overwrite(project: Project, name: str) -> None:
+    """Fail before any work when the name is taken (saving checks again, atomically, for a concurrent writer)."""
+    from omgml.drift.profile import profile_exists, profile_path
+
+    if profile_path(project.root, name).exists():
+        raise profile_exists(project.root, name)
+
+
 def _save_only(project: Project, request: DriftRequest, reference: Reference) -> DriftReport:
     rows, columns = stream_profile(reference.table)
     _check_rows("reference", reference.label, rows)
-    path = save_profile(project.root, request.save_reference, reference.label, rows, columns)
+    path = save_profile(
+        project.root, request.save_reference, reference.label, rows, columns, replace=request.replace_reference
+    )
     rel = project.rel(path)
     tested = sum(1 for c in columns.values() if c.kind != "untested")
     verdict = (

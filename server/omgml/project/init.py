@@ -18,7 +18,7 @@ from omgml.config import (
 from omgml.errors import InvalidInput, parse_request
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
-from omgml.workspace import Project, check_writable, write_all_or_nothing
+from omgml.workspace import Project, check_writable, resolve_inside, write_all_or_nothing
 
 PACKAGE_PLACEHOLDER = "__package__"
 
@@ -70,24 +70,26 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
     }
     rendered = render_scaffold(context)
 
-    created, unchanged, conflicts = [], [], []
-    to_write: dict[Path, bytes] = {}
-    for rel, payload in rendered.items():
-        target = project / rel
-        if not target.exists() and not target.is_symlink():
-            created.append(rel)
-            to_write[target] = payload
-        elif target.is_file() and target.read_bytes() == payload:
-            unchanged.append(rel)
-        else:
-            conflicts.append(rel)
-
+    targets = {rel: resolve_inside(project, rel, "scaffold file") for rel in rendered}  # a symlinked src/ is refused
+    to_write = {targets[rel]: payload for rel, payload in rendered.items() if _absent(targets[rel])}
     if to_write and not request.dry_run:
         if project.exists():
             check_writable(project)
         else:
             check_writable(project.parent)
-        write_all_or_nothing(to_write)
+        made = set(write_all_or_nothing(project, to_write))
+    else:
+        made = set(to_write)
+
+    # A concurrent init may have created some files first: each file counts as created by exactly one call.
+    created, unchanged, conflicts = [], [], []
+    for rel, payload in rendered.items():
+        if targets[rel] in made:
+            created.append(rel)
+        elif _holds(targets[rel], payload):
+            unchanged.append(rel)
+        else:
+            conflicts.append(rel)
 
     return InitResult(
         project_dir=str(project),
@@ -107,6 +109,18 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         conflicts=conflicts,
         next_steps=_next_steps(bool(conflicts), data_path),
     )
+
+
+def _absent(path: Path) -> bool:
+    return not path.exists() and not path.is_symlink()
+
+
+def _holds(path: Path, payload: bytes) -> bool:
+    """Whether ``path`` is a file with exactly ``payload`` (a file in the way is a conflict, not an error)."""
+    try:
+        return path.is_file() and path.read_bytes() == payload
+    except OSError:
+        return False
 
 
 def package_name(name: str) -> tuple[str, str]:

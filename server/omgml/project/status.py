@@ -18,7 +18,7 @@ from omgml.project.models import (
     StatusRequest,
 )
 from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary
-from omgml.workspace import Project, read_json
+from omgml.workspace import Project
 
 MAX_DATA_FILES = 1000
 
@@ -85,7 +85,7 @@ def _data_areas(project: Project) -> list[tuple[str, Path]]:
 
 
 def _inventory(project: Project) -> list[DataFile]:
-    cache = FingerprintCache(project.store.fingerprints)
+    cache = FingerprintCache(project.store)
     seen: set[Path] = set()
     files: list[DataFile] = []
     for area, location in _data_areas(project):
@@ -123,7 +123,7 @@ def _saved_reports(project: Project) -> list[SavedReport]:
     reports = []
     for kind_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
         history = project.store.history(kind_dir.name)
-        latest = read_json(history[-1]) if history else None
+        latest = project.store.read_json(history[-1]) if history else None
         if latest is None:
             continue
         reports.append(
@@ -153,7 +153,7 @@ class _Evidence:
         self.data: list[DataFile] = data
         self.reports = {r.kind: r for r in reports}
         self.tracking = tracking
-        self.references = sorted(project.store.references.glob("*.json"))
+        self.references = project.store.listing(project.store.references)
         self.models = [m for m in tracking.registered_models if m.versions > 0]
 
     def _tables(self, *areas: str) -> list[DataFile]:
@@ -337,7 +337,7 @@ class _Evidence:
 
     def _first_report_time(self, kind: str) -> str:
         history = self.project.store.history(kind)
-        first = read_json(history[0]) if history else None
+        first = self.project.store.read_json(history[0]) if history else None
         return str(first.get("created_at", "")) if first else ""
 
     def readiness(self) -> list[ReadinessItem]:
@@ -386,7 +386,8 @@ def _serving(project: Project, model: str, version: str) -> tuple[str | None, st
     """
     import socket
 
-    records = [r for r in map(read_json, sorted(project.store.deployments.glob("*.json"))) if r]
+    store = project.store
+    records = [r for r in map(store.read_json, store.listing(store.deployments)) if r]
     mine = [r for r in records if r.get("model_name") == model]
     if not mine:
         return None, "nothing has recorded serving it (.omgml/deployments/ has no record for this model)"

@@ -27,6 +27,7 @@ from omgml.errors import ConfigError, InvalidInput
 from omgml.validation.column import TAIL_VALUES, ColumnProfile, ColumnRules, jsonable
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
 from omgml.validation.profile import Profile
+from omgml.workspace import read_inside
 
 if TYPE_CHECKING:
     from omgml.workspace import Project
@@ -172,16 +173,31 @@ def _category_rule(col: ColumnProfile) -> dict:
     return rule
 
 
-def save_contract(project: Project, contract: Contract) -> Path:
-    return project.store.write(project.store.contracts / f"{contract.name}.json", contract.model_dump(mode="json"))
+def save_contract(project: Project, contract: Contract, *, replace: bool = False) -> Path:
+    """Save ``contract`` under its name; without ``replace`` only if no contract has that name (of concurrent
+    savers exactly one wins, the others get ``contract_exists``)."""
+    path = project.store.contracts / f"{contract.name}.json"
+    saved = project.store.write(path, contract.model_dump(mode="json"), create=not replace)
+    if saved is None:
+        raise contract_exists(project, contract.name)
+    return saved
+
+
+def contract_exists(project: Project, name: str) -> InvalidInput:
+    """The conflict of saving a contract under a name that is taken."""
+    return InvalidInput(
+        f"A contract named '{name}' already exists ({project.rel(project.store.contracts / f'{name}.json')})",
+        "saving would replace it, and with it any edits made by hand",
+        "choose another name, or replace it on purpose (--replace-contract, or replace_contract=true)",
+    )
 
 
 def contract_path(project: Project, ref: str) -> Path:
     """A contract name (``train``) or a path to a .json file, inside the project."""
     if re.fullmatch(CONTRACT_NAME_PATTERN, ref) and not ref.endswith(".json"):
-        path = project.store.contracts / f"{ref}.json"
+        path = project.resolve(project.store.contracts / f"{ref}.json", "contract")
         if not path.is_file():
-            saved = sorted(p.stem for p in project.store.contracts.glob("*.json"))
+            saved = [p.stem for p in project.store.listing(project.store.contracts)]
             raise InvalidInput(
                 f"There is no contract named '{ref}' ({project.rel(path)} does not exist)",
                 f"saved contracts: {', '.join(saved)}" if saved else "no contract has been saved in this project yet",
@@ -203,7 +219,7 @@ def load_contract(project: Project, ref: str) -> tuple[Contract, Path]:
     path = contract_path(project, ref)
     rel = project.rel(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_inside(project.root, path, "contract").decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"The contract {rel} is not UTF-8 text", str(exc), "save it as UTF-8 JSON") from exc
     except json.JSONDecodeError as exc:

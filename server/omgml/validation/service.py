@@ -159,7 +159,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     contract_saved = None
     if request.save_contract:
         inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
-        contract_saved = project.rel(save_contract(project, inferred))
+        contract_saved = project.rel(save_contract(project, inferred, replace=request.replace_contract))
 
     verdict = "passed" if passed else "FAILED"
     headline = (
@@ -191,13 +191,11 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
 
 
 def _refuse_overwrite(project: Project, name: str) -> None:
-    existing = project.store.contracts / f"{name}.json"
-    if existing.exists():
-        raise InvalidInput(
-            f"A contract named '{name}' already exists ({project.rel(existing)})",
-            "saving would replace it, and with it any edits made by hand",
-            "choose another name, or replace it on purpose (--replace-contract, or replace_contract=true)",
-        )
+    """Fail before any work when the name is taken (saving checks again, atomically, for a concurrent writer)."""
+    from omgml.validation.contract import contract_exists
+
+    if (project.store.contracts / f"{name}.json").exists():
+        raise contract_exists(project, name)
 
 
 def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):

@@ -21,6 +21,7 @@ from omgml.drift.models import (
     DriftTarget,
     Prediction,
     Reference,
+    ReplaceReference,
     SaveReference,
     Tests,
     Thresholds,
@@ -41,6 +42,7 @@ async def omgml_check_drift(
     thresholds: Thresholds = {},  # noqa: B006
     drift_share: DriftShare = 0.5,
     save_reference: SaveReference = None,
+    replace_reference: ReplaceReference = False,
     time_column: TimeColumn = None,
     window: Window = None,
     ctx: Context | None = None,
