@@ -18,8 +18,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from tests import fuzzing
 
 # Calls per tool: baseline cross-validates and logs to MLflow, so it gets few (and small ones, see BASELINE_LIMITS).
-BUDGET = {"omgml_init": 40, "omgml_status": 40, "omgml_validate_data": 90, "omgml_check_drift": 90}
-BASELINE_CALLS = 6
+# OMGML_FUZZ_SCALE multiplies them for a longer hunt than `make test` affords (OMGML_FUZZ_SCALE=20: ~15 minutes).
+SCALE = float(os.environ.get("OMGML_FUZZ_SCALE", "1"))
+BUDGET = {
+    name: max(1, round(n * SCALE))
+    for name, n in {"omgml_init": 40, "omgml_status": 40, "omgml_validate_data": 90, "omgml_check_drift": 90}.items()
+}
+BASELINE_CALLS = max(1, round(6 * SCALE))
 
 
 @pytest.fixture(scope="module")
