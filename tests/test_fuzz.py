@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from tests import fuzzing
 
 # Calls per tool: baseline cross-validates and logs to MLflow, so it gets few (and small ones, see BASELINE_LIMITS).
-# OMGML_FUZZ_SCALE multiplies them for a longer hunt than `make test` affords (OMGML_FUZZ_SCALE=20: ~15 minutes).
+# OMGML_FUZZ_SCALE multiplies them, for a longer hunt than `make test` affords.
 SCALE = float(os.environ.get("OMGML_FUZZ_SCALE", "1"))
 BUDGET = {
     name: max(1, round(n * SCALE))
