@@ -319,7 +319,7 @@ def _string(schema: dict, name: str) -> st.SearchStrategy:
     if "pattern" in schema:
         pattern = re.compile(schema["pattern"])
         named = [v for v in ["good", "deep", "broken", "x", "a.b-c"] if pattern.fullmatch(v)]
-        return st.one_of(st.sampled_from(named), st.from_regex(pattern, fullmatch=True))
+        return st.one_of(*[st.sampled_from(named)] if named else [], st.from_regex(pattern, fullmatch=True))
     text = st.text(st.characters(codec="utf-8"), min_size=low, max_size=min(high, 40))
     # Named values three times in five (when the field has any), hostile ones and random text the rest.
     return st.one_of(*[st.sampled_from(usual)] * 3 if usual else [], st.sampled_from(hostile), text)
@@ -471,9 +471,11 @@ class StdioHarness:
         self.start()
 
     def stderr_tail(self) -> str:
-        """What the server said on stderr since it last started: its fatal error when it had one, else the end."""
-        text = self.stderr_path.read_text(errors="replace").rsplit("=== server start", 1)[-1]
-        lines = [line.strip() for line in text.splitlines()[1:] if line.strip()]
+        """What the server said on stderr during the last call: its fatal error when it had one, else the end."""
+        with open(self.stderr_path, "rb") as log:
+            log.seek(self._stderr_mark)
+            text = log.read().decode(errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         fatal = [line for line in lines if line.startswith("Fatal Python error")]
         return (fatal[0] if fatal else " | ".join(lines[-2:]) or "(nothing)")[:300]
 
@@ -490,6 +492,7 @@ class StdioHarness:
 
         self.tally.calls[tool] += 1
         faults = len(self.protocol_faults)
+        self._stderr_mark = self.stderr_path.stat().st_size
         try:
             result = self.portal.call(bounded)
         except TimeoutError:
