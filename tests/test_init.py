@@ -104,6 +104,9 @@ def test_name_becomes_a_package_and_the_result_says_so(tmp_path):
         ("  Fraud  Detector!! ", "fraud_detector"),
         ("2024 sales", "project_2024_sales"),
         ("class", "class_project"),
+        ("Café 2", "caf_2"),
+        ("中文 model", "model"),
+        ("中文模型", "project_75bb80b9"),  # no ASCII left: a stable hash of the name (tests/test_scaffold_hostile.py)
     ],
 )
 def test_package_name(name, package):

@@ -178,8 +178,16 @@ def _short(value: object) -> str:
 
 
 def project_slug(project_name: str) -> str:
-    """A file- and registry-safe form of the project name: 'Churn Model' -> 'churn-model'."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-").lower() or "project"
+    """A file- and registry-safe form of the project name: 'Churn Model' -> 'churn-model', '中文模型' -> '中文模型'.
+
+    A name with ASCII letters or digits keeps its ASCII slug (the registry names projects already have);
+    one written only in another script keeps its letters, which MLflow accepts (it refuses '/' and ':').
+    """
+    for unsafe in (r"[^A-Za-z0-9_.-]+", r"[^\w.-]+"):
+        slug = re.sub(unsafe, "-", project_name).strip("-").lower()
+        if any(c.isalnum() for c in slug):
+            return slug
+    return "project"
 
 
 def registered_model_name(project_name: str) -> str:

@@ -8,7 +8,6 @@ its ``report`` block with ``{{ super() }}``.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
@@ -36,7 +35,12 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["table_cell"] = table_cell
-    env.filters["quote"] = quote
+    # The scaffold's user values are data: each file's language has its filter (tests/test_scaffold_hostile.py
+    # fails on a template value without one), so a value can never close a quote and become code.
+    env.filters["py"] = py_string
+    env.filters["toml"] = toml_string
+    env.filters["md"] = md_text
+    env.filters["ident"] = identifier
     return env
 
 
@@ -83,9 +87,64 @@ def report_environment(project: Path | None) -> jinja2.Environment:
     return _environment(jinja2.ChoiceLoader(loaders))
 
 
-def quote(value: Any) -> str:
-    """A double-quoted string literal valid in TOML, Python and JSON alike."""
-    return json.dumps(str(value), ensure_ascii=False)
+def py_string(value: Any) -> str:
+    """A double-quoted Python string literal that evaluates to ``str(value)``, whatever it holds.
+
+    Printable characters stay as they are (CJK and emoji read as themselves); every other one, including
+    NUL, newlines, bidi controls such as U+202E and lone surrogates, becomes the escape ``repr`` gives it,
+    so the generated source is valid and shows no invisible characters.
+    """
+    return '"' + "".join(_PY_ESCAPES.get(c) or (c if c.isprintable() else repr(c)[1:-1]) for c in str(value)) + '"'
+
+
+_PY_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+
+
+def toml_string(value: Any) -> str:
+    """A TOML basic string that parses to ``str(value)``: quote, backslash and every control character escaped.
+
+    TOML 1.0 forbids U+0000-U+001F (tab aside) and U+007F raw in a basic string, so each becomes ``\\uXXXX``
+    (json.dumps leaves DEL raw, which is why it is not used here). A lone surrogate has no TOML form: callers
+    refuse it first (``omgml.project.init``).
+    """
+    return (
+        '"' + "".join(_TOML_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if _is_control(c) else c) for c in str(value)) + '"'
+    )
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _is_control(char: str) -> bool:
+    return char < " " or char == "\x7f"
+
+
+# Characters that start markup anywhere in a line: code, emphasis, links, images, HTML, entities, tables,
+# strikethrough, heading closers. The rest of ASCII punctuation is left as typed, so 'churn-model' reads as itself.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&!|~#])")
+# ... and what starts a block at the start of a line: a list item ('- ', '+ ', '1. ', '1) ') or a setext line.
+_MD_BLOCK_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+
+
+def md_text(value: Any) -> str:
+    """Plain text inside Markdown: no markup, links or HTML, one line (safe in a heading, a list item, a paragraph).
+
+    Whitespace runs, newlines included, become one space; other control characters become U+FFFD, as
+    CommonMark does for NUL. Markup characters are backslash-escaped, which CommonMark allows for any
+    ASCII punctuation.
+    """
+    text = " ".join(str(value).split())
+    text = "".join("\ufffd" if _is_control(c) else c for c in text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(lambda m: "\\" + m[1] if not m[1].isdigit() else m[1] + "\\", text)
+
+
+def identifier(value: Any) -> str:
+    """``value`` unchanged when it is a Python identifier (safe unquoted in any scaffold file), else a bug."""
+    text = str(value)
+    if not text.isidentifier() or not text.isascii():
+        raise ValueError(f"{text!r} is not an ASCII identifier; render it with a quoting filter (py, toml, md)")
+    return text
 
 
 def table_cell(value: Any) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
+import unicodedata
 from pathlib import Path
 
 from omgml.assets import asset_dir
@@ -50,10 +52,15 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
             "the name becomes the Python package and the MLflow experiment, so it needs letters",
             "pass a name such as 'churn-model'",
         )
+    _require_text("project name", name, one_line=True)
+    _require_text("target", request.target)
+    _require_text("description", request.description)
     package, package_note = package_name(name)
     metric, metric_note = choose_metric(request.task, request.metric)
     data_path, data_note = _data_path(project, request.data_path)
+    description = request.description.strip()
 
+    # Values only: every template renders them through its language's filter (py, toml, md), never bare.
     context = {
         "name": name,
         "package": package,
@@ -62,7 +69,9 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         "target": request.target,
         "metric": metric,
         "greater_is_better": METRICS[metric].greater_is_better,
-        "description": request.description.strip(),
+        "description": description,
+        # Core metadata's Summary is one header line: a newline there would end it and start another header.
+        "summary": " ".join((description or name).split()),
         "data_path": data_path,
         "tracking_uri": DEFAULT_TRACKING_URI,
         "model_name": registered_model_name(name),
@@ -124,13 +133,24 @@ def _holds(path: Path, payload: bytes) -> bool:
 
 
 def package_name(name: str) -> tuple[str, str]:
-    """A valid, lower-case Python package name for ``name``, and a note when it had to change."""
-    package = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
-    if not package:
+    """A valid, lower-case ASCII Python package name for ``name``, and a note when it had to change.
+
+    pip and import tooling want ASCII, so only ASCII letters and digits are kept; a name written
+    in another script ('中文模型') keeps its text everywhere it is shown and gets the package
+    ``project_<hash>``, stable for the name so a second ``init`` finds the same files.
+    """
+    if not any(c.isalnum() for c in name):
         raise InvalidInput(
             f"The project name '{name}' has no letters or digits",
             "the name becomes the Python package, which needs at least one",
             "pass a name such as 'churn-model'",
+        )
+    package = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    if not package:
+        package = "project_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        return package, (
+            f"The name '{name}' has no ASCII letters or digits, so the Python package is '{package}' "
+            "(from a hash of the name); the name itself is kept for the README, the app and MLflow."
         )
     if package[0].isdigit():
         package = f"project_{package}"
@@ -138,6 +158,27 @@ def package_name(name: str) -> tuple[str, str]:
         package = f"{package}_project"
     note = "" if package == name else f"The name '{name}' became the Python package '{package}'."
     return package, note
+
+
+def _require_text(what: str, value: str, *, one_line: bool = False) -> None:
+    """Refuse what no generated file can hold: a lone surrogate (not Unicode text), and control characters in a name.
+
+    Everything else is data the filters escape; a name is shown as a title, so a NUL or a newline in it is a mistake.
+    """
+    for index, char in enumerate(value):
+        if "\ud800" <= char <= "\udfff":
+            raise InvalidInput(
+                f"The {what} has a lone surrogate (U+{ord(char):04X}) at character {index + 1}",
+                "that is not a character (half of a UTF-16 pair, or a byte of a folder name that is not UTF-8), "
+                "so it cannot be written to a UTF-8 file",
+                f"pass the {what} as valid Unicode text (a folder whose name is not UTF-8 needs an explicit name)",
+            )
+        if one_line and unicodedata.category(char) == "Cc":
+            raise InvalidInput(
+                f"The {what} has a control character (U+{ord(char):04X}) at character {index + 1}",
+                f"the {what} is a title in the README, the app and MLflow, so it is one line of visible text",
+                f"remove it from the {what}",
+            )
 
 
 def choose_metric(task: str, metric: str | None) -> tuple[str, str]:
