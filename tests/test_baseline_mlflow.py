@@ -167,6 +167,10 @@ def test_parent_and_nested_runs_carry_params_metrics_tags_and_the_dataset(churn)
     tags = parent.data.tags
     assert tags["mlflow.source.git.commit"] == commit and tags["omgml.git_dirty"] == "false"
     assert tags["omgml.data_sha256"] == report.data.sha256 and tags["omgml.version"]
+    import socket
+
+    # who logged it, so a later call can tell a run whose process died (see test_tracking_hardening.py)
+    assert (tags["omgml.host"], tags["omgml.pid"]) == (socket.gethostname(), str(os.getpid()))
     dataset = parent.inputs.dataset_inputs[0]
     assert dataset.dataset.name == "data/raw/churn.parquet"
     X, y = oracle_data(project / "data/raw/churn.parquet", "churned", dropped=("empty", "ticket"))
@@ -465,6 +469,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     message = str(info.value)
     assert message.startswith("Logging the baseline to MLflow at sqlite:///")
     assert "RuntimeError: registry down" in message and "marked FAILED, and no model version was registered" in message
+    assert f"Fix: check that {shared / 'mlflow.db'} and file://" in message and "tracking server" not in message
     assert len(Store(shared).history("baseline")) == before  # no report for a half-done run
     from mlflow.tracking import MlflowClient
 

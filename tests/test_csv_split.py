@@ -31,12 +31,12 @@ def read_both(path, monkeypatch, proven: int = 0):
     monkeypatch.setattr(
         csv_table.CsvTable, "_parse_segment", lambda self, part: outcomes.append(parse(self, part)) or outcomes[-1]
     )
-    split = open_table(path)
+    split = open_table(path, repeated_names=True)
     assert split._splittable()
     parallel = (split.read_all(), split.ragged)
     assert sum(piece is not None for _, piece in outcomes) >= proven
     monkeypatch.setattr(csv_table.CsvTable, "_splittable", lambda self: False)
-    sequential_table = open_table(path)
+    sequential_table = open_table(path, repeated_names=True)
     return parallel, (sequential_table.read_all(), sequential_table.ragged)
 
 
@@ -175,7 +175,7 @@ def test_segments_read_into_spare_buffers_and_cover_the_file_still(tmp_path):
 def test_parsed_segments_keep_their_values_when_the_buffer_is_read_into_again(tmp_path, tiny_segments):
     path = tmp_path / "t.csv"
     tricky_file(path)
-    table = open_table(path)
+    table = open_table(path, repeated_names=True)
     offset, view = next(table._segments())
     _, (parsed, _, _) = table._parse_segment((offset, view))
     expected = parsed.to_pylist()

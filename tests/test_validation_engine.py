@@ -262,7 +262,7 @@ def test_jsonl_with_mixed_value_kinds_is_read_as_text(tmp_path):
 
 def test_csv_with_repeated_header_names_reads_every_column(tmp_path):
     (tmp_path / "t.csv").write_text("a,b,a\n1,2,3\n4,5,6\n")
-    table = open_table(tmp_path / "t.csv")
+    table = open_table(tmp_path / "t.csv", repeated_names=True)
     whole = table.read_all()
     assert whole.column_names == ["a", "b", "a"] and whole.column(2).to_pylist() == [3, 6]
     assert table.read_all(["b"]).column(0).to_pylist() == [2, 5]

@@ -10,7 +10,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,45 @@ class TrackingSummary(BaseModel):
     runs: int = 0
     best_run: BestRun | None = None
     registered_models: list[RegisteredModel] = Field(default_factory=list)
+    runs_marked_failed: int = Field(
+        0, description="RUNNING runs whose process had died, marked FAILED by this read (they are not counted)"
+    )
+
+
+MODEL_NAME_MAX = 256  # the registry's name column (registered_models.name) is VARCHAR(256)
+EXPERIMENT_NAME_MAX = 500  # MLflow's MAX_EXPERIMENT_NAME_LENGTH
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why MLflow's registry would refuse ``name`` as a registered model name, or None when it takes it.
+
+    MLflow's own rules (``_validate_model_name``, and the file store's): not blank, no '/' or ':' (nor
+    '\\' or '%' for a file store), and a path that normalizes to itself; plus the column's length. Checked
+    before any work, so a bad name fails in milliseconds instead of after the cross-validation.
+    """
+    import posixpath
+
+    if not name.strip():
+        return "it is blank"
+    bad = sorted({c for c in name if c in "/:\\%"})
+    if bad:
+        return f"it contains {' and '.join(repr(c) for c in bad)}"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "it contains a control character"
+    if posixpath.normpath(name) != name or name.startswith(".."):
+        return "MLflow treats model names as paths, and this one would resolve to another name"
+    if len(name) > MODEL_NAME_MAX:
+        return f"it is {len(name)} characters long; the registry holds at most {MODEL_NAME_MAX}"
+    return None
+
+
+def experiment_name_problem(name: str) -> str | None:
+    """Why MLflow would refuse ``name`` as an experiment name (``_validate_experiment_name``), or None."""
+    if not name.strip():
+        return "it is blank"
+    if len(name) > EXPERIMENT_NAME_MAX:
+        return f"it is {len(name)} characters long; MLflow takes at most {EXPERIMENT_NAME_MAX}"
+    return None
 
 
 def project_tracking_uri(project: Path, config: ProjectConfig | None) -> str:
@@ -97,21 +136,104 @@ def local_store_path(uri: str) -> Path | None:
     return None
 
 
-def read_tracking_summary(uri: str, metric: str | None) -> TrackingSummary:
-    """Experiments, runs, the best run by ``metric`` and registered models, without creating a store.
+def read_tracking_summary(uri: str, metric: str | None, lock: Path | None = None) -> TrackingSummary:
+    """Experiments, finished runs, the best of them by ``metric`` and registered models, without creating a store.
 
-    A local store that does not exist is reported as absent; it is never created by reading.
+    A local store that does not exist is reported as absent; it is never created by reading. Runs left
+    RUNNING by a process that died are marked FAILED first (``lock``: see ``store_lock``); only FINISHED
+    runs are counted and ranked.
     """
     store = local_store_path(uri)
     if store is not None and not store.exists():
         return TrackingSummary(uri=uri, store_found=False, note=f"no MLflow store yet ({store.name} does not exist)")
     try:
+        check_local_store(uri)
         with _fail_fast_http():
-            return _read(uri, metric)
+            return _read(uri, metric, lock)
     except Exception as exc:  # noqa: BLE001 -- an unreachable or damaged store is evidence to report, not a crash
-        return TrackingSummary(
-            uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {type(exc).__name__}: {exc}"[:200]
+        reason = str(exc) if isinstance(exc, OmgmlError) else f"{type(exc).__name__}: {exc}"
+        return TrackingSummary(uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {reason}"[:400])
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_local_store(uri: str) -> None:
+    """Refuse, in milliseconds, a local store that is not what its URI says: MLflow stalls on some for minutes.
+
+    A ``sqlite:///`` path that is a folder, or a non-empty file without SQLite's header, and a file store
+    path that is a file, raise ``TrackingError``. A missing path is fine (MLflow creates it).
+    """
+    store = local_store_path(uri)
+    if store is None or not os.path.lexists(store):
+        return
+    sqlite = uri.startswith("sqlite:")
+    problem = ""
+    if sqlite and store.is_dir():
+        problem = "it is a folder, not a SQLite file"
+    elif sqlite:
+        try:
+            with open(store, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            problem = f"it cannot be read ({exc.strerror or exc})"
+        else:
+            if header and header != SQLITE_HEADER:
+                problem = "it is not a SQLite database (its first bytes are not SQLite's header)"
+    elif not store.is_dir():
+        problem = "a file store is a folder, and this is a file"
+    if problem:
+        raise TrackingError(
+            f"The MLflow store {store} cannot be used",
+            f"{problem}; nothing was read or written",
+            "move it aside (MLflow then creates a new store there), or point [tracking] uri in omgml.toml "
+            "or MLFLOW_TRACKING_URI at the real store",
         )
+
+
+def tracking_lock(project: Path) -> Path | None:
+    """The lock file ``store_lock`` takes for a project's local store: every omgml process of the project shares it.
+
+    It lives in ``mlruns/`` (the local store's artifact folder): the scaffold's .gitignore already covers
+    it, so taking the lock never makes a checkout dirty, in new projects or old ones. None when ``mlruns``
+    leads out of the project (the baseline refuses such a project; a read goes on without the lock).
+    """
+    from omgml.errors import PathError
+    from omgml.workspace import resolve_inside
+
+    try:
+        return resolve_inside(project, "mlruns/.omgml-tracking.lock", "MLflow store lock")
+    except PathError:
+        return None
+
+
+@contextmanager
+def store_lock(uri: str, lock: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` while a local store is opened; a no-op for a server or without ``lock``.
+
+    MLflow creates a new sqlite store's schema on the first client call, and two processes doing it at
+    once fail ("table already exists"); two creating the same experiment collide the same way. The
+    lock makes the first opener do it alone; later openers wait milliseconds.
+    """
+    if lock is None or local_store_path(uri) is None:
+        yield
+        return
+    import fcntl
+
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise TrackingError(
+            f"Cannot open the lock file {lock} that guards the MLflow store",
+            f"{exc.strerror or exc}; nothing was read or written",
+            f"make {lock.parent} a folder you can write",
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @contextmanager
@@ -128,26 +250,32 @@ def _fail_fast_http() -> Iterator[None]:
                 os.environ.pop(key, None)
 
 
-def _read(uri: str, metric: str | None) -> TrackingSummary:
+def _read(uri: str, metric: str | None, lock: Path | None) -> TrackingSummary:
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    experiments = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
-    ids = [e.experiment_id for e in experiments]
+    with store_lock(uri, lock):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        experiments = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
+        ids = [e.experiment_id for e in experiments]
+        marked = fail_stale_runs(client, ids)
     names = {e.experiment_id: e.name for e in experiments}
     runs = 0
     best: BestRun | None = None
     if ids:
-        page = client.search_runs(ids, max_results=1000)
+        # Only FINISHED runs: a FAILED or abandoned run's metrics are not a result.
+        page = client.search_runs(ids, FINISHED_RUNS, max_results=1000)
         runs = len(page)
         while page.token and runs < MAX_RUNS_COUNTED:
-            page = client.search_runs(ids, max_results=1000, page_token=page.token)
+            page = client.search_runs(ids, FINISHED_RUNS, max_results=1000, page_token=page.token)
             runs += len(page)
-        if metric in METRICS:
+        if metric in METRICS:  # a name from omgml's own table, so safe to place in the filter
             order = "DESC" if METRICS[metric].greater_is_better else "ASC"
             top = client.search_runs(
-                ids, filter_string=f"metrics.{metric} > -1e308", order_by=[f"metrics.{metric} {order}"], max_results=1
+                ids,
+                filter_string=f"metrics.{metric} > -1e308 AND {FINISHED_RUNS}",
+                order_by=[f"metrics.{metric} {order}"],
+                max_results=1,
             )
             if top:
                 run = top[0]
@@ -160,7 +288,7 @@ def _read(uri: str, metric: str | None) -> TrackingSummary:
                 )
     models = []
     for registered in client.search_registered_models(max_results=100):
-        versions = client.search_model_versions(f"name='{registered.name}'", max_results=1000)
+        versions = model_versions(client, name=registered.name)
         latest = max((int(v.version) for v in versions), default=None)
         models.append(
             RegisteredModel(
@@ -170,7 +298,9 @@ def _read(uri: str, metric: str | None) -> TrackingSummary:
                 aliases={alias: str(version) for alias, version in (registered.aliases or {}).items()},
             )
         )
-    note = f"{len(experiments)} experiment(s), {runs}{'+' if runs >= MAX_RUNS_COUNTED else ''} run(s)"
+    note = f"{len(experiments)} experiment(s), {runs}{'+' if runs >= MAX_RUNS_COUNTED else ''} finished run(s)"
+    if marked:
+        note += f"; {marked} run(s) left RUNNING by a process that died were marked FAILED"
     return TrackingSummary(
         uri=uri,
         store_found=True,
@@ -179,7 +309,118 @@ def _read(uri: str, metric: str | None) -> TrackingSummary:
         runs=runs,
         best_run=best,
         registered_models=models,
+        runs_marked_failed=marked,
     )
+
+
+FINISHED_RUNS = "attributes.status = 'FINISHED'"
+
+
+def filter_literal(value: str) -> str | None:
+    """``value`` as a string literal of MLflow's search grammar, or None when no quoting reads back as ``value``.
+
+    MLflow's parser (sqlparse, then ``_strip_quotes``) takes '...' or "..." and never unescapes, so a
+    value holding one kind of quote goes inside the other; one holding both cannot be written. The
+    literal is checked by parsing it back, so what MLflow will search for is exactly ``value``.
+    """
+    from mlflow.utils.search_utils import SearchModelVersionUtils
+
+    for quote in ("'", '"'):
+        literal = f"{quote}{value}{quote}"
+        try:
+            clauses = SearchModelVersionUtils.parse_search_filter(f"name = {literal}")
+        except Exception:  # noqa: BLE001, S112 -- MLflow rejects the literal: try the other quote
+            continue
+        if len(clauses) == 1 and clauses[0].get("value") == value:
+            return literal
+    return None
+
+
+def model_versions(client: Any, **equal: str) -> list[Any]:
+    """Model versions whose fields (``name``, ``run_id``) equal the given values, however they are spelt.
+
+    The values go into MLflow's filter quoted by ``filter_literal``; one that cannot be quoted is matched
+    here instead, over every version.
+    """
+    literals = {key: filter_literal(value) for key, value in equal.items()}
+    quoted = " AND ".join(f"{key} = {literal}" for key, literal in literals.items() if literal is not None)
+    found, token = [], None
+    while True:
+        page = client.search_model_versions(quoted or None, max_results=1000, page_token=token)
+        found += [v for v in page if all(getattr(v, key) == value for key, value in equal.items())]
+        token = page.token
+        if not token or len(found) >= MAX_RUNS_COUNTED:
+            return found
+
+
+# --- Runs whose process died ----------------------------------------------------------------------
+#
+# Every run omgml creates carries the host, pid and the pid's start time. A run still RUNNING whose
+# process is gone (same host; the pid is not alive, is a zombie, or now belongs to a process started
+# at another time) can never finish: the next call that opens the store marks it FAILED.
+
+HOST_TAG, PID_TAG, PID_START_TAG = "omgml.host", "omgml.pid", "omgml.pid_start"
+
+
+def process_tags() -> dict[str, str]:
+    """The tags that let a later call tell whether the process logging a run is still alive."""
+    import socket
+
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    start = _process_start(os.getpid())
+    if start is not None:
+        tags[PID_START_TAG] = start
+    return tags
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first); None without procfs."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
+
+
+def _process_start(pid: int) -> str | None:
+    fields = _proc_stat(pid)
+    return fields[19] if fields and len(fields) > 19 else None  # field 22: start time in clock ticks
+
+
+def _process_gone(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # someone else's process, alive
+    fields = _proc_stat(pid)
+    if fields is None:
+        return False  # alive as far as this system can tell
+    return fields[0] in ("Z", "X") or (start is not None and len(fields) > 19 and fields[19] != start)
+
+
+def fail_stale_runs(client: Any, experiment_ids: list[str]) -> int:
+    """Mark FAILED every RUNNING run of this host whose process is gone; how many were marked."""
+    import socket
+
+    if not experiment_ids:
+        return 0
+    host = socket.gethostname()
+    marked = 0
+    for run in client.search_runs(experiment_ids, "attributes.status = 'RUNNING'", max_results=1000):
+        tags = run.data.tags
+        if tags.get(HOST_TAG) != host or not tags.get(PID_TAG, "").isdigit():
+            continue  # another machine's run, or not omgml's: nothing here can tell whether it is alive
+        pid = int(tags[PID_TAG])
+        if not _process_gone(pid, tags.get(PID_START_TAG)):
+            continue
+        with suppress(Exception):  # another caller may have marked it a moment ago
+            client.set_tag(run.info.run_id, "omgml.error", f"its process (pid {pid} on {host}) ended before it did")
+            client.set_terminated(run.info.run_id, "FAILED")
+            marked += 1
+    return marked
 
 
 # --- Writing: the baseline trainer's session (parent run, nested runs, model, registry) ---------------
@@ -243,32 +484,42 @@ class ExperimentRef:
     note: str
 
 
-def open_experiment(uri: str, name: str, artifact_root: Path | None, source: str = "") -> ExperimentRef:
+def open_experiment(
+    uri: str, name: str, artifact_root: Path | None, source: str = "", lock: Path | None = None
+) -> ExperimentRef:
     """Reach the store and get (or create) the experiment ``name``; fails fast, before any training.
 
     A new experiment in a local store keeps its artifacts under ``artifact_root/<name>`` (the
     project's ``mlruns/``) instead of MLflow's default, which is relative to the working directory.
-    ``source`` says where the URI came from, for the error message.
+    ``source`` says where the URI came from, for the error message; ``lock`` serializes the first
+    openers of a local store (``store_lock``). Runs left RUNNING by a dead process are marked FAILED.
     """
     _probe_server(uri, source)
+    check_local_store(uri)
     try:
         from mlflow.tracking import MlflowClient
 
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        experiment = client.get_experiment_by_name(name)
-        note = f"experiment '{name}' found"
-        if experiment is None:
-            location = None
-            if artifact_root is not None and local_store_path(uri) is not None:
-                location = (artifact_root / project_slug(name)).resolve().as_uri()
-            experiment_id = client.create_experiment(name, artifact_location=location, tags={"omgml.project": name})
-            experiment = client.get_experiment(experiment_id)
-            note = f"experiment '{name}' created"
-        elif experiment.lifecycle_stage == "deleted":
-            client.restore_experiment(experiment.experiment_id)
-            note = f"experiment '{name}' restored (it had been deleted)"
+        with store_lock(uri, lock):
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            experiment = client.get_experiment_by_name(name)
+            note = f"experiment '{name}' found"
+            if experiment is None:
+                location = None
+                if artifact_root is not None and local_store_path(uri) is not None:
+                    location = (artifact_root / project_slug(name)).resolve().as_uri()
+                experiment_id = client.create_experiment(name, artifact_location=location, tags={"omgml.project": name})
+                experiment = client.get_experiment(experiment_id)
+                note = f"experiment '{name}' created"
+            elif experiment.lifecycle_stage == "deleted":
+                client.restore_experiment(experiment.experiment_id)
+                note = f"experiment '{name}' restored (it had been deleted)"
+            marked = fail_stale_runs(client, [experiment.experiment_id])
+    except OmgmlError:
+        raise
     except Exception as exc:
         raise _unreachable(uri, source, exc) from exc
+    if marked:
+        note += f"; {marked} run(s) left RUNNING by a process that died were marked FAILED"
     return ExperimentRef(uri, name, experiment.experiment_id, experiment.artifact_location, note)
 
 
@@ -290,11 +541,22 @@ def _probe_server(uri: str, source: str) -> None:
 
 def _unreachable(uri: str, source: str, exc: BaseException) -> TrackingError:
     reason = getattr(exc, "reason", None) or exc
+    origin = f" (from {source})" if source else ""
+    why = f"{type(exc).__name__}: {first_line(reason)}. Nothing was trained or logged"
+    store = local_store_path(uri)
+    if store is None:
+        return TrackingError(
+            f"MLflow tracking at {uri}{origin} cannot be reached or used",
+            why,
+            "start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI to use the project's own "
+            "sqlite:///mlflow.db",
+        )
+    # A local store has no server to start: the file or folder itself is what failed.
     return TrackingError(
-        f"MLflow tracking at {uri}{f' (from {source})' if source else ''} cannot be reached or used",
-        f"{type(exc).__name__}: {first_line(reason)}. Nothing was trained or logged",
-        "start the tracking server or correct the URI; unset MLFLOW_TRACKING_URI to use the project's own "
-        "sqlite:///mlflow.db",
+        f"The local MLflow store {store}{origin} could not be opened",
+        why,
+        f"check that {store} is a {'SQLite file' if uri.startswith('sqlite:') else 'folder'} you can write "
+        "and its folder exists, or correct the URI",
     )
 
 
@@ -370,19 +632,29 @@ def model_requirements() -> list[str]:
     return pins
 
 
-def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSession:
+def log_session(
+    experiment: ExperimentRef,
+    record: SessionRecord,
+    before_register: Callable[[LoggedSession], Callable[[], None]] | None = None,
+) -> LoggedSession:
     """Log the parent run, its nested runs, the dataset, the model and its registration, or nothing usable.
 
-    On any failure every run this call created is marked FAILED, a model version it created
-    is deleted, and ``TrackingError`` says what happened.
+    ``before_register`` runs once everything but the registration is logged (the baseline saves its
+    report there, so a report that cannot be written leaves no registered version); it returns how to
+    undo itself. On any failure every run this call created is marked FAILED, a model version it
+    created is deleted, the hook is undone, and ``TrackingError`` says what happened (an ``OmgmlError``
+    from the hook is raised as it is).
     """
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=experiment.uri, registry_uri=experiment.uri)
     open_runs: list[str] = []
     undo: list[Any] = []
+    alive = process_tags()  # lets a later call tell a run whose process died from one still going
     try:
-        parent = client.create_run(experiment.experiment_id, run_name=record.parent.name, tags=record.parent.tags)
+        parent = client.create_run(
+            experiment.experiment_id, run_name=record.parent.name, tags={**record.parent.tags, **alive}
+        )
         parent_id = parent.info.run_id
         open_runs.append(parent_id)
         _log_values(client, parent_id, record.parent)
@@ -394,7 +666,9 @@ def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSessi
                 child_ids.append(None)
                 continue
             run = client.create_run(
-                experiment.experiment_id, run_name=child.name, tags={**child.tags, "mlflow.parentRunId": parent_id}
+                experiment.experiment_id,
+                run_name=child.name,
+                tags={**child.tags, **alive, "mlflow.parentRunId": parent_id},
             )
             open_runs.append(run.info.run_id)
             _log_values(client, run.info.run_id, child)
@@ -407,8 +681,10 @@ def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSessi
         if record.model is not None:
             model_id, location = _log_model(client, experiment, parent_id, record.model, logged.notes)
             logged.model_uri = f"models:/{model_id}"
-            if record.model.registered_name:
-                _register(client, record.model, parent_id, model_id, location, logged, undo)
+        if before_register is not None:
+            undo.append(before_register(logged))
+        if record.model is not None and record.model.registered_name:
+            _register(client, record.model, parent_id, model_id, location, logged, undo)
         client.set_terminated(parent_id, "FAILED" if record.parent.failed else "FINISHED")
         open_runs.remove(parent_id)
         return logged
@@ -422,10 +698,16 @@ def log_session(experiment: ExperimentRef, record: SessionRecord) -> LoggedSessi
                 client.set_terminated(run_id, "FAILED")
                 client.set_tag(run_id, "omgml.error", f"{type(exc).__name__}: {first_line(exc)}"[:5000])
         marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
+        if isinstance(exc, OmgmlError):
+            raise
+        store = local_store_path(experiment.uri)
         raise TrackingError(
             f"Logging the baseline to MLflow at {experiment.uri} failed",
             f"{type(exc).__name__}: {first_line(exc)}; {marked}, and no model version was registered",
-            "check the tracking server and its artifact store are reachable and writable, then run the baseline again",
+            "check the tracking server and its artifact store are reachable and writable, then run the baseline again"
+            if store is None
+            else f"check that {store} and {experiment.artifact_location} are writable and have space, then run the "
+            "baseline again",
         ) from exc
 
 
@@ -560,30 +842,41 @@ def _pin(package: str) -> str:
 def _register(
     client: Any, model: ModelRecord, run_id: str, model_id: str, location: str, logged: LoggedSession, undo: list
 ) -> None:
-    """A new version of ``model.registered_name`` with alias ``baseline``, and ``champion`` when there is none."""
+    """A version of ``model.registered_name`` for ``run_id`` with alias ``baseline``, and ``champion`` when there
+    is none. Idempotent for one run: when the run already has a version of that model, it is reused."""
     from mlflow.exceptions import MlflowException
 
     name = model.registered_name
     try:
         client.get_registered_model(name)
     except MlflowException:
-        client.create_registered_model(name, description=model.description or None)
-        undo.append(lambda: client.delete_registered_model(name))
-    # The artifact location, not "models:/<id>": a local registry resolves that through MLflow's
-    # global tracking URI, which this client does not set (the store's own TODO says so).
-    version = client.create_model_version(
-        name,
-        source=location,
-        run_id=run_id,
-        model_id=model_id,
-        tags=model.tags or None,
-        description=model.description or None,
-    )
-    undo.append(lambda: client.delete_model_version(name, version.version))
+        try:
+            client.create_registered_model(name, description=model.description or None)
+            undo.append(lambda: client.delete_registered_model(name))
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise  # otherwise a concurrent baseline created it a moment ago: use it
+    mine = model_versions(client, name=name, run_id=run_id)
+    if mine:
+        version = min(mine, key=lambda v: int(v.version)).version
+        logged.notes.append(f"run {run_id} already had version {version} of {name}: reused, not registered again")
+    else:
+        # The artifact location, not "models:/<id>": a local registry resolves that through MLflow's
+        # global tracking URI, which this client does not set (the store's own TODO says so).
+        created = client.create_model_version(
+            name,
+            source=location,
+            run_id=run_id,
+            model_id=model_id,
+            tags=model.tags or None,
+            description=model.description or None,
+        )
+        version = created.version
+        undo.append(lambda: client.delete_model_version(name, version))
     existing = dict(client.get_registered_model(name).aliases or {})
-    client.set_registered_model_alias(name, "baseline", version.version)
+    client.set_registered_model_alias(name, "baseline", version)
     logged.aliases.append("baseline")
-    if "champion" not in existing:
-        client.set_registered_model_alias(name, "champion", version.version)
+    if "champion" not in existing or str(existing["champion"]) == str(version):
+        client.set_registered_model_alias(name, "champion", version)
         logged.aliases.append("champion")
-    logged.registered_model, logged.model_version = name, str(version.version)
+    logged.registered_model, logged.model_version = name, str(version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, ProjectDir, one_of
 from omgml.config import Task
@@ -100,6 +100,17 @@ class TrainBaselineRequest(BaseModel):
     seed: Seed = DEFAULT_SEED
     model_name: ModelName = None
     register_model: RegisterModel = True
+
+    @field_validator("model_name")
+    @classmethod
+    def _registrable(cls, name: str | None) -> str | None:
+        """Refused at parse time: MLflow's registry would refuse it only after the whole cross-validation."""
+        from omgml.tracking import model_name_problem
+
+        problem = None if name is None else model_name_problem(name)
+        if problem:
+            raise ValueError(f"MLflow's registry would refuse this name: {problem}")
+        return name
 
 
 class Decision(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,16 @@ def log_baseline(
     prepared: Prepared,
     final_model,
     data_path: Path,
+    save: Callable[[BaselineReport], Path],
 ) -> BaselineReport:
-    """Log the parent run, a nested run per candidate, the dataset and the model; register it with its aliases."""
+    """Log the parent run, a nested run per candidate, the dataset and the model; register it with its aliases.
+
+    ``save`` writes the report once everything but the registration is logged: a report that cannot be
+    saved leaves no registered version, and a failed registration removes the saved report.
+    """
     from omgml._version import __version__
     from omgml.git import git_state
-    from omgml.tracking import DatasetRecord, ModelRecord, RunRecord, SessionRecord, log_session
+    from omgml.tracking import DatasetRecord, LoggedSession, ModelRecord, RunRecord, SessionRecord, log_session
 
     metric = report.metric.value
     _, commit, _, dirty = git_state(project.root)
@@ -141,16 +147,28 @@ def log_baseline(
         model=model,
         json_artifacts={"omgml/baseline_report.json": report.model_dump(mode="json")},
     )
-    logged = log_session(experiment, record)
+
+    def before_register(logged: LoggedSession) -> Callable[[], None]:
+        path = save(_tracked(report, logged, request, experiment, final_model))
+        return lambda: path.unlink(missing_ok=True)  # a registration that fails leaves no report claiming it
+
+    logged = log_session(experiment, record, before_register)
+    return _tracked(report, logged, request, experiment, final_model)
+
+
+def _tracked(report: BaselineReport, logged, request: TrainBaselineRequest, experiment, final_model) -> BaselineReport:
+    """``report`` with the runs, model and registration ``logged`` holds."""
     candidates = [
         r.model_copy(update={"mlflow_run_id": run_id}) for r, run_id in zip(report.candidates, logged.child_run_ids)
     ]
     note = experiment.note
     if logged.registered_model:
         note += f"; registered {logged.registered_model} version {logged.model_version}"
-    elif final_model is not None and not request.register_model:
+    elif final_model is not None and request.register_model:
+        note += "; model logged, being registered"
+    elif final_model is not None:
         note += "; model logged, not registered (register was off)"
-    elif final_model is None:
+    else:
         beaten = any(row.name != "dummy" for row in report.leaderboard)
         note += "; no model logged: " + ("no candidate beat the dummy" if beaten else "only the dummy produced a score")
     if logged.notes:

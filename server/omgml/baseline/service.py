@@ -25,7 +25,7 @@ from omgml.baseline.models import (
 from omgml.baseline.prepare import prepare, read_table
 from omgml.baseline.records import log_baseline
 from omgml.config import METRICS, ProjectConfig
-from omgml.errors import InvalidInput, first_line, parse_request
+from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
 from omgml.tracking import stdout_to_stderr
 from omgml.workspace import Project
 
@@ -73,6 +73,7 @@ class _Session:
         self.project = Project.open(request.project_dir, root)
         self.config: ProjectConfig | None = self.project.config
         self.name = self.config.name if self.config else self.project.root.name
+        self.saved: Path | None = None  # where the report is saved, once it is
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -83,9 +84,10 @@ class _Session:
         from omgml.baseline.metrics import BY_NAME as METRIC_SPECS
         from omgml.baseline.metrics import build_scorers, choose_primary
         from omgml.baseline.splits import SplitContext, make_folds
-        from omgml.tracking import open_experiment, project_tracking_uri, tracking_uri_source
+        from omgml.tracking import open_experiment, project_tracking_uri, tracking_lock, tracking_uri_source
 
         request = self.request
+        self._check_names()
         if request.group_column and request.time_column:
             raise InvalidInput(
                 "Both --group-column and --time-column were given",
@@ -115,6 +117,7 @@ class _Session:
             self.name,
             self.project.resolve("mlruns", "MLflow artifact folder"),
             source=tracking_uri_source(self.config),
+            lock=tracking_lock(self.project.root),
         )
 
         names = set(request.models or CANDIDATES_BY_NAME)
@@ -206,6 +209,8 @@ class _Session:
             ),
             next_steps=[],
         )
+        # The report is saved before the model is registered (and saved again with the version), so a
+        # report that cannot be written leaves no registered version behind.
         report = log_baseline(
             report,
             request=request,
@@ -215,10 +220,61 @@ class _Session:
             prepared=prepared,
             final_model=final_model,
             data_path=data_path,
+            save=lambda draft: self._save(finish(draft, self.budget.elapsed())),
         )
         report = finish(report, self.budget.elapsed())
-        self.project.store.save(report)
+        self._save(report)
         return report
+
+    def _check_names(self) -> None:
+        """The experiment and registered model names MLflow would refuse, refused before any work."""
+        from omgml.config import registered_model_name
+        from omgml.tracking import experiment_name_problem, model_name_problem
+
+        problem = experiment_name_problem(self.name)
+        if problem:
+            raise InvalidInput(
+                f"The project name {self.name!r} cannot name an MLflow experiment",
+                f"{problem}; nothing was trained",
+                "set a shorter, non-blank name in omgml.toml",
+            )
+        if self.request.register_model and not self.request.model_name:
+            default = registered_model_name(self.name)
+            problem = model_name_problem(default)
+            if problem:
+                raise InvalidInput(
+                    f"The registered model name {default!r} made from the project name cannot be used",
+                    f"MLflow's registry would refuse it: {problem}; nothing was trained",
+                    "pass --model-name NAME (model_name), or rename the project in omgml.toml",
+                )
+
+    def _save(self, report: BaselineReport) -> Path:
+        """Save ``report``; once saved, again at the same path (the draft before registration, then the final one).
+
+        A folder that refuses it is a ``PathError`` saying what it left behind.
+        """
+        store = self.project.store
+        try:
+            if self.saved is None:
+                self.saved = store.save(report)
+                return self.saved
+            report.report_path = self.project.rel(self.saved)
+            return store.write(self.saved, report.model_dump(mode="json"))
+        except (OSError, OmgmlError) as exc:
+            left = (
+                "the model is registered in MLflow, but the saved report still shows it unregistered"
+                if report.tracking.registered_model
+                else "the MLflow runs are marked FAILED and no model version was registered"
+            )
+            if isinstance(exc, OmgmlError):  # the store's own words, and what that left behind
+                raise PathError(
+                    f"The baseline report could not be saved: {exc.what}", f"{exc.why}; {left}", exc.fix
+                ) from exc
+            raise PathError(
+                f"The baseline report could not be saved under {store.reports('baseline')}",
+                f"{exc.strerror or exc}; {left}",
+                "make the project's .omgml/reports folder writable, then run the baseline again",
+            ) from exc
 
     def _data_path(self) -> tuple[str, Path]:
         rel = self.request.data_path or (self.config.data.train if self.config else None)

@@ -120,7 +120,7 @@ class CsvTable(Table):
             ),
         )
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         resume, self._resume = self._resume, None
@@ -295,7 +295,7 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    text = head.decode("latin-1" if encoding == "latin-1" else "utf-8", errors="replace").lstrip("\ufeff")
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")  # sniffed or checked by open_table
     if not text.strip():
         raise DataError(
             f"{path} has only blank lines",
@@ -304,7 +304,14 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
         )
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
-    header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
+    try:
+        header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
+    except csv.Error as exc:  # a header field over Python's 128 KB field limit
+        raise DataError(
+            f"{path} has a header that is not a row of column names: {exc}",
+            "the first line is the header, and a column name that long is nearly always data or an unclosed quote",
+            "put the column names on the first line, or close the quote that opens there",
+        ) from exc
     # Infer types on the first small block, check them on the next blocks up to CSV_BLOCK_BYTES
     # (widening where needed), then read every block with those types, so batches agree.
     block = READ_BLOCK_BYTES
@@ -328,7 +335,7 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
             block = _larger_block(block, exc)
             if block is None:
                 raise _text_error(str(path), encoding, exc) from exc
-    if len(set(header)) == len(header) and list(schema.names) != header:
+    if len(set(header)) == len(header) == len(schema) and list(schema.names) != header:
         schema = pa.schema([schema.field(i).with_name(name) for i, name in enumerate(header)])
     table = CsvTable(
         source=str(path),

@@ -23,7 +23,7 @@ class JsonlTable(Table):
 
     _json_fallback: bool = False
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         if self._json_fallback:
             yield from _python_jsonl_batches(self._path, self.source, self.schema, columns)
         else:
@@ -37,7 +37,9 @@ class JsonlTable(Table):
             reader = pj.open_json(
                 self._path,
                 read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES, use_threads=False),  # a line must fit a block
-                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error"),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=self._native or self.schema, unexpected_field_behavior="error"
+                ),
             )
             for batch in rebatch(reader):
                 yield batch.select(columns) if columns else batch
@@ -45,7 +47,7 @@ class JsonlTable(Table):
             if not _json_type_conflict(exc):
                 raise _json_error(self.source, exc) from exc
             # A later block mixes kinds of values (or adds keys): Python's json reads what Arrow cannot.
-            self.schema = _python_jsonl_schema(self._path, self.source)
+            self.schema, self._native = _python_jsonl_schema(self._path, self.source), None  # nested: text already
             self._json_fallback = True
             raise SchemaChanged(
                 f"{self.source}: a later block of JSON Lines does not fit the types of the first",
@@ -60,6 +62,7 @@ def open_jsonl(path: Path, encoding: str) -> Table:
 
     if encoding not in ("utf8", "utf-8-sig"):
         raise DataError(f"{path} is not UTF-8", "JSON Lines must be UTF-8", "re-encode the file as UTF-8")
+    _check_lines(path)
     fallback = False
     try:
         schema = pj.open_json(path, read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES)).schema
@@ -70,6 +73,30 @@ def open_jsonl(path: Path, encoding: str) -> Table:
     return JsonlTable(
         source=str(path), format="jsonl", schema=schema, encoding=encoding, _path=path, _json_fallback=fallback
     )
+
+
+def _check_lines(path: Path) -> None:
+    """Refuse a line nested too deep or too long for the readers, before either reads it.
+
+    Arrow's reader recurses per level (seconds at 5,000, the C stack overflows near 20,000: the process
+    dies) and Python's json raises at 1,000; a line longer than a block Arrow reads cannot be parsed.
+    """
+    from omgml.data.jsonscan import MAX_JSON_DEPTH, scan_lines
+
+    deep, long_line = scan_lines(path, MAX_JSON_DEPTH, JSON_BLOCK_BYTES)
+    if deep is not None:
+        raise DataError(
+            f"{path} line {deep.line} nests {deep.depth} levels of lists or objects, more than the {MAX_JSON_DEPTH} omgml reads",
+            "a table's values are flat or nest a few levels; deeper nesting is refused before parsing, "
+            "as it can exhaust the parser's stack",
+            "flatten that line's values (or drop the line), or store the nested part as a JSON string",
+        )
+    if long_line:
+        raise DataError(
+            f"{path} line {long_line} is longer than {JSON_BLOCK_BYTES // 2**20} MB",
+            "omgml reads JSON Lines in blocks of that size, and one line must fit in a block",
+            "split the line's large values out of the table (store a path or a key instead), or convert the file to parquet",
+        )
 
 
 def _json_error(source: str, exc: BaseException) -> DataError:
@@ -94,7 +121,7 @@ def _python_jsonl_records(path: Path, source: str) -> Iterator[tuple[int, dict]]
                 continue
             try:
                 record = json.loads(line)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # too deep is refused at open; kept as a last guard
                 raise DataError(
                     f"{source} is not valid JSON Lines: line {number}: {exc}",
                     "each line must be one JSON object",
@@ -159,7 +186,7 @@ def _python_jsonl_batches(
     def convert(value: Any, kind: pa.DataType) -> Any:
         if value is None or not pa.types.is_string(kind):
             return float(value) if pa.types.is_floating(kind) and value is not None else value
-        return value if isinstance(value, str) else json.dumps(value)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # as nested_as_text
 
     def flush(rows: list[dict]) -> pa.RecordBatch:
         arrays = [pa.array([convert(row.get(name), types[name]) for row in rows], type=types[name]) for name in names]

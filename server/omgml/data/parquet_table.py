@@ -18,7 +18,7 @@ PARQUET_BUFFER_BYTES = 1024 * 1024
 
 @dataclass
 class ParquetTable(Table):
-    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
 
         # Without pre-buffering, reading streams each column chunk through a small buffer: a tenth

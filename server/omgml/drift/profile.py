@@ -15,7 +15,6 @@ reads the table once, or twice when a float column has more than ``EXACT_CAP`` d
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from omgml.data import jsonscan
 from omgml.drift.histogram import Grid, Histogram, run_starts
 from omgml.drift.summaries import EXACT_CAP, MAX_CATEGORIES, CategorySummary, NumericSummary, Summary
 from omgml.errors import InvalidInput, PathError
@@ -277,8 +277,8 @@ def load_profile(project: Path, name: str) -> ReferenceProfile:
         )
     data = read_inside(project, path, "reference profile")  # outside the try: its PathError is a ValueError too
     try:
-        raw = json.loads(data)
-    except (OSError, ValueError) as exc:
+        raw = jsonscan.loads(data)
+    except (OSError, ValueError) as exc:  # JsonTooDeep is a ValueError: refused before json recurses
         raise InvalidInput(
             f"The saved reference profile {path} is corrupt: it is not readable JSON ({exc})",
             "the file was cut short or edited by hand",

@@ -17,7 +17,7 @@ from omgml.project.models import (
     StatusReport,
     StatusRequest,
 )
-from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary
+from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary, tracking_lock
 from omgml.workspace import Project
 
 MAX_DATA_FILES = 1000
@@ -38,7 +38,8 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     StatusReport
         Config, git state, data inventory, saved reports, MLflow summary, the eight lifecycle
         stages with evidence and next step, and the readiness checklist. Reads only, except
-        that file fingerprints are cached in ``.omgml/`` of an omgml project.
+        that file fingerprints are cached in ``.omgml/`` of an omgml project and MLflow runs left
+        RUNNING by a process that died are marked FAILED (only FINISHED runs are counted).
     """
     request = parse_request(StatusRequest, request, "status")
     project = Project.open(request.project_dir, root)
@@ -46,7 +47,11 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     is_repo, commit, branch, dirty = git_state(project.root)
     data = _inventory(project)
     reports = _saved_reports(project)
-    tracking = read_tracking_summary(project_tracking_uri(project.root, config), config.metric if config else None)
+    tracking = read_tracking_summary(
+        project_tracking_uri(project.root, config),
+        config.metric if config else None,
+        lock=tracking_lock(project.root) if config else None,  # a read leaves no mlruns/ in a foreign folder
+    )
     evidence = _Evidence(project, data, reports, tracking)
     stages = evidence.stages()
     readiness = evidence.readiness()

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from omgml.data import jsonscan
 from omgml.errors import ConfigError, InvalidInput
 from omgml.validation.column import TAIL_VALUES, ColumnProfile, ColumnRules, jsonable
 from omgml.validation.models import CONTRACT_NAME_PATTERN, Contract, ContractColumn
@@ -219,9 +221,15 @@ def load_contract(project: Project, ref: str) -> tuple[Contract, Path]:
     path = contract_path(project, ref)
     rel = project.rel(path)
     try:
-        raw = json.loads(read_inside(project.root, path, "contract").decode("utf-8"))
+        raw = jsonscan.loads(read_inside(project.root, path, "contract").decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"The contract {rel} is not UTF-8 text", str(exc), "save it as UTF-8 JSON") from exc
+    except jsonscan.JsonTooDeep as exc:
+        raise ConfigError(
+            f"The contract {rel} is not a contract: its {exc}",
+            "a contract nests four levels (columns, their rules, categories); deeper JSON is refused before parsing",
+            "save the contract again with --save-contract NAME",
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"The contract {rel} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
@@ -245,8 +253,7 @@ def load_contract(project: Project, ref: str) -> tuple[Contract, Path]:
             f"these are wrong: {problems}",
             "correct the named fields (see a freshly saved contract for the format)",
         ) from exc
-    names = [c.name for c in contract.columns]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, times in Counter(c.name for c in contract.columns).items() if times > 1)
     if repeated:
         raise ConfigError(
             f"The contract {rel} lists column(s) {', '.join(repeated)} more than once",

@@ -64,7 +64,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         table = _open(path, source, request.delimiter, request.encoding)
     else:
         source = "<DataFrame>"
-        table = open_table(request.data)
+        table = open_table(request.data, repeated_names=True)
     names = table.column_names
 
     if request.save_contract and not request.replace_contract:
@@ -203,7 +203,7 @@ def _open(path: Path, shown: str, delimiter: str | None, encoding: str | None):
     from omgml.data.tables import DataError, open_table
 
     try:
-        table = open_table(path, delimiter=delimiter, encoding=encoding)
+        table = open_table(path, delimiter=delimiter, encoding=encoding, repeated_names=True)
     except DataError as exc:
         raise DataError(exc.what.replace(str(path), shown), exc.why, exc.fix) from exc
     table.source = shown
