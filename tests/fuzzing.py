@@ -244,7 +244,10 @@ POOLS: dict[str, list[str]] = {
     "model_name": ["m", "x'; y", "a/b", "a:b", "名前", "x" * 200],
 }
 # Baseline runs cross-validation and MLflow: keep each call small so the suite stays within its time.
+# Most calls train on a good table, so the hostile part (a model name, a column, a seed) reaches MLflow.
 BASELINE_LIMITS: dict[str, Any] = {
+    "project_dir": st.sampled_from([MAIN] * 4 + ["p_tracking_out", *HOSTILE[:3]]),
+    "data_path": st.sampled_from(["data/good.csv", "data/good.parquet", "data/good.jsonl", "data/nested.parquet"]),
     "cv": st.integers(2, 3),
     "models": st.one_of(st.none(), st.lists(st.sampled_from(["dummy", "linear"]), max_size=2)),
     "time_budget": st.floats(1, 30),
