@@ -301,7 +301,7 @@ USUAL = {"project_dir", "current", "data_path", "target"}
 
 
 def _arguments(schema: dict, overrides: dict) -> st.SearchStrategy:
-    props = {k: overrides.get(k) or strategy_for(v, k) for k, v in schema["properties"].items()}
+    props = {k: overrides[k] if k in overrides else strategy_for(v, k) for k, v in schema["properties"].items()}
     required = set(schema.get("required", []))
     usual = [k for k in props if k not in required and k in USUAL]
     rare = [k for k in props if k not in required and k not in USUAL]
