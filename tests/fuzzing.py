@@ -205,6 +205,7 @@ HOSTILE = [
     "-1",
     "9" * 400,
     "~/x",
+    "~nosuchuser/x",
     "$HOME",
     "%s%n",
     "{{7*7}}",
@@ -512,7 +513,7 @@ class StdioHarness:
             return None
         text = "".join(getattr(c, "text", "") for c in result.content)
         gist = re.sub(r"/\S+|'[^']*'|\d+", "_", text.removeprefix(f"Error executing tool {tool}: "))[:60]
-        self.tally.outcomes[tool, gist if result.is_error else "result"] += 1
+        self.tally.outcomes[tool, gist.replace("\n", "\\n") if result.is_error else "result"] += 1
         verdict = judge(result, arguments)
         if must_refuse and not result.is_error:
             verdict = ("read outside the root", "answered with a result")
