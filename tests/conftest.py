@@ -52,10 +52,16 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the real-data corpus counts (tests/test_real_data.py) where CI logs show them."""
+    """Print the real-data corpus counts (tests/test_real_data.py) and the fuzzing suite's (tests/test_fuzz.py)
+    where CI logs show them."""
     from tests import realdata
 
     if realdata.LAST_RUN:
         terminalreporter.section("real-data corpus")
         for tally in realdata.LAST_RUN.values():
+            terminalreporter.write_line(tally.summary())
+    fuzzing = sys.modules.get("tests.fuzzing")  # only when the fuzzing suite ran: it imports hypothesis
+    if fuzzing is not None and fuzzing.LAST_RUN:
+        terminalreporter.section("fuzzing")
+        for tally in fuzzing.LAST_RUN:
             terminalreporter.write_line(tally.summary())

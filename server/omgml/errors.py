@@ -96,3 +96,35 @@ def unknown_column(
     elif hint:
         fix = f"{fix} ({hint})"
     return InvalidInput(what, f"{columns}: {listing(names, limit)}", fix)
+
+
+def unexpected_error(what: str, exc: BaseException) -> str:
+    """The one line a face shows for an exception that is not an ``OmgmlError``: a bug in omgml, not the input.
+
+    The face logs the traceback to stderr (never stdout: on stdio that is the protocol); this line says what
+    failed, how, and where to report it, so the agent or person is not left with a bare "Error executing tool".
+    """
+    from omgml._version import __version__
+
+    detail = first_line(exc)
+    kind = type(exc).__name__
+    return (
+        f"{what} failed unexpectedly: {kind}: {detail[:200] if detail != kind else '(no message)'}. "
+        f"This is a bug in omgml {__version__}; please report it {_issue_tracker()} "
+        "with the traceback from stderr."
+    )
+
+
+def _issue_tracker() -> str:
+    """Where bugs go: the package's "Issues" project URL when the metadata has one, else its maintainers."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("omgml").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in {"issues", "bug tracker", "bugs"}:
+            return f"at {url.strip()}"
+    return "to the omgml maintainers"

@@ -1,11 +1,14 @@
 """The shell face: ``omgml init|status|validate|drift|baseline|serve|install``. Thin: parse, call the service, print.
 
-Errors a user can fix print one line to stderr and exit 2; ``--json`` prints the same
-object the MCP tool returns as structured content.
+Errors a user can fix print one line to stderr and exit 2; any other exception is a bug in omgml:
+its traceback, then one line asking for a report, go to stderr, and the exit code is 70 (EX_SOFTWARE:
+1 already means "validate found an error"). ``--json`` prints the same object the MCP tool returns as
+structured content.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -13,7 +16,7 @@ import typer
 
 from omgml import __version__
 from omgml.cli import baseline, drift, install, project, validation
-from omgml.errors import OmgmlError
+from omgml.errors import OmgmlError, unexpected_error
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
     from typer._click.exceptions import UsageError
@@ -70,7 +73,7 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a usage or input error is one line on stderr and exit code 2."""
+    """Run the CLI; a usage or input error is one line on stderr and exit code 2, a bug 70 with its traceback."""
     try:
         code = app(args=argv, standalone_mode=False)
     except OmgmlError as exc:
@@ -92,4 +95,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("omgml: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 -- the last resort: a bug, reported with its traceback
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")][:1]
+        typer.echo(f"omgml: error: {unexpected_error(' '.join(['omgml', *words]), exc)}", err=True)
+        sys.exit(getattr(os, "EX_SOFTWARE", 70))
     sys.exit(code if isinstance(code, int) else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Callable
@@ -16,9 +17,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from omgml.errors import OmgmlError
+from omgml.errors import OmgmlError, unexpected_error
 from omgml.render import render
 from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside
+
+logger = logging.getLogger("omgml.mcp")
 
 
 @dataclass(frozen=True)
@@ -62,16 +65,21 @@ def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, A
 async def call_service(
     service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None
 ) -> CallToolResult:
-    """Run a service off the event loop; return its result as structured content plus rendered markdown."""
-    root = await workspace_root(ctx)
-    # The project's .omgml/templates/ may override the report (every request names its project_dir).
-    project_dir = request.get("project_dir") if isinstance(request, dict) else getattr(request, "project_dir", None)
+    """Run a service off the event loop; return its result as structured content plus rendered markdown.
+
+    An ``OmgmlError`` becomes a tool error with its text; any other exception is a bug: the agent gets one line
+    that says which service failed and asks for a report, and the traceback goes to stderr (the log).
+    """
     try:
+        root = await workspace_root(ctx)
+        # The project's .omgml/templates/ may override the report (every request names its project_dir).
+        project_dir = request.get("project_dir") if isinstance(request, dict) else getattr(request, "project_dir", None)
         result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
         text = render(result, "md", resolve_inside(root, project_dir or ".", "project dir"))
+        structured = result.model_dump(mode="json")
     except OmgmlError as exc:
         raise ToolError(str(exc)) from exc
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)],
-        structured_content=result.model_dump(mode="json"),
-    )
+    except Exception as exc:
+        logger.exception("%s raised an unexpected %s", service.__name__, type(exc).__name__)
+        raise ToolError(unexpected_error(service.__name__, exc)) from exc
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)

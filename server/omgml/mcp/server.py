@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any, Self
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
@@ -67,7 +69,93 @@ def serve(http: bool = False, port: int = 8765) -> None:
     if http:
         server.run("streamable-http", host="127.0.0.1", port=port)
     else:
-        server.run()
+        import anyio
+
+        anyio.run(run_stdio, server)
+
+
+async def run_stdio(server: MCPServer) -> None:
+    """``MCPServer.run_stdio_async``, with the SDK's read stream behind ``SurrogateSafeStream``."""
+    from mcp.server.stdio import stdio_server
+
+    lowlevel = server._lowlevel_server  # private, but the SDK's own run_stdio_async uses it
+    async with stdio_server() as (read_stream, write_stream):
+        await lowlevel.run(SurrogateSafeStream(read_stream), write_stream, lowlevel.create_initialization_options())
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class SurrogateSafeStream:
+    """The stdio read stream, with requests that carry a lone surrogate escape answered instead of dropped.
+
+    ``"\\ud800"`` is legal JSON, but the SDK's parser (pydantic's, whose strings must be valid UTF-8) refuses
+    it and yields the error to the session, which drops it: the client waits for a reply that never comes.
+    The SDK's stdin reader already decodes invalid UTF-8 bytes with ``errors="replace"``; this does the same
+    for the escaped form: a line the SDK refused is parsed with ``json`` (which keeps lone surrogates), each
+    one becomes U+FFFD, and the message goes on, so the tool answers (with a path not found, say).
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    @property
+    def last_context(self) -> Any:  # the SDK runs each message in the context it was sent from
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        item = await self._inner.receive()
+        return _repaired(item) if isinstance(item, Exception) else item
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        import anyio
+
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _repaired(error: Exception) -> Any:
+    """The message the SDK could not parse, with lone surrogates replaced; ``error`` itself when that is not it."""
+    import json
+
+    import mcp_types
+    from mcp.shared.message import SessionMessage
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return error
+    line = next((e.get("input") for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if not isinstance(line, str) or "\\u" not in line:
+        return error
+    try:
+        text = json.dumps(_scrub(json.loads(line)))
+        return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_json(text, by_name=False))
+    except (ValueError, RecursionError):  # not JSON, too deep, or still not a message: the SDK's handling stands
+        return error
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 def main() -> None:
