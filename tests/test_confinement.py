@@ -439,3 +439,12 @@ def test_a_project_dir_given_without_a_root_is_checked_the_same_way(tmp_path):
     assert err.what == f"The project dir '{tmp_path}/a\\x00b' contains a NUL byte"
     (tmp_path / "loop").symlink_to("loop")
     assert "goes through a symlink loop" in str(error_of(Project.open, str(tmp_path / "loop"), None))
+
+
+@pytest.mark.parametrize("path", ["~nosuchuser/x.csv", "~J"])
+def test_a_home_folder_that_does_not_exist_is_a_path_error(tmp_path, path):
+    """The fuzz suite's find: pathlib raised RuntimeError for ~name of an unknown user, through every path argument."""
+    with pytest.raises(PathError, match=r"starts with ~\w+, but no user '\w+' has a home folder here.*without the"):
+        resolve_inside(tmp_path, path, "data file")
+    with pytest.raises(PathError, match="no user"):
+        Project.open(path, None)

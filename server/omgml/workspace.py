@@ -86,7 +86,7 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
     """
     root = Path(root).resolve()
     text = os.fspath(path)
-    candidate = resolve_path(root / Path(text).expanduser(), what, text)
+    candidate = resolve_path(root / expand_home(text, what), what, text)
     if candidate != root and root not in candidate.parents:
         raise PathError(
             f"The {what} '{_shown(text)}' resolves to {_shown(str(candidate))}, outside the project root {root}",
@@ -94,6 +94,20 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
             f"give a path inside {root}, or start the server with OMGML_PROJECT_DIR set to a folder that contains it",
         )
     return candidate
+
+
+def expand_home(text: str, what: str) -> Path:
+    """``text`` with a leading ``~`` or ``~user`` expanded; a user with no home folder is a ``PathError``."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError as exc:  # pathlib's "Could not determine home directory"
+        user = text[1:].split("/", 1)[0]
+        whose = f"no user '{user}' has a home folder here" if user else "this process has no home folder (HOME)"
+        raise PathError(
+            f"The {what} '{_shown(text)}' starts with ~{user}, but {whose}",
+            "a leading ~ stands for a home folder, so the path names nothing",
+            "give the path without the leading ~, or relative to the project",
+        ) from exc
 
 
 def resolve_path(path: Path, what: str, text: str | None = None) -> Path:
@@ -130,7 +144,8 @@ def resolve_project_dir(project_dir: str | os.PathLike[str] | None, root: Path |
     With ``create`` a missing leaf folder is allowed (init makes it); its parent must exist.
     """
     if root is None:
-        target = resolve_path(Path(project_dir or ".").expanduser(), "project dir", os.fspath(project_dir or "."))
+        text = os.fspath(project_dir or ".")
+        target = resolve_path(expand_home(text, "project dir"), "project dir", text)
     else:
         target = resolve_inside(root, project_dir or ".", "project dir")
     if target.exists() and not target.is_dir():
