@@ -24,7 +24,12 @@ SCALE = float(os.environ.get("OMGML_FUZZ_SCALE", "1"))
 SEED = os.environ.get("OMGML_FUZZ_SEED")
 BUDGET = {
     name: max(1, round(n * SCALE))
-    for name, n in {"omgml_init": 150, "omgml_status": 150, "omgml_validate_data": 330, "omgml_check_drift": 330}.items()
+    for name, n in {
+        "omgml_init": 150,
+        "omgml_status": 150,
+        "omgml_validate_data": 330,
+        "omgml_check_drift": 330,
+    }.items()
 }
 BASELINE_CALLS = max(1, round(15 * SCALE))
 
