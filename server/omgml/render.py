@@ -41,6 +41,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     env.filters["toml"] = toml_string
     env.filters["md"] = md_text
     env.filters["ident"] = identifier
+    env.filters["make"] = make_value
     return env
 
 
@@ -145,6 +146,17 @@ def identifier(value: Any) -> str:
     if not text.isidentifier() or not text.isascii():
         raise ValueError(f"{text!r} is not an ASCII identifier; render it with a quoting filter (py, toml, md)")
     return text
+
+
+def make_value(value: Any) -> str:
+    """``value`` as the right-hand side of a Makefile assignment: ``$`` and ``#`` escaped, one line, or a bug.
+
+    Recipes must read it from the environment (``export NAME`` then ``"$$NAME"``), so the shell never parses it.
+    """
+    text = str(value)
+    if any(_is_control(c) for c in text) or text != text.strip() or text.endswith("\\"):
+        raise ValueError(f"{text!r} cannot be a Makefile value: a control character, edge whitespace or a final backslash")
+    return text.replace("$", "$$").replace("#", "\\#")
 
 
 def table_cell(value: Any) -> str:

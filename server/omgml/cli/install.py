@@ -19,7 +19,7 @@ DryRunOpt = Annotated[bool, option(DryRun, "--dry-run")]
 def install(
     client: ClientArg,
     scope: ScopeOpt = None,
-    launcher: Annotated[str, option(LauncherChoice)] = "venv",
+    launcher: Annotated[str, option(LauncherChoice)] = "auto",
     project_dir: ProjectOpt = ".",
     dry_run: DryRunOpt = False,
     as_json: JsonFlag = False,

@@ -22,13 +22,13 @@ class Launch:
     args: tuple[str, ...]
 
 
-def launch_for(launcher: str) -> Launch:
-    """``venv``: the omgml-mcp beside this Python (absolute, so GUI apps without a shell PATH find it);
-    ``uvx``: ``uvx --from omgml omgml-mcp`` (the package and the script have different names)."""
-    if launcher == "uvx":
-        return Launch("uvx", ("--from", "omgml", "omgml-mcp"))
-    script = Path(sys.executable).with_name("omgml-mcp")
-    return Launch(str(script) if script.exists() else "omgml-mcp", ())
+def launch_for(launcher: str, scope: str, file: str | Path):
+    """How a client in ``scope`` starts omgml, as a ``launcher.Choice`` (the launch, which launcher, and why).
+
+    The rule (auto, venv, uvx; project files hold no path of this machine) is in ``omgml.install.launcher``."""
+    from omgml.install.launcher import choose
+
+    return choose(launcher, scope, file)
 
 
 def _home() -> Path:

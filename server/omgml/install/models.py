@@ -10,7 +10,7 @@ from omgml.args import DryRun, ProjectDir, one_of
 from omgml.install.clients import CLIENT_NAMES
 
 Scope = Literal["project", "user"]
-Launcher = Literal["venv", "uvx"]
+Launcher = Literal["auto", "venv", "uvx"]
 
 # The arguments of install, uninstall and skills install, declared once: the requests and the CLI use these.
 ClientName = Annotated[str, Field(description=f"{one_of(CLIENT_NAMES)}.")]
@@ -18,7 +18,12 @@ ScopeChoice = Annotated[
     Scope | None, Field(description=f"{one_of(get_args(Scope))} (default: project where the client has one).")
 ]
 LauncherChoice = Annotated[
-    Launcher, Field(description="venv: this install's omgml-mcp; uvx: uvx --from omgml omgml-mcp.")
+    Launcher,
+    Field(
+        description="auto: uvx --from <where this omgml came from> in project files when that source is portable, "
+        "this install's omgml-mcp in user files; venv: this install's omgml-mcp by absolute path; "
+        "uvx: uvx --from <that source> omgml-mcp."
+    ),
 ]
 SkillClients = Annotated[list[str], Field(description="Clients whose skill folders get a copy.")]
 SkillScope = Annotated[Scope, Field(description=f"{one_of(get_args(Scope))}.")]
@@ -29,7 +34,7 @@ class InstallRequest(BaseModel):
     client: ClientName
     scope: ScopeChoice = None
     project_dir: ProjectDir = "."
-    launcher: LauncherChoice = "venv"
+    launcher: LauncherChoice = "auto"
     dry_run: DryRun = False
 
 
@@ -42,6 +47,9 @@ class InstallResult(BaseModel):
     dry_run: bool
     diff: str = Field(description="unified diff of the change; empty when nothing changes")
     entry: dict | None = Field(description="omgml's entry as written (None after uninstall)")
+    launcher: Literal["venv", "uvx"] | None = Field(default=None, description="how the entry starts omgml")
+    launcher_reason: str | None = Field(default=None, description="why that launcher was chosen")
+    next_step: str | None = Field(default=None, description="what is left before the client starts omgml")
 
 
 class SkillsInstallRequest(BaseModel):

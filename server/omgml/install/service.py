@@ -43,7 +43,8 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
     request = parse_request(InstallRequest, request, "install")
     spec = client_spec(request.client)
     scope, path = _config_path(spec, request.scope, request.project_dir, root)
-    entry = spec.entry(launch_for(request.launcher))
+    chosen = launch_for(request.launcher, scope, path)
+    entry = spec.entry(chosen.launch)
 
     def change(config: dict) -> None:
         servers = config.setdefault(spec.servers_key, {})
@@ -55,7 +56,20 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
             )
         servers[SERVER_NAME] = entry
 
-    return _edit(spec, scope, path, change, request.dry_run, entry, create=True)
+    result = _edit(spec, scope, path, change, request.dry_run, entry, create=True)
+    return result.model_copy(
+        update={"launcher": chosen.launcher, "launcher_reason": chosen.reason, "next_step": _approval(spec, scope)}
+    )
+
+
+def _approval(spec: ClientSpec, scope: str) -> str | None:
+    """What the user still has to do before the client starts the server, when the client asks first."""
+    if spec.name == "claude-code" and scope == "project":
+        return (
+            "Claude Code asks once before starting servers from .mcp.json: run `claude` in this folder and approve "
+            "'omgml' (or /mcp); `claude mcp list` shows '⏸ Pending approval' until then"
+        )
+    return None
 
 
 def uninstall_client(request: InstallRequest | dict, *, root: Path | None = None) -> InstallResult:

@@ -18,6 +18,7 @@ from omgml.config import (
     require_metric,
 )
 from omgml.errors import InvalidInput, parse_request
+from omgml.install.launcher import installed_source
 from omgml.project.models import InitRequest, InitResult
 from omgml.render import environment
 from omgml.workspace import Project, check_writable, resolve_inside, write_all_or_nothing
@@ -76,6 +77,8 @@ def init_project(request: InitRequest | dict, *, root: Path | None = None) -> In
         "tracking_uri": DEFAULT_TRACKING_URI,
         "model_name": registered_model_name(name),
         "omgml_version": _version(),
+        # The omgml that made this project, as pip takes it: its Makefile installs that one (PEP 610 origin).
+        "omgml_requirement": installed_source().requirement,
     }
     rendered = render_scaffold(context)
 
