@@ -52,7 +52,7 @@ async def list_tools(params: StdioServerParameters) -> list[str]:
 
 @pytest.mark.parametrize("client", CLIENT_NAMES)
 def test_each_client_config_is_written_read_back_and_starts_the_server(client, home, project):
-    result = install_client({"client": client, "project_dir": str(project)})
+    result = install_client({"client": client, "project_dir": str(project), "launcher": "venv"})
     spec = next(s for s in CLIENTS if s.name == client)
     path = Path(result.path)
     assert result.action == "created"
@@ -73,19 +73,19 @@ def test_install_merges_backs_up_and_is_idempotent(home, project):
     config.parent.mkdir()
     original = {"mcpServers": {"github": {"command": "gh-mcp", "args": []}}, "theme": "dark"}
     config.write_text(json.dumps(original))
-    first = install_client({"client": "cursor", "project_dir": str(project)})
+    first = install_client({"client": "cursor", "project_dir": str(project), "launcher": "venv"})
     assert first.action == "updated"
     merged = json.loads(config.read_text())
     assert merged["mcpServers"]["github"] == original["mcpServers"]["github"]
     assert merged["theme"] == "dark" and "omgml" in merged["mcpServers"]
     assert json.loads(Path(first.backup).read_text()) == original
-    second = install_client({"client": "cursor", "project_dir": str(project)})
+    second = install_client({"client": "cursor", "project_dir": str(project), "launcher": "venv"})
     assert (second.action, second.backup, second.diff) == ("unchanged", None, "")
     assert len(list(config.parent.glob("*.omgml-backup"))) == 1
 
 
 def test_dry_run_prints_the_change_and_writes_nothing(home, project):
-    result = install_client({"client": "vscode", "project_dir": str(project), "dry_run": True})
+    result = install_client({"client": "vscode", "project_dir": str(project), "dry_run": True, "launcher": "venv"})
     assert result.action == "created" and result.dry_run
     assert '+  "servers": {' in result.diff
     assert not (project / ".vscode").exists()
@@ -97,7 +97,7 @@ def test_malformed_json_is_refused_and_left_untouched(home, project):
     with pytest.raises(
         ConfigFileError, match=r"\.mcp\.json is not valid JSON .*will not overwrite a file it cannot read"
     ):
-        install_client({"client": "claude-code", "project_dir": str(project)})
+        install_client({"client": "claude-code", "project_dir": str(project), "launcher": "venv"})
     assert config.read_text() == '{"mcpServers": {"a": 1},}'
     assert list(project.iterdir()) == [config]
 
@@ -105,7 +105,7 @@ def test_malformed_json_is_refused_and_left_untouched(home, project):
 def test_uninstall_removes_only_our_entry(home, project):
     config = project / "opencode.json"
     config.write_text(json.dumps({"mcp": {"other": {"type": "local", "command": ["x"]}}, "model": "m"}))
-    install_client({"client": "opencode", "project_dir": str(project)})
+    install_client({"client": "opencode", "project_dir": str(project), "launcher": "venv"})
     removed = uninstall_client({"client": "opencode", "project_dir": str(project)})
     assert removed.action == "removed" and removed.backup
     assert json.loads(config.read_text()) == {"mcp": {"other": {"type": "local", "command": ["x"]}}, "model": "m"}
@@ -120,14 +120,6 @@ def test_user_scope_of_claude_code_keeps_the_rest_of_claude_json(home, project):
     data = json.loads((home / ".claude.json").read_text())
     assert data["numStartups"] == 42 and data["projects"] == {"/x": {"mcpServers": {}}}
     assert data["mcpServers"]["omgml"]["type"] == "stdio"
-
-
-def test_uvx_launcher(home, project):
-    entry = install_client({"client": "claude-desktop", "launcher": "uvx", "dry_run": True}).entry
-    assert entry == {"command": "uvx", "args": ["--from", "omgml", "omgml-mcp"]}
-    assert install_client(
-        {"client": "opencode", "launcher": "uvx", "project_dir": str(project), "dry_run": True}
-    ).entry["command"] == ["uvx", "--from", "omgml", "omgml-mcp"]
 
 
 def test_client_without_project_scope_is_refused(home, project):
@@ -165,7 +157,7 @@ def test_skills_are_copied_where_each_client_looks(home, project):
 
 
 def test_doctor_reports_install_server_and_clients(home, project):
-    install_client({"client": "vscode", "project_dir": str(project)})
+    install_client({"client": "vscode", "project_dir": str(project), "launcher": "venv"})
     (home / ".cursor").mkdir()
     (home / ".cursor" / "mcp.json").write_text("{broken")
     report = doctor(str(project))
@@ -178,11 +170,11 @@ def test_doctor_reports_install_server_and_clients(home, project):
 
 
 def test_cli_install_json_and_errors(home, project):
-    done = run_cli("install", "cursor", "--project-dir", str(project), "--json")
+    done = run_cli("install", "cursor", "--launcher", "venv", "--project-dir", str(project), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["action"] == "created"
     (project / ".vscode").mkdir()
     (project / ".vscode" / "mcp.json").write_text("// a comment\n{}")
-    refused = run_cli("install", "vscode", "--project-dir", str(project))
+    refused = run_cli("install", "vscode", "--launcher", "venv", "--project-dir", str(project))
     assert refused.returncode == 2
     assert refused.stderr.startswith("omgml: error: ") and len(refused.stderr.strip().splitlines()) == 1

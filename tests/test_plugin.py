@@ -126,14 +126,18 @@ def test_claude_code_installs_the_plugin_and_connects_its_server(claude, home, w
     installed = agent_clis.run([claude, "plugin", "install", "omgml@omgml"], env, work)
     assert "Successfully installed plugin: omgml@omgml" in installed, installed
     listed = agent_clis.run([claude, "mcp", "list"], env, work, timeout=600)
-    assert re.search(r"^plugin:omgml:omgml: .*uvx --from \S*omgml-plugin\S* omgml-mcp - ✔ Connected$", listed, re.M), (
-        listed
-    )
+    assert has_line(r"^plugin:omgml:omgml: .*uvx --from \S*omgml-plugin\S* omgml-mcp - ✔ Connected$", listed), listed
+
+
+def has_line(pattern: str, text: str) -> bool:
+    return re.search(pattern, text, re.MULTILINE) is not None
 
 
 def _install(client: str, project: Path, env: dict) -> str:
     # venv: the tests' omgml is an editable checkout, a local source that `auto` keeps out of project files.
-    done = run_cli("install", client, "--scope", "project", "--launcher", "venv", "--project-dir", str(project), env=env)
+    done = run_cli(
+        "install", client, "--scope", "project", "--launcher", "venv", "--project-dir", str(project), env=env
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -143,11 +147,11 @@ def test_claude_code_project_install_waits_for_approval_then_connects(claude, ho
     shown = _install("claude-code", work, env)
     assert "Claude Code asks once before starting servers from .mcp.json: run `claude` in this folder" in shown
     pending = agent_clis.run([claude, "mcp", "list"], env, work)
-    assert re.search(r"^omgml: .*omgml-mcp\s+- ⏸ Pending approval", pending, re.M), pending
+    assert has_line(r"^omgml: .*omgml-mcp\s+- ⏸ Pending approval", pending), pending
     (home / ".claude").mkdir(exist_ok=True)
     (home / ".claude" / "settings.json").write_text(json.dumps({"enableAllProjectMcpServers": True}))
     connected = agent_clis.run([claude, "mcp", "list"], env, work)
-    assert re.search(r"^omgml: .*omgml-mcp\s+- ✔ Connected$", connected, re.M), connected
+    assert has_line(r"^omgml: .*omgml-mcp\s+- ✔ Connected$", connected), connected
 
 
 def test_opencode_project_install_connects(opencode, home, work):

@@ -155,7 +155,9 @@ def make_value(value: Any) -> str:
     """
     text = str(value)
     if any(_is_control(c) for c in text) or text != text.strip() or text.endswith("\\"):
-        raise ValueError(f"{text!r} cannot be a Makefile value: a control character, edge whitespace or a final backslash")
+        raise ValueError(
+            f"{text!r} cannot be a Makefile value: a control character, edge whitespace or a final backslash"
+        )
     return text.replace("$", "$$").replace("#", "\\#")
 
 

@@ -93,13 +93,19 @@ def choose(launcher: str, scope: str, file: str | Path, source: Source | None = 
     script = venv_script()
     if launcher == "venv":
         if script is None:
-            return _refuse_venv()
+            raise InvalidInput(
+                f"There is no {SCRIPT} beside {sys.executable}",
+                "--launcher venv writes the absolute path of this install's server script",
+                "use --launcher uvx, or run omgml install from the environment omgml was installed into",
+            )
         return Choice(Launch(str(script), ()), "venv", f"asked for: this install's {SCRIPT} at {script}")
     if launcher == "uvx":
         return _uvx(scope, source, "asked for")
     if scope == "project":
         if source.portable:
-            return _uvx(scope, source, f"{file} is shared and omgml came from {source.where}, which any machine reaches")
+            return _uvx(
+                scope, source, f"{file} is shared and omgml came from {source.where}, which any machine reaches"
+            )
         raise InvalidInput(
             f"omgml here was installed from {source.where}, a path only this machine has",
             f"{file} is meant to be committed and shared, and would then start omgml from a folder other machines "
@@ -122,10 +128,3 @@ def _uvx(scope: str, source: Source, why: str) -> Choice:
     note = "" if found or scope == "project" else " (uvx is not on PATH here: install uv first)"
     return Choice(launch, "uvx", f"{why}: uvx builds omgml from {source.where}{note}")
 
-
-def _refuse_venv() -> Choice:
-    raise InvalidInput(
-        f"There is no {SCRIPT} beside {sys.executable}",
-        "--launcher venv writes the absolute path of this install's server script",
-        "use --launcher uvx, or run omgml install from the environment omgml was installed into",
-    )
