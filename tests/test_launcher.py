@@ -128,16 +128,26 @@ def test_a_local_source_is_refused_in_project_files_unless_asked(installed_as, h
     assert user.launcher == "venv" and user.entry["command"] == str(Path(sys.executable).with_name("omgml-mcp"))
 
 
-def test_user_scope_uvx_is_absolute_for_gui_clients(installed_as, home):
+def test_user_scope_uvx_is_absolute_for_gui_clients(installed_as, home, monkeypatch):
     installed_as(None)
+    monkeypatch.setenv("PATH", str(Path(agent_clis.uvx()).parent) + os.pathsep + os.environ["PATH"])
     entry = install_client({"client": "claude-desktop", "launcher": "uvx", "dry_run": True}).entry
-    uvx = agent_clis.uvx()
-    expected = ["--from", f"omgml=={__version__}", "omgml-mcp"]
-    if Path(uvx).parent in map(Path, os.environ["PATH"].split(os.pathsep)):
-        assert entry == {"command": uvx, "args": expected}
-    else:
-        assert Path(entry["command"]).is_absolute() or entry["command"] == "uvx"
-        assert entry["args"] == expected
+    assert Path(entry["command"]).is_absolute() and Path(entry["command"]).name == "uvx"
+    assert entry["args"] == ["--from", f"omgml=={__version__}", "omgml-mcp"]
+
+
+def test_a_server_in_uvx_cache_is_not_written_into_user_files(installed_as, home, tmp_path, monkeypatch):
+    """`uvx --from omgml omgml install ...` runs from uv's cache, which `uv cache clean` empties: use uvx instead."""
+    installed_as(None)
+    cache = tmp_path / "uv-cache"
+    bin_dir = cache / "archive-v0" / "abc" / "bin"
+    bin_dir.mkdir(parents=True)
+    (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    (bin_dir / "omgml-mcp").write_text("")
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    result = install_client({"client": "claude-desktop", "dry_run": True})
+    assert result.launcher == "uvx" and result.entry["args"] == ["--from", f"omgml=={__version__}", "omgml-mcp"]
+    assert "is in a cache that may be emptied" in result.launcher_reason
 
 
 def test_install_output_says_which_launcher_and_why(installed_as, home, tmp_path):

@@ -230,7 +230,12 @@ def test_the_makefile_holds_no_user_value(tmp_path):
 
 # The guard: a template value without its language's filter fails here, before it can ship.
 
-ALLOWED_FILTERS = {".py": {"py", "ident"}, ".toml": {"toml", "ident"}, ".md": {"md", "ident"}, "Makefile": {"ident", "make"}}
+ALLOWED_FILTERS = {
+    ".py": {"py", "ident"},
+    ".toml": {"toml", "ident"},
+    ".md": {"md", "ident"},
+    "Makefile": {"ident", "make"},
+}
 
 
 def unfiltered(source: str, language: str) -> list[str]:

@@ -10,7 +10,8 @@ The rule for ``--launcher auto`` (the default):
   ``uvx --from <source> omgml-mcp``; a local checkout or wheel is refused there, with the fix (``--scope user``, or
   ask for ``--launcher venv|uvx`` to write this machine's path anyway).
 * user scope is the home of machine-specific paths: this install's ``omgml-mcp`` by absolute path (it exists now,
-  needs no uv and starts fastest), or ``uvx`` by absolute path when there is no such script.
+  needs no uv and starts fastest), or ``uvx`` by absolute path when there is no such script or it sits in a cache
+  (``uvx --from omgml omgml install ...`` runs from one that ``uv cache clean`` empties).
 
 ``uvx omgml-mcp`` alone never works: uvx installs the package named like the command, and no package is named
 ``omgml-mcp``; so even an index install is launched as ``uvx --from omgml==<version> omgml-mcp``.
@@ -113,11 +114,17 @@ def choose(launcher: str, scope: str, file: str | Path, source: Source | None = 
             "use --scope user (the home of machine-specific paths), or --launcher venv or --launcher uvx to write "
             "this machine's path anyway, or install omgml from the package index or a git+https URL",
         )
-    if script is not None:
+    if script is not None and not _in_a_cache(script):
         return Choice(
             Launch(str(script), ()), "venv", f"user-scope file: this install's {SCRIPT} by absolute path ({script})"
         )
-    return _uvx(scope, source, f"user-scope file, and no {SCRIPT} beside {sys.executable}")
+    why = f"no {SCRIPT} beside {sys.executable}" if script is None else f"{script} is in a cache that may be emptied"
+    return _uvx(scope, source, f"user-scope file, and {why}")
+
+
+def _in_a_cache(path: Path) -> bool:
+    """True inside a folder tagged as a cache (CACHEDIR.TAG), as uvx's throwaway environments are."""
+    return any((parent / "CACHEDIR.TAG").is_file() for parent in path.parents)
 
 
 def _uvx(scope: str, source: Source, why: str) -> Choice:
@@ -127,4 +134,3 @@ def _uvx(scope: str, source: Source, why: str) -> Choice:
     launch = Launch(found or "uvx", ("--from", source.uvx_from, SCRIPT))
     note = "" if found or scope == "project" else " (uvx is not on PATH here: install uv first)"
     return Choice(launch, "uvx", f"{why}: uvx builds omgml from {source.where}{note}")
-
