@@ -10,6 +10,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omgml.install.launcher import Choice
 
 SERVER_NAME = "omgml"
 
@@ -22,7 +26,7 @@ class Launch:
     args: tuple[str, ...]
 
 
-def launch_for(launcher: str, scope: str, file: str | Path):
+def launch_for(launcher: str, scope: str, file: str | Path) -> Choice:
     """How a client in ``scope`` starts omgml, as a ``launcher.Choice`` (the launch, which launcher, and why).
 
     The rule (auto, venv, uvx; project files hold no path of this machine) is in ``omgml.install.launcher``."""

@@ -67,7 +67,7 @@ def source_from_direct_url(text: str | None, version: str) -> Source:
         ref = f"{vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}"
         if data.get("subdirectory"):
             ref += f"#subdirectory={data['subdirectory']}"
-        return Source("vcs", ref, f"{DISTRIBUTION} @ {ref}", not local, f"{ref}")
+        return Source("vcs", ref, f"{DISTRIBUTION} @ {ref}", not local, ref)
     if "archive_info" in data:
         return Source("archive", path or url, f"{DISTRIBUTION} @ {url}", not local, f"the archive {path or url}")
     editable = " (editable)" if data.get("dir_info", {}).get("editable") else ""
