@@ -42,6 +42,7 @@ class InstallResult(BaseModel):
     dry_run: bool
     diff: str = Field(description="unified diff of the change; empty when nothing changes")
     entry: dict | None = Field(description="omgml's entry as written (None after uninstall)")
+    next_step: str | None = Field(None, description="what the user must do before the client starts the server")
 
 
 class SkillsInstallRequest(BaseModel):
