@@ -505,3 +505,13 @@ def test_written_files_get_the_umask_mode(umask, expected, tmp_path, home, proje
     assert stat.S_IMODE((tmp_path / "run.sh").stat().st_mode) == 0o777 & ~umask
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_file_where_the_backups_go_is_named(home, project):
+    from omgml.errors import PathError
+
+    (project / ".mcp.json").write_text("{}")
+    (project / ".omgml").write_text("not a folder")
+    with pytest.raises(PathError, match=r"\.omgml is a file, not a folder"):
+        install_client({"client": "claude-code", "project_dir": str(project)})
+    assert (project / ".mcp.json").read_text() == "{}"

@@ -17,7 +17,7 @@ from omgml.install.models import (
     SkillsInstallRequest,
     SkillsInstallResult,
 )
-from omgml.workspace import OMGML_DIR, Project, atomic_write, create_new
+from omgml.workspace import OMGML_DIR, Project, atomic_write, create_new, ensure_folder
 
 
 def install_client(request: InstallRequest | dict, *, root: Path | None = None) -> InstallResult:
@@ -259,8 +259,9 @@ def _backup(spec: ClientSpec, path: Path, project: Path | None) -> Path:
     The name is ``<client>-<UTC time>-<file name>``; a name already taken gets ``-2``, ``-3``... (never
     overwritten). The copy keeps the original's mode, so a private config stays private.
     """
-    folder = (project if project is not None else _home()) / OMGML_DIR / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
+    base = project if project is not None else _home()
+    folder = base / OMGML_DIR / "backups"
+    ensure_folder(base, folder)  # a file named .omgml there is a PathError naming it, not a bare OSError
     if project is not None:
         create_new(folder / ".gitignore", "# omgml's copies of config files it changed: not for git\n*\n")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
