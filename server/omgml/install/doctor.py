@@ -91,9 +91,10 @@ def doctor(project_dir: str = ".", *, root: Path | None = None) -> DoctorReport:
         if outcome.problem:
             check.status, check.problem = "failed", outcome.problem
         elif missing:
+            count = len(outcome.tools)
             check.status = "failed"
             check.problem = (
-                f"it started but lists {len(outcome.tools)} tool{'' if len(outcome.tools) == 1 else 's'} without omgml's {', '.join(missing)}: "
+                f"it started but lists {count} tool{'' if count == 1 else 's'} without omgml's {', '.join(missing)}: "
                 f"it runs another server or an older omgml; rerun `{_reinstall(check.client, check.scope)}`"
             )
         else:
