@@ -67,8 +67,14 @@ class ClientCheck(BaseModel):
     scope: Scope
     path: str
     configured: bool
-    command: str | None
-    problem: str | None
+    status: Literal["not configured", "unreadable", "disabled", "skipped", "ok", "failed"] = Field(
+        default="not configured",
+        description="ok: the configured command started and listed omgml's tools; failed: see problem",
+    )
+    command: str | None = Field(default=None, description="the command line as the client would run it")
+    problem: str | None = Field(default=None, description="why it is not ok, and how to fix it")
+    tools: list[str] | None = Field(default=None, description="tools the configured command listed")
+    seconds: float | None = Field(default=None, description="time to start, initialize and list tools")
 
 
 class DoctorReport(BaseModel):

@@ -73,7 +73,7 @@ def merged_entry(spec: ClientSpec, existing: dict | None, ours: dict) -> dict:
 
 
 def install_skills(request: SkillsInstallRequest | dict, *, root: Path | None = None) -> SkillsInstallResult:
-    """Copy the skill pack (the root skill as ``omgml/`` and every ``skills/<name>/``) where each client looks."""
+    """Copy the skill pack (every ``skills/<name>/``, the root skill among them as ``omgml/``) where each client looks."""
     request = parse_request(SkillsInstallRequest, request, "skills install")
     base = _home() if request.scope == "user" else Project.open(request.project_dir, root).root
     folders = sorted({base / getattr(client_spec(c), f"skills_{request.scope}") for c in request.clients})
@@ -274,14 +274,15 @@ def _backup(spec: ClientSpec, path: Path, project: Path | None) -> Path:
 
 
 def _skill_files() -> dict[str, bytes]:
-    """The skill pack as (relative path -> bytes): root SKILL.md under omgml/, then skills/<name>/..."""
+    """The skill pack as (relative path -> bytes): every ``skills/<name>/`` file.
+
+    The root skill is among them as ``skills/omgml/`` (generated from the top-level SKILL.md with its links made
+    relative to that folder); the top-level file itself, shipped as ``skills/SKILL.md``, would land on the same
+    ``omgml/SKILL.md`` marked internal, so it is not copied.
+    """
     skills = asset_dir("skills")
-    files: dict[str, bytes] = {}
-    root_skill = skills / "SKILL.md" if (skills / "SKILL.md").is_file() else skills.parent / "SKILL.md"
-    if root_skill.is_file():
-        # Installed, the root skill sits beside the others, so its links to skills/<name>/ become ../<name>/.
-        files["omgml/SKILL.md"] = root_skill.read_bytes().replace(b"](skills/", b"](../")
-    for path in sorted(skills.rglob("*")):
-        if path.is_file() and path.parent != skills and "__pycache__" not in path.parts:
-            files[path.relative_to(skills).as_posix()] = path.read_bytes()
-    return files
+    return {
+        path.relative_to(skills).as_posix(): path.read_bytes()
+        for path in sorted(skills.rglob("*"))
+        if path.is_file() and path.parent != skills and "__pycache__" not in path.parts
+    }
