@@ -515,3 +515,12 @@ def test_a_file_where_the_backups_go_is_named(home, project):
     with pytest.raises(PathError, match=r"\.omgml is a file, not a folder"):
         install_client({"client": "claude-code", "project_dir": str(project)})
     assert (project / ".mcp.json").read_text() == "{}"
+
+
+def test_doctor_reads_and_starts_the_toml_and_yaml_entries(home, project):
+    for client in ("codex", "continue", "gemini"):
+        install_client({"client": client, "project_dir": str(project)})
+    checks = {(c.client, c.scope): c for c in doctor(str(project)).clients}
+    for client in ("codex", "continue", "gemini"):
+        check = checks[(client, "project")]
+        assert (check.configured, check.status, check.problem) == (True, "ok", None), check
