@@ -88,5 +88,6 @@ def main() -> None:
         print(f"ratio omgml-mcp / bare MCPServer ({label}): {ratio:.2f} (target <= {TARGET:.2f}: {verdict})")
     print("On a busy machine wall times swing; the CPU ratio is the steadier figure.")
 
+
 if __name__ == "__main__":
     main()

@@ -60,9 +60,7 @@ TimeBudget = Annotated[
         description="Seconds; slower candidates are skipped.",
     ),
 ]
-MaxRows = Annotated[
-    int | None, Field(ge=2, description="Sample down to this many rows.")
-]
+MaxRows = Annotated[int | None, Field(ge=2, description="Sample down to this many rows.")]
 Candidates = Annotated[
     list[CandidateName] | None,
     Field(
@@ -74,9 +72,7 @@ Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed for folds, sam
 ModelName = Annotated[
     str | None, Field(min_length=1, max_length=200, description="Registered model name. Empty: '<project>-model'.")
 ]
-RegisterModel = Annotated[
-    bool, Field(description="Register the best model (alias 'baseline').")
-]
+RegisterModel = Annotated[bool, Field(description="Register the best model (alias 'baseline').")]
 
 
 class TrainBaselineRequest(BaseModel):

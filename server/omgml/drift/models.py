@@ -40,19 +40,13 @@ DriftTarget = Annotated[
         description="Target column, checked first (default: omgml.toml's).",
     ),
 ]
-Prediction = Annotated[
-    str | None, Field(max_length=COLUMN_MAX, description="Prediction column, checked first.")
-]
+Prediction = Annotated[str | None, Field(max_length=COLUMN_MAX, description="Prediction column, checked first.")]
 Tests = Annotated[
     dict[str, str],
     Field(description=f"Stat test to force, by column: {', '.join(TEST_NAMES)}."),
 ]
-Thresholds = Annotated[
-    dict[str, float], Field(description="Threshold by stat test, e.g. wasserstein: 0.2.")
-]
-DriftShare = Annotated[
-    float, Field(gt=0, le=1, description="Share of drifted features that flags the dataset.")
-]
+Thresholds = Annotated[dict[str, float], Field(description="Threshold by stat test, e.g. wasserstein: 0.2.")]
+DriftShare = Annotated[float, Field(gt=0, le=1, description="Share of drifted features that flags the dataset.")]
 SaveReference = Annotated[
     str | None,
     Field(
@@ -60,12 +54,8 @@ SaveReference = Annotated[
         description="Save the reference's profile under this name, for later checks.",
     ),
 ]
-ReplaceReference = Annotated[
-    bool, Field(description="Let save_reference overwrite a profile.")
-]
-TimeColumn = Annotated[
-    str | None, Field(max_length=COLUMN_MAX, description="Time column: compare each window.")
-]
+ReplaceReference = Annotated[bool, Field(description="Let save_reference overwrite a profile.")]
+TimeColumn = Annotated[str | None, Field(max_length=COLUMN_MAX, description="Time column: compare each window.")]
 Window = Annotated[str | None, Field(max_length=32, description="Window length, e.g. 1h, 1D, 7D, 1W.")]
 
 

@@ -16,8 +16,8 @@ from mcp.types import ToolAnnotations
 from pydantic import ValidationError
 
 from omgml import __version__
-from omgml.mcp.prompts import PromptFile, load_prompts
 from omgml.mcp._common import ToolSpec
+from omgml.mcp.prompts import PromptFile, load_prompts
 from omgml.mcp.tools import TOOLS
 
 INSTRUCTIONS = """\

@@ -26,9 +26,7 @@ InitMetric = Annotated[
     str | None,
     Field(max_length=40, description=f"Success metric: {METRIC_CHOICES}; default: the task's."),
 ]
-InitDataPath = Annotated[
-    str | None, Field(max_length=PATH_MAX, description="Training table, e.g. data/raw/train.csv.")
-]
+InitDataPath = Annotated[str | None, Field(max_length=PATH_MAX, description="Training table, e.g. data/raw/train.csv.")]
 ModelDescription = Annotated[str, Field(max_length=2000, description="What the model is for.")]
 
 

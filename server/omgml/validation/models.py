@@ -41,9 +41,7 @@ LabelColumn = Annotated[
         description=f"Label column, for {one_of(TARGET_CHECK_IDS)}; default: omgml.toml's.",
     ),
 ]
-KeyColumns = Annotated[
-    list[str], Field(max_length=32, description="Columns that together identify a row.")
-]
+KeyColumns = Annotated[list[str], Field(max_length=32, description="Columns that together identify a row.")]
 AgainstTable = Annotated[
     str | None,
     Field(
