@@ -38,7 +38,7 @@ class OmgmlServer(MCPServer):
     arguments and results against the full pydantic models, so only what is published and said gets shorter.
     """
 
-    _accepted: dict[str, list[str]] | None = None
+    _inputs: dict[str, dict[str, Any]] | None = None  # each tool's full input schema, read on the first call
     _prompts_added = False
 
     def _add_prompts(self) -> None:
@@ -70,11 +70,12 @@ class OmgmlServer(MCPServer):
         ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        if self._accepted is None:  # the full schemas, once: argument names and allowed values
-            self._schemas = {t.name: t.input_schema for t in await super().list_tools()}
-            self._accepted = {n: list(s.get("properties", {})) for n, s in self._schemas.items()}
-        accepted = self._accepted.get(name)
-        unknown = [key for key in arguments if accepted is not None and key not in accepted]
+        if self._inputs is None:  # argument names and allowed values come from the SDK's full schemas
+            self._inputs = {t.name: t.input_schema for t in await super().list_tools()}
+        schema = self._inputs.get(name)  # None: an unknown tool, which the SDK reports
+        accepted = list(schema.get("properties", {})) if schema is not None else []
+        # The SDK drops names it does not know, so a misspelt data_pth would run with data_path unset.
+        unknown = [key for key in arguments if schema is not None and key not in accepted]
         if unknown:
             raise ToolError(
                 f"{name}: invalid arguments: unknown {_plural(unknown, 'argument')} "
@@ -85,7 +86,7 @@ class OmgmlServer(MCPServer):
         except ToolError as exc:
             if not isinstance(exc, UnexpectedToolError) and isinstance(exc.__cause__, ValidationError):
                 # ``from`` the ValidationError: the SDK logs the rejected field names from it
-                raise ToolError(argument_errors(name, exc.__cause__, self._schemas[name])) from exc.__cause__
+                raise ToolError(argument_errors(name, exc.__cause__, schema or {})) from exc.__cause__
             raise
 
 
