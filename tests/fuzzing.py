@@ -3,6 +3,7 @@ tool's input schema, the stdio server behind a blocking portal, the judge of eac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -332,7 +333,18 @@ def _string(schema: dict, name: str) -> st.SearchStrategy:
 def arguments_for(tool: Any) -> st.SearchStrategy:
     """The strategy for one tool's arguments: its schema's, with baseline's costly knobs kept small."""
     limits = BASELINE_LIMITS if tool.name == "omgml_train_baseline" else {}
-    return strategy_for(tool.input_schema, tool.name, limits)
+    return strategy_for(full_input_schemas()[tool.name], tool.name, limits)
+
+
+@functools.cache
+def full_input_schemas() -> dict[str, dict]:
+    """Each tool's input schema as the server validates it (bounds, patterns): tools/list publishes a leaner one."""
+    import anyio
+    from mcp.server.mcpserver import MCPServer
+
+    from omgml.mcp.server import build_server
+
+    return {tool.name: tool.input_schema for tool in anyio.run(MCPServer.list_tools, build_server())}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -595,22 +595,103 @@ async def test_mcp_tool_returns_the_report_and_markdown(shared, monkeypatch):
 # --- the scaffold's training layer ---------------------------------------------------------------
 
 
+# Runs inside a generated project: its own serving app on the champion omgml registered, fed a body as
+# JSON.stringify writes it, and an oracle (the sklearn estimator MLflow stored) to compare with.
+SERVE_IN_PROJECT = """
+import json, sys
+import mlflow, mlflow.sklearn, pandas as pd
+from fastapi.testclient import TestClient
+from shop.serve import DEFAULT_MODEL_URI, create_app, tracking_uri
+
+body, refused = sys.argv[1], json.loads(sys.argv[2])
+mlflow.set_tracking_uri(tracking_uri())
+schema = mlflow.pyfunc.load_model(DEFAULT_MODEL_URI).metadata.get_input_schema()
+with TestClient(create_app(deployment_record=None)) as client:
+    answer = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    details = [client.post("/predict", json={"features": row}).json()["detail"] for row in refused]
+    metrics = client.get("/metrics").json()
+estimator = mlflow.sklearn.load_model(DEFAULT_MODEL_URI)
+row = pd.DataFrame([json.loads(body)["features"]]).astype(float)
+print(json.dumps({
+    "types": {spec.name: spec.type.name for spec in schema.inputs},
+    "status": answer.status_code, "answer": answer.json(), "refused": details, "metrics": metrics,
+    "oracle": dict(zip(map(str, estimator.classes_), estimator.predict_proba(row)[0].tolist())),
+    "label": estimator.predict(row).tolist()[0],
+}))
+"""
+NODE_STRINGIFY = "process.stdout.write(JSON.stringify(JSON.parse(process.argv[1])))"
+
+
+def as_json_stringify(value: object) -> str:
+    """The body JavaScript's JSON.stringify sends for ``value``: node's own output, else its rule in Python."""
+    node = shutil.which("node")
+    if node:
+        return subprocess.run(
+            [node, "-e", NODE_STRINGIFY, json.dumps(value)], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    print("node is not on PATH: JSON.stringify's number rule is applied in Python instead")
+
+    def js(item: object) -> object:  # a JS number has no int/float split: 127.0 is written 127
+        if isinstance(item, dict):
+            return {k: js(v) for k, v in item.items()}
+        return int(item) if isinstance(item, float) and item.is_integer() and abs(item) < 1e21 else item
+
+    return json.dumps(js(value), separators=(",", ":"))
+
+
 @pytest.mark.slow
-def test_scaffolded_project_trains_and_its_test_passes(tmp_path):
+def test_scaffolded_project_trains_and_its_test_passes(tmp_path, empty_store, clean_env):
     project = tmp_path / "shop"
     created = init_project({"project_dir": str(project), "task": "regression", "target": "spend"}).created
     assert "src/shop/train.py" in created and "tests/test_train.py" in created
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    done = subprocess.run(  # noqa: PLW1510 - the return code is asserted with the output
-        [str(VENV_BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_train.py"],
-        cwd=project,
-        env={**env, "PYTHONPATH": str(project / "src")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {**env, "PYTHONPATH": str(project / "src")}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: PLW1510 - the return code is asserted with the output
+            [str(VENV_BIN / "python"), *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    done = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_train.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+    # The issue's case: wine's magnesium is a float column of whole numbers, which JSON.stringify writes as 127.
+    wine = datasets.load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    with_store(project, empty_store)
+    write_table(project, wine, "wine.parquet")
+    report = train_baseline(
+        {
+            "project_dir": str(project),
+            "data_path": "wine.parquet",
+            "target": "cultivar",
+            "task": "multiclass",
+            "models": ["linear"],
+            "cv": 3,
+        }
+    )
+    assert "champion" in report.tracking.aliases, report.tracking  # what the scaffold serves by default
+    features = wine.drop(columns="cultivar").iloc[0].to_dict()
+    body = as_json_stringify({"features": features})
+    assert f'"magnesium":{int(features["magnesium"])},' in body, body  # no ".0": an integer for a double column
+    refused = [{**features, "magnesium": "abc"}, {**features, "magnesium": 2**60 + 1}]
+    served = run("-c", SERVE_IN_PROJECT, body, json.dumps(refused))
+    assert served.returncode == 0, served.stdout + served.stderr
+    result = json.loads(served.stdout.strip().splitlines()[-1])
+    assert result["types"]["magnesium"] == "double"
+    assert result["status"] == 200, result["answer"]
+    answer = result["answer"]
+    assert answer["prediction"] == result["label"] and set(answer["probabilities"]) == {"0", "1", "2"}
+    for label, probability in result["oracle"].items():
+        assert answer["probabilities"][label] == pytest.approx(probability, abs=1e-12)
+    assert result["refused"] == [
+        "column 'magnesium': expected a number, got \"abc\"",
+        (
+            "column 'magnesium': got 1152921504606846977, which a 64-bit float cannot hold exactly "
+            "(it would become 1152921504606846976)"
+        ),
+    ]
+    assert (result["metrics"]["predictions"], result["metrics"]["errors"]) == (1, 2)
 
 
 def test_without_skops_the_model_is_saved_with_cloudpickle_and_still_loads(shared, monkeypatch):

@@ -121,8 +121,9 @@ main()
 
 def test_the_harness_catches_each_kind_of_failure(tmp_path):
     (tmp_path / "home").mkdir()
+    (tmp_path / "root").mkdir()  # beside home: a root above the home folder is refused
     tally = fuzzing.Tally()
-    harness = fuzzing.StdioHarness(tmp_path, tmp_path / "home", tmp_path / "err.log", tally, 3, BROKEN_SERVER)
+    harness = fuzzing.StdioHarness(tmp_path / "root", tmp_path / "home", tmp_path / "err.log", tally, 3, BROKEN_SERVER)
     kinds = {
         "segfault": "server died",
         "stall": "stall",

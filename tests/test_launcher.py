@@ -157,7 +157,7 @@ def test_install_output_says_which_launcher_and_why(installed_as, home, tmp_path
     (tmp_path / "proj").mkdir()
     shown = render(install_client({"client": "claude-code", "project_dir": str(tmp_path / "proj")}))
     assert "Launcher: uvx, " in shown and "any machine reaches" in shown
-    assert "run `claude` in this folder and approve 'omgml' (or /mcp)" in shown
+    assert "run `claude` in this folder and approve 'omgml' (or use /mcp)" in shown
     cursor = render(install_client({"client": "cursor", "project_dir": str(tmp_path / "proj")}))
     assert "Launcher: uvx" in cursor and "Next:" not in cursor
 

@@ -33,15 +33,37 @@ def _run(command: list[str], timeout: int = 120, **options) -> subprocess.Comple
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, **options)
 
 
+def test_the_license_is_the_apache_2_text_the_metadata_declares():
+    import hashlib
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert (project["license"], project["license-files"]) == ("Apache-2.0", ["LICENSE"])
+    # md5 of https://www.apache.org/licenses/LICENSE-2.0.txt, verbatim (appendix included): any edit fails here.
+    assert hashlib.md5((REPO / "LICENSE").read_bytes()).hexdigest() == "3b83ef96387f14655fc854ddc3c6bd57"
+
+
 def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     dist = tmp_path / "dist"
-    built = _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)], timeout=600)
+    # No --wheel: build makes the sdist, then the wheel from it, so the sdist is proved to hold what the wheel needs.
+    built = _run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)], timeout=600)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     [wheel] = dist.glob("omgml-*.whl")
+    [sdist] = dist.glob("omgml-*.tar.gz")
 
+    import tarfile
     import zipfile
 
-    names = set(zipfile.ZipFile(wheel).namelist())
+    license_text = (REPO / "LICENSE").read_bytes()
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        [licensed] = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert archive.read(licensed) == license_text
+        metadata = archive.read(licensed.replace("licenses/LICENSE", "METADATA")).decode()
+        assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
+    with tarfile.open(sdist) as archive:
+        top = sdist.name.removesuffix(".tar.gz")
+        assert archive.extractfile(f"{top}/LICENSE").read() == license_text
     for shipped in (
         "omgml/templates/project/omgml.toml.j2",
         "omgml/templates/reports/status_report.md.j2",

@@ -27,22 +27,13 @@ def one_of(names: Iterable[str]) -> str:
 TASK_CHOICES = one_of(TASKS)
 
 
-def _metric_choices() -> str:
-    """Each metric once, grouped by the tasks it serves: ``binary/multiclass: roc_auc, ...; binary: ...``."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for metric in METRICS.values():
-        groups.setdefault(metric.tasks, []).append(metric.name)
-    return "; ".join(f"{'/'.join(tasks)}: {', '.join(names)}" for tasks, names in groups.items())
-
-
-METRIC_CHOICES = _metric_choices()
+METRIC_CHOICES = ", ".join(METRICS)  # a wrong metric for the task is refused with the task's own list
 
 ProjectDir = Annotated[
     str,
     Field(
         max_length=PATH_MAX,
-        description="Project folder, relative to the workspace root (OMGML_PROJECT_DIR, the client's root, or the "
-        "working directory); paths outside it are refused.",
+        description="Project folder, relative to the workspace root.",
     ),
 ]
 DryRun = Annotated[bool, Field(description="Report what would be written; write nothing.")]

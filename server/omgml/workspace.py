@@ -176,31 +176,51 @@ def check_writable(folder: Path) -> None:
     os.unlink(probe)
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write through a temporary file in the same folder and rename, so a reader never sees half a file."""
+def atomic_write(path: Path, data: bytes | str, mode: int | None = None) -> None:
+    """Write through a temporary file in the same folder and rename, so a reader never sees half a file.
+
+    A replaced file keeps its mode (a user's 0600 config stays private); a new one gets ``mode`` (default
+    0o666) less the umask, as ``open`` would give it. ``mkstemp`` is not used: its 0600 ignores the umask.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        keep = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        keep = None
+    fd, tmp = _open_temp(path, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+        if keep is not None:
+            os.chmod(tmp, keep)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def create_new(path: Path, data: bytes | str) -> bool:
+def _open_temp(path: Path, mode: int) -> tuple[int, Path]:
+    """A new temporary file beside ``path``, created with ``mode`` so the kernel applies the umask."""
+    for _ in range(16):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
+def create_new(path: Path, data: bytes | str, mode: int = 0o666) -> bool:
     """Create ``path`` holding ``data`` only if it does not exist; False when it already does.
 
     The whole content goes to a temporary file first, which is then hard-linked to the final name:
     ``link`` fails when the name exists, so of many concurrent writers exactly one wins, and a
     reader sees either nothing or the winner's whole file. Where hard links are not supported, the
-    final name is opened with ``O_EXCL`` (still exactly one winner).
+    final name is opened with ``O_EXCL`` (still exactly one winner). The file gets ``mode`` less the umask.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    fd, tmp = _open_temp(path, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -211,15 +231,15 @@ def create_new(path: Path, data: bytes | str) -> bool:
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
                 raise
-            return _create_exclusive(path, payload)
+            return _create_exclusive(path, payload, mode)
         return True
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _create_exclusive(path: Path, payload: bytes) -> bool:
+def _create_exclusive(path: Path, payload: bytes, mode: int) -> bool:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
     except FileExistsError:
         return False
     try:

@@ -20,23 +20,21 @@ TrainingTable = Annotated[
     str | None,
     Field(
         max_length=PATH_MAX,
-        description="Training table inside the project (csv, tsv, parquet, jsonl). Empty: [data] train from "
-        "omgml.toml.",
+        description="Training table; default: omgml.toml's [data] train.",
     ),
 ]
 BaselineTarget = Annotated[
-    str | None, Field(max_length=COLUMN_MAX, description="Column to predict. Empty: [project] target from omgml.toml.")
+    str | None, Field(max_length=COLUMN_MAX, description="Column to predict; default: omgml.toml's target.")
 ]
 BaselineTask = Annotated[
     Task | None,
-    Field(description=f"{TASK_CHOICES}. Empty: omgml.toml's task, else inferred from the target, with the reason."),
+    Field(description=f"{TASK_CHOICES}; default: omgml.toml's, else inferred."),
 ]
 PrimaryMetric = Annotated[
     str | None,
     Field(
         max_length=40,
-        description=f"Metric that ranks the candidates. {METRIC_CHOICES}. Empty: the project's success metric, "
-        "else the task's default, explained.",
+        description=f"Ranking metric: {METRIC_CHOICES}; default: the project's.",
     ),
 ]
 Folds = Annotated[int, Field(ge=2, le=20, description="Cross-validation folds.")]
@@ -44,14 +42,14 @@ GroupColumn = Annotated[
     str | None,
     Field(
         max_length=COLUMN_MAX,
-        description="Rows sharing a value of this column stay in one fold (group K-fold), e.g. a customer id.",
+        description="Rows sharing its value stay in one fold.",
     ),
 ]
 BaselineTimeColumn = Annotated[
     str | None,
     Field(
         max_length=COLUMN_MAX,
-        description="Order rows by this date/time column and always test on later rows (time-series split).",
+        description="Date/time column: test on later rows.",
     ),
 ]
 TimeBudget = Annotated[
@@ -59,26 +57,22 @@ TimeBudget = Annotated[
     Field(
         gt=0,
         le=7 * 24 * 3600,
-        description="Seconds. Candidates that would exceed it are skipped, and the result says so.",
+        description="Seconds; slower candidates are skipped.",
     ),
 ]
-MaxRows = Annotated[
-    int | None, Field(ge=2, description="Sample down to this many rows first (stratified for classification).")
-]
+MaxRows = Annotated[int | None, Field(ge=2, description="Sample down to this many rows.")]
 Candidates = Annotated[
     list[CandidateName] | None,
     Field(
         max_length=len(get_args(CandidateName)),
-        description=f"Candidates: {one_of(get_args(CandidateName))}. Empty: all. The dummy always runs.",
+        description=f"Candidates: {one_of(get_args(CandidateName))}; default: all.",
     ),
 ]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed for folds, sampling and models.")]
 ModelName = Annotated[
     str | None, Field(min_length=1, max_length=200, description="Registered model name. Empty: '<project>-model'.")
 ]
-RegisterModel = Annotated[
-    bool, Field(description="Register the best model (alias 'baseline'; 'champion' when none exists).")
-]
+RegisterModel = Annotated[bool, Field(description="Register the best model (alias 'baseline').")]
 
 
 class TrainBaselineRequest(BaseModel):

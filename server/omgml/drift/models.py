@@ -18,8 +18,7 @@ Reference = Annotated[
     Field(
         min_length=1,
         max_length=PATH_MAX,
-        description="Reference data file (csv, tsv, parquet, jsonl) inside the project, e.g. data/train.parquet, "
-        "or the name of a saved reference profile (.omgml/references/NAME.json).",
+        description="Reference table, or a saved reference profile's name.",
     ),
 ]
 Current = Annotated[
@@ -27,47 +26,37 @@ Current = Annotated[
     Field(
         min_length=1,
         max_length=PATH_MAX,
-        description="The data file to check. Leave it empty only with save_reference, to save a profile only.",
+        description="Table to check; empty only with save_reference.",
     ),
 ]
 Columns = Annotated[
     list[str] | None,
-    Field(min_length=1, max_length=10_000, description="Compare only these columns (default: all in both)."),
+    Field(min_length=1, max_length=10_000, description="Only these columns (default: all in both)."),
 ]
 DriftTarget = Annotated[
     str | None,
     Field(
         max_length=COLUMN_MAX,
-        description="Target column, checked and shown first (default: omgml.toml's target when both tables have it).",
+        description="Target column, checked first (default: omgml.toml's).",
     ),
 ]
-Prediction = Annotated[
-    str | None, Field(max_length=COLUMN_MAX, description="Model prediction column, checked and shown first.")
-]
+Prediction = Annotated[str | None, Field(max_length=COLUMN_MAX, description="Prediction column, checked first.")]
 Tests = Annotated[
     dict[str, str],
-    Field(description=f"Stat test to force, by column. Tests: {', '.join(TEST_NAMES)}. Default: chosen per column."),
+    Field(description=f"Stat test to force, by column: {', '.join(TEST_NAMES)}."),
 ]
-Thresholds = Annotated[
-    dict[str, float], Field(description="Threshold to use, by stat test name (e.g. wasserstein: 0.2).")
-]
-DriftShare = Annotated[
-    float, Field(gt=0, le=1, description="Share of drifted feature columns that makes the dataset drifted.")
-]
+Thresholds = Annotated[dict[str, float], Field(description="Threshold by stat test, e.g. wasserstein: 0.2.")]
+DriftShare = Annotated[float, Field(gt=0, le=1, description="Share of drifted features that flags the dataset.")]
 SaveReference = Annotated[
     str | None,
     Field(
         pattern=SAVED_NAME_PATTERN,
-        description="Also save the reference's compact profile under this name; later checks pass the name.",
+        description="Save the reference's profile under this name, for later checks.",
     ),
 ]
-ReplaceReference = Annotated[
-    bool, Field(description="Let save_reference overwrite an existing reference profile of that name.")
-]
-TimeColumn = Annotated[
-    str | None, Field(max_length=COLUMN_MAX, description="Time column of the current data: compare each window.")
-]
-Window = Annotated[str | None, Field(max_length=32, description="Window length with time_column: 1h, 1D, 7D, 1W...")]
+ReplaceReference = Annotated[bool, Field(description="Let save_reference overwrite a profile.")]
+TimeColumn = Annotated[str | None, Field(max_length=COLUMN_MAX, description="Time column: compare each window.")]
+Window = Annotated[str | None, Field(max_length=32, description="Window length, e.g. 1h, 1D, 7D, 1W.")]
 
 
 class DriftRequest(BaseModel):

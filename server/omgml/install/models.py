@@ -49,7 +49,7 @@ class InstallResult(BaseModel):
     entry: dict | None = Field(description="omgml's entry as written (None after uninstall)")
     launcher: Literal["venv", "uvx"] | None = Field(default=None, description="how the entry starts omgml")
     launcher_reason: str | None = Field(default=None, description="why that launcher was chosen")
-    next_step: str | None = Field(default=None, description="what is left before the client starts omgml")
+    next_step: str | None = Field(None, description="what the user must do before the client starts the server")
 
 
 class SkillsInstallRequest(BaseModel):
@@ -74,8 +74,14 @@ class ClientCheck(BaseModel):
     scope: Scope
     path: str
     configured: bool
-    command: str | None
-    problem: str | None
+    status: Literal["not configured", "unreadable", "disabled", "skipped", "ok", "failed"] = Field(
+        default="not configured",
+        description="ok: the configured command started and listed omgml's tools; failed: see problem",
+    )
+    command: str | None = Field(default=None, description="the command line as the client would run it")
+    problem: str | None = Field(default=None, description="why it is not ok, and how to fix it")
+    tools: list[str] | None = Field(default=None, description="tools the configured command listed")
+    seconds: float | None = Field(default=None, description="time to start, initialize and list tools")
 
 
 class DoctorReport(BaseModel):

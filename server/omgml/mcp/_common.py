@@ -17,8 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from omgml.errors import OmgmlError, unexpected_error
-from omgml.render import render
+from omgml.errors import OmgmlError, PathError, unexpected_error
 from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside
 
 logger = logging.getLogger("omgml.mcp")
@@ -36,10 +35,30 @@ class ToolSpec:
 
 
 async def workspace_root(ctx: Context | None) -> Path:
-    """The folder every path argument must stay in: env var, else the client's first root, else the cwd."""
-    if any(os.environ.get(var) for var in ROOT_ENV_VARS) or ctx is None:
-        return default_root()
-    capabilities = ctx.client_capabilities
+    """The folder every path argument must stay in: env var, else the client's first root, else the cwd.
+
+    A root of ``/``, the home folder (or a folder above it) or a system folder is refused (``too_broad``), on this
+    face only: here the root is implicit -- Claude Desktop starts servers in ``/`` -- and confinement to it is the
+    agent's only fence. The CLI and the Python API take the cwd a person chose, as they mean it.
+    """
+    root, source = await _root_and_source(ctx)
+    problem = too_broad(root)
+    if problem:
+        raise PathError(
+            f"The workspace root is {root} ({source}): {problem}",
+            "every path a tool takes must stay inside the root, and a root this broad confines nothing "
+            f"(project_dir 'churn' would be {root / 'churn'})",
+            "set OMGML_PROJECT_DIR to the project folder in the server's env, let the client send its roots, "
+            "or run `omgml install <client> --project-dir <folder>`",
+        )
+    return root
+
+
+async def _root_and_source(ctx: Context | None) -> tuple[Path, str]:
+    for var in ROOT_ENV_VARS:
+        if os.environ.get(var):
+            return default_root(), var
+    capabilities = None if ctx is None else ctx.client_capabilities
     if capabilities is not None and capabilities.roots is not None:
         try:
             with warnings.catch_warnings():
@@ -50,8 +69,34 @@ async def workspace_root(ctx: Context | None) -> Path:
         for root in roots:
             uri = urlparse(str(root.uri))
             if uri.scheme == "file" and Path(unquote(uri.path)).is_dir():
-                return Path(unquote(uri.path)).resolve()
-    return default_root()
+                return Path(unquote(uri.path)).resolve(), "the client's root"
+    return default_root(), "the server's working directory"
+
+
+def too_broad(root: Path) -> str | None:
+    """Why ``root`` is too broad to be a workspace (the file system's root, home, a system folder), or None."""
+    if root == Path(root.anchor):
+        return "the top of the file system"
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry: nothing to compare with
+        home = None
+    if home is not None and root == home:
+        return "the home folder"
+    if home is not None and root in home.parents:
+        return "a folder above the home folder"
+    if root in _system_folders():
+        return "a system folder"
+    return None
+
+
+def _system_folders() -> set[Path]:
+    """Folders the OS owns, resolved (``/bin`` is ``/usr/bin`` on a merged-usr system)."""
+    names = ["/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/opt", "/proc", "/sys", "/dev", "/boot"]
+    names += ["/root", "/srv", "/mnt", "/media", "/run", "/System", "/Library", "/Applications", "/Volumes"]
+    names += ["/private", "/private/var", "/private/etc"]  # macOS: /etc and /var resolve here
+    names += [os.environ.get(var, "") for var in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData")]
+    return {Path(name).resolve() for name in names if name}
 
 
 def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +115,8 @@ async def call_service(
     An ``OmgmlError`` becomes a tool error with its text; any other exception is a bug: the agent gets one line
     that says which service failed and asks for a report, and the traceback goes to stderr (the log).
     """
+    from omgml.render import render  # jinja2 on the first call, not at server start
+
     try:
         root = await workspace_root(ctx)
         # The project's .omgml/templates/ may override the report (every request names its project_dir).

@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from omgml.assets import asset_dir
-from omgml.render import render_string
 
 
 @dataclass(frozen=True)
@@ -28,6 +25,8 @@ class PromptFile:
     path: Path
 
     def render(self, values: dict[str, str | None]) -> str:
+        from omgml.render import render_string  # jinja2 on first use, not at server start
+
         context = {arg.name: (values.get(arg.name) or "") for arg in self.arguments}
         return render_string(self.body, **context).strip() + "\n"
 
@@ -37,7 +36,9 @@ def parse_prompt(path: Path) -> PromptFile:
     if not text.startswith("---\n"):
         raise ValueError(f"{path}: a prompt starts with '---' and YAML frontmatter")
     header, body = text[4:].split("\n---\n", 1)
-    meta = yaml.safe_load(header) or {}
+    import yaml  # the server reads prompts on the first prompts/list, not at start
+
+    meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # libyaml when built in
     args = tuple(
         PromptArg(name=a["name"], description=a.get("description", ""), required=bool(a.get("required", False)))
         for a in meta.get("arguments", [])

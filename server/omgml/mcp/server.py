@@ -8,10 +8,15 @@ import sys
 from typing import Any, Self
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
+from mcp.types import Prompt as MCPPrompt
+from mcp.types import Tool as MCPTool
 from mcp.types import ToolAnnotations
+from pydantic import ValidationError
 
 from omgml import __version__
+from omgml.mcp._common import ToolSpec
 from omgml.mcp.prompts import PromptFile, load_prompts
 from omgml.mcp.tools import TOOLS
 
@@ -26,23 +31,193 @@ Paths are relative to the project root; results are structured, and markdown sum
 """
 
 
+class OmgmlServer(MCPServer):
+    """``MCPServer`` with what an agent reads kept short: one-line argument errors and lean schemas.
+
+    Both go through the SDK's public overrides (``call_tool``, ``list_tools``); the server still validates
+    arguments and results against the full pydantic models, so only what is published and said gets shorter.
+    """
+
+    _inputs: dict[str, dict[str, Any]] | None = None  # each tool's full input schema, read on the first call
+    _prompts_added = False
+
+    def _add_prompts(self) -> None:
+        """Read the prompt files on the first prompts request: initialize answers sooner (Cline allows 3 s)."""
+        if not self._prompts_added:
+            self._prompts_added = True
+            for prompt in load_prompts():
+                self.add_prompt(_as_mcp_prompt(prompt))
+
+    async def list_prompts(self) -> list[MCPPrompt]:
+        self._add_prompts()
+        return await super().list_prompts()
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        self._add_prompts()
+        return await super().get_prompt(name, arguments, context)
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        return [
+            tool.model_copy(
+                update={
+                    "description": (tool.description or "").split("\n\n")[0].strip(),
+                    "input_schema": lean_input(tool.input_schema),
+                    "output_schema": None if tool.output_schema is None else outline(tool.output_schema),
+                }
+            )
+            for tool in tools
+        ]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        if self._inputs is None:  # argument names and allowed values come from the SDK's full schemas
+            self._inputs = {t.name: t.input_schema for t in await super().list_tools()}
+        schema = self._inputs.get(name)  # None: an unknown tool, which the SDK reports
+        accepted = list(schema.get("properties", {})) if schema is not None else []
+        # The SDK drops names it does not know, so a misspelt data_pth would run with data_path unset.
+        unknown = [key for key in arguments if schema is not None and key not in accepted]
+        if unknown:
+            raise ToolError(
+                f"{name}: invalid arguments: unknown {_plural(unknown, 'argument')} "
+                f"{', '.join(map(_shown, unknown))}; accepted: {', '.join(accepted)}"
+            )
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc, UnexpectedToolError) and isinstance(exc.__cause__, ValidationError):
+                # ``from`` the ValidationError: the SDK logs the rejected field names from it
+                raise ToolError(argument_errors(name, exc.__cause__, schema or {})) from exc.__cause__
+            raise
+
+
+def _plural(items: list, word: str) -> str:
+    return word if len(items) == 1 else word + "s"
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value the caller sent, for a one-line message: its repr, cut short."""
+    text = repr(value).replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def argument_errors(name: str, error: ValidationError, schema: dict[str, Any]) -> str:
+    """Pydantic's errors for a tool's arguments as one line: each argument, what was wrong, what is allowed."""
+    parts = []
+    for err in error.errors(include_url=False):
+        field = ".".join(str(part) for part in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            parts.append(f"'{field}' is required")
+            continue
+        allowed = _allowed(schema.get("properties", {}).get(str(err["loc"][0]), {})) if err["loc"] else None
+        if err["type"] in ("literal_error", "enum") and allowed:
+            problem = "must be one of " + ", ".join(repr(v) for v in allowed)
+        else:  # "Input should be a valid string" -> "should be a valid string"
+            msg = err["msg"]
+            head, _, rest = msg.partition(" should ")
+            problem = f"should {rest}" if rest and " " not in head else msg[:1].lower() + msg[1:]
+        parts.append(f"'{field}' {problem} (got {_shown(err.get('input'))})")
+    return f"{name}: invalid arguments: " + "; ".join(parts)
+
+
+def _allowed(schema: dict[str, Any]) -> list[Any] | None:
+    """The values an argument's schema allows, when it lists them (directly, in an array's items, or in anyOf)."""
+    for branch in (schema, schema.get("items", {}), *schema.get("anyOf", ())):
+        if isinstance(branch, dict) and "enum" in branch:
+            return [v for v in branch["enum"] if v is not None]
+        if isinstance(branch, dict) and branch.get("items", {}).get("enum"):
+            return branch["items"]["enum"]
+    return None
+
+
+_SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
+# Size guards no agent comes near (a 4096-character path): the server still enforces them, in one line.
+_UNPUBLISHED = frozenset({"title", "maxLength", "minLength", "maxItems", "minItems", "pattern"})
+
+
+def lean_input(schema: Any) -> Any:
+    """An input schema without titles or size guards, and ``anyOf [X, null]`` folded into ``type: [X, "null"]``.
+
+    Same meaning, fewer bytes: every agent conversation carries ``tools/list`` in its context.
+    """
+    if isinstance(schema, list):
+        return [lean_input(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _UNPUBLISHED or (key == "default" and _empty(value)):  # what "not required" says already
+            continue
+        out[key] = {n: lean_input(s) for n, s in value.items()} if key in _SCHEMA_MAPS else lean_input(value)
+    branches = out.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+        other = branches[1 - branches.index({"type": "null"})]
+        if isinstance(other.get("type"), str):
+            del out["anyOf"]
+            folded = {**other, "type": [other["type"], "null"]}
+            if "enum" in folded:
+                folded["enum"] = [*folded["enum"], None]
+            out = {**folded, **out}
+    return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def outline(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema cut to the result's top-level properties and their types.
+
+    Looser than the result on purpose: clients validate ``structuredContent`` against it (the Python and
+    TypeScript SDKs do), so nothing here may refuse a real result: no ``additionalProperties: false``, no
+    ``$ref`` left pointing at the dropped ``$defs``, no ``required`` (it would only repeat every name, as
+    ``model_dump`` writes every field). The server still checks each result against the full model.
+    """
+    defs = schema.get("$defs", {})
+    out: dict[str, Any] = {"type": "object"}
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        out["properties"] = {n: _type_only(s, defs) for n, s in properties.items()}
+    return out
+
+
+def _type_only(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """``{"type": ...}`` for one property; ``{}`` (any value) when it cannot be said simply."""
+    if not isinstance(schema, dict):
+        return {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = defs.get(ref.removeprefix("#/$defs/"), {})
+    if "anyOf" in schema:
+        types = [_type_only(branch, defs).get("type") for branch in schema["anyOf"]]
+        flat = [t for t in types if isinstance(t, str)]
+        return {"type": list(dict.fromkeys(flat))} if len(flat) == len(types) else {}
+    return {"type": schema["type"]} if "type" in schema else {}
+
+
 def build_server() -> MCPServer:
-    server = MCPServer("omgml", title="omgml", instructions=INSTRUCTIONS, version=__version__)
+    server = OmgmlServer("omgml", title="omgml", instructions=INSTRUCTIONS, version=__version__)
     for spec in TOOLS:
         server.add_tool(
             spec.fn,
             title=spec.title,
-            annotations=ToolAnnotations(
-                title=spec.title,
-                read_only_hint=spec.read_only,
-                destructive_hint=spec.destructive,
-                idempotent_hint=spec.idempotent,
-                open_world_hint=False,
-            ),
+            annotations=_annotations(spec),
         )
-    for prompt in load_prompts():
-        server.add_prompt(_as_mcp_prompt(prompt))
     return server
+
+
+def _annotations(spec: ToolSpec) -> ToolAnnotations:
+    """The spec's hints, each only where it differs from the MCP default, as every conversation carries them.
+
+    Defaults: read-only false, destructive true, idempotent false, open-world true; destructive and idempotent
+    mean something only for a tool that writes. The title is the tool's own ``title``, not repeated here.
+    """
+    if spec.read_only:
+        return ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    return ToolAnnotations(
+        destructive_hint=None if spec.destructive else False,
+        idempotent_hint=True if spec.idempotent else None,
+        open_world_hint=False,
+    )
 
 
 def _as_mcp_prompt(prompt: PromptFile) -> Prompt:

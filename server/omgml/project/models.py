@@ -16,20 +16,18 @@ InitProjectDir = Annotated[
     str,
     Field(
         max_length=PATH_MAX,
-        description="Folder to scaffold, relative to the workspace root; created when only its last part is missing.",
+        description="Folder to scaffold; its parent must exist.",
     ),
 ]
-ProjectName = Annotated[str | None, Field(max_length=100, description="Project name; defaults to the folder's name.")]
+ProjectName = Annotated[str | None, Field(max_length=100, description="Project name (default: the folder's).")]
 InitTask = Annotated[Task, Field(description=f"What the model predicts: {TASK_CHOICES}.")]
 InitTarget = Annotated[str, Field(min_length=1, max_length=COLUMN_MAX, description="The column the model predicts.")]
 InitMetric = Annotated[
     str | None,
-    Field(max_length=40, description=f"Success metric. {METRIC_CHOICES}. Empty: a default per task, explained."),
+    Field(max_length=40, description=f"Success metric: {METRIC_CHOICES}; default: the task's."),
 ]
-InitDataPath = Annotated[
-    str | None, Field(max_length=PATH_MAX, description="Training table inside the project, e.g. data/raw/train.csv.")
-]
-ModelDescription = Annotated[str, Field(max_length=2000, description="What the model is for, in a sentence or two.")]
+InitDataPath = Annotated[str | None, Field(max_length=PATH_MAX, description="Training table, e.g. data/raw/train.csv.")]
+ModelDescription = Annotated[str, Field(max_length=2000, description="What the model is for.")]
 
 
 class InitRequest(BaseModel):

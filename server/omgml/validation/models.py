@@ -17,47 +17,42 @@ Example = str | int | float | bool | None
 CONTRACT_NAME_PATTERN = SAVED_NAME_PATTERN
 
 # The arguments of validate_data, declared once: the request, the MCP tool and the CLI use these.
-_DATA = "Table to check, inside the project: csv, tsv, parquet or jsonl (the Python API also takes a DataFrame)."
+_DATA = "Table to check: csv, tsv, parquet or jsonl."
 DataTable = Annotated[str, Field(min_length=1, max_length=PATH_MAX, description=_DATA)]
 ContractRef = Annotated[
     str | None,
     Field(
         max_length=PATH_MAX,
-        description="Contract to check against: a name saved in .omgml/contracts/ or a path to a contract .json. "
-        "Empty: only the checks that need no contract run.",
+        description="A saved contract's name, or a contract .json path.",
     ),
 ]
 SaveContract = Annotated[
     str | None,
     Field(
         pattern=CONTRACT_NAME_PATTERN,
-        description="Infer a contract from this data (use data you trust) and save it as .omgml/contracts/NAME.json.",
+        description="Save a contract inferred from this (trusted) data under this name.",
     ),
 ]
-ReplaceContract = Annotated[bool, Field(description="Let save_contract overwrite an existing contract of that name.")]
+ReplaceContract = Annotated[bool, Field(description="Let save_contract overwrite a contract.")]
 LabelColumn = Annotated[
     str | None,
     Field(
         max_length=COLUMN_MAX,
-        description=f"Label column (enables {one_of(TARGET_CHECK_IDS)}). "
-        "Empty: the contract's or omgml.toml's target when the data has it.",
+        description=f"Label column, for {one_of(TARGET_CHECK_IDS)}; default: omgml.toml's.",
     ),
 ]
-KeyColumns = Annotated[
-    list[str], Field(max_length=32, description="Columns that together identify a row; repeated keys are errors.")
-]
+KeyColumns = Annotated[list[str], Field(max_length=32, description="Columns that together identify a row.")]
 AgainstTable = Annotated[
     str | None,
     Field(
         max_length=PATH_MAX,
-        description="Another table inside the project (e.g. the test set): rows of data also in it are reported "
-        "as train_test_overlap.",
+        description="Another table (e.g. the test set), to report shared rows.",
     ),
 ]
 Delimiter = Annotated[str | None, Field(min_length=1, max_length=1, description="csv delimiter; sniffed when empty.")]
 Encoding = Annotated[
     str | None,
-    Field(max_length=40, description="Text encoding, e.g. latin-1; sniffed (utf-8, else latin-1) when empty."),
+    Field(max_length=40, description="Text encoding; sniffed when empty."),
 ]
 
 

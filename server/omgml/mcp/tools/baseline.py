@@ -52,7 +52,7 @@ async def omgml_train_baseline(
     project_dir: ProjectDir = ".",
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, BaselineReport]:
-    """Cross-validate a dummy, a linear model and boosted trees, log them to MLflow, and register the best one."""
+    """Cross-validate dummy, linear and boosted-tree baselines, log them to MLflow, register the best."""
     from omgml.baseline.service import train_baseline
 
     return await call_service(train_baseline, request_of(TrainBaselineRequest, locals()), ctx)

@@ -47,7 +47,7 @@ async def omgml_check_drift(
     window: Window = None,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, DriftReport]:
-    """Check whether current data drifted from a reference, per column with the right test, effect size first."""
+    """Check whether current data drifted from a reference, per column, with the right test."""
     from omgml.drift.service import check_drift
 
     return await call_service(check_drift, request_of(DriftRequest, locals()), ctx)

@@ -39,7 +39,7 @@ async def omgml_init(
     dry_run: DryRun = False,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, InitResult]:
-    """Scaffold a runnable production ML project (config, package, tests, data folders); never overwrites files."""
+    """Scaffold a runnable ML project (config, package, tests, data folders); never overwrites."""
     from omgml.project.init import init_project
 
     return await call_service(init_project, request_of(InitRequest, locals()), ctx)
@@ -48,7 +48,7 @@ async def omgml_init(
 async def omgml_status(
     project_dir: ProjectDir = ".", ctx: Context | None = None
 ) -> Annotated[CallToolResult, StatusReport]:
-    """Report where the project stands in the ML lifecycle, from evidence: config, data, reports, MLflow."""
+    """Report where the project stands in the ML lifecycle, from evidence (files, reports, MLflow)."""
     from omgml.project.status import project_status
 
     return await call_service(project_status, request_of(StatusRequest, locals()), ctx)
