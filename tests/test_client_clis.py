@@ -39,7 +39,7 @@ def test_codex_reads_the_user_and_the_trusted_project_entry(env, tmp_path):
     assert "startup_timeout_sec: 60" in shown and "tool_timeout_sec: 600" in shown, shown
     uninstall = run([codex, "mcp", "remove", "omgml"], env, project)
     assert "omgml" in uninstall
-    install_client({"client": "codex", "project_dir": str(project)})
+    install_client({"client": "codex", "project_dir": str(project), "launcher": "venv"})
     untrusted = run([codex, "mcp", "list"], env, project)
     assert "omgml" not in untrusted, "Codex reads .codex/config.toml only in a trusted project"
     with open(env["CODEX_HOME"] + "/config.toml", "a", encoding="utf-8") as handle:
@@ -52,7 +52,7 @@ def test_gemini_connects_to_the_project_entry_in_a_trusted_folder(env, tmp_path)
     gemini = npm_cli(*GEMINI)
     project = tmp_path / "proj"
     project.mkdir()
-    install_client({"client": "gemini", "project_dir": str(project)})
+    install_client({"client": "gemini", "project_dir": str(project), "launcher": "venv"})
     untrusted = run([gemini, "mcp", "list"], env, project, timeout=180)
     assert "untrusted" in untrusted, untrusted
     gemini_dir = tmp_path / "home" / ".gemini"
