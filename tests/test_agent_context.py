@@ -10,9 +10,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from omgml.mcp import server as mcp_server
-from omgml.mcp._common import too_broad
 from omgml.mcp.server import build_server
 from omgml.mcp.tools import TOOLS
+from omgml.workspace import too_broad
 from tests.conftest import VENV_BIN
 from tests.test_mcp import SCENARIOS, write_scenario_data
 

@@ -13,7 +13,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from omgml.errors import InvalidInput
+from omgml.errors import InvalidInput, PathError
 from omgml.install import service
 from omgml.install.clients import CLIENT_NAMES, CLIENTS, client_spec
 from omgml.install.doctor import doctor
@@ -402,6 +402,14 @@ def test_claude_desktop_gets_the_absolute_project_dir(home, project, monkeypatch
     entry = read_entry("claude-desktop", Path(result.path))
     assert entry["env"] == {"OMGML_PROJECT_DIR": str(project.resolve())}
     assert Path(entry["env"]["OMGML_PROJECT_DIR"]).is_absolute()
+
+
+def test_claude_desktop_is_not_pinned_to_the_home_folder(home, monkeypatch):
+    """Claude Desktop starts servers in '/': the folder the install names is the server's whole workspace."""
+    monkeypatch.chdir(home)
+    with pytest.raises(PathError, match=r"claude-desktop would be pinned to .*, the home folder.*--project-dir"):
+        install_client({"client": "claude-desktop", "project_dir": "."})
+    assert not list(home.rglob("claude_desktop_config.json"))
 
 
 @pytest.mark.parametrize("client", ["cline", "cursor", "claude-desktop", "opencode", "gemini"])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from omgml.assets import asset_dir
-from omgml.errors import InvalidInput, parse_request
+from omgml.errors import InvalidInput, PathError, parse_request
 from omgml.install.clients import CLIENTS, SERVER_NAME, ClientSpec, client_spec, launch_for
 from omgml.install.formats import ConfigFileError, dump, load
 from omgml.install.models import (
@@ -17,7 +17,7 @@ from omgml.install.models import (
     SkillsInstallRequest,
     SkillsInstallResult,
 )
-from omgml.workspace import OMGML_DIR, Project, atomic_write, create_new, ensure_folder
+from omgml.workspace import OMGML_DIR, Project, atomic_write, create_new, ensure_folder, too_broad
 
 
 def install_client(request: InstallRequest | dict, *, root: Path | None = None) -> InstallResult:
@@ -43,7 +43,7 @@ def install_client(request: InstallRequest | dict, *, root: Path | None = None) 
     chosen = launch_for(request.launcher, scope, path)
     ours = spec.entry(chosen.launch)
     if spec.project_env:
-        ours[spec.env_key] = {"OMGML_PROJECT_DIR": str(Project.open(request.project_dir, root).root)}
+        ours[spec.env_key] = {"OMGML_PROJECT_DIR": str(_project_for_env(spec, request.project_dir, root))}
     written: dict = {}
 
     def change(config: dict) -> None:
@@ -294,3 +294,17 @@ def _skill_files() -> dict[str, bytes]:
         for path in sorted(skills.rglob("*"))
         if path.is_file() and path.parent != skills and "__pycache__" not in path.parts
     }
+
+
+def _project_for_env(spec: ClientSpec, project_dir: str, root: Path | None) -> Path:
+    """The project a client without a working directory is pinned to; the server would refuse a broad one."""
+    project = Project.open(project_dir, root).root
+    problem = too_broad(project)
+    if problem:
+        raise PathError(
+            f"{spec.name} would be pinned to {project}, {problem}",
+            f"{spec.name} starts servers in '/', so omgml works in the folder this install names, "
+            "and one this broad confines nothing (the server refuses it)",
+            f"run `omgml install {spec.name} --project-dir <your project folder>`",
+        )
+    return project

@@ -18,7 +18,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from omgml.errors import OmgmlError, PathError, unexpected_error
-from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside
+from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside, too_broad
 
 logger = logging.getLogger("omgml.mcp")
 
@@ -71,32 +71,6 @@ async def _root_and_source(ctx: Context | None) -> tuple[Path, str]:
             if uri.scheme == "file" and Path(unquote(uri.path)).is_dir():
                 return Path(unquote(uri.path)).resolve(), "the client's root"
     return default_root(), "the server's working directory"
-
-
-def too_broad(root: Path) -> str | None:
-    """Why ``root`` is too broad to be a workspace (the file system's root, home, a system folder), or None."""
-    if root == Path(root.anchor):
-        return "the top of the file system"
-    try:
-        home = Path.home().resolve()
-    except (RuntimeError, KeyError):  # no HOME and no passwd entry: nothing to compare with
-        home = None
-    if home is not None and root == home:
-        return "the home folder"
-    if home is not None and root in home.parents:
-        return "a folder above the home folder"
-    if root in _system_folders():
-        return "a system folder"
-    return None
-
-
-def _system_folders() -> set[Path]:
-    """Folders the OS owns, resolved (``/bin`` is ``/usr/bin`` on a merged-usr system)."""
-    names = ["/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/opt", "/proc", "/sys", "/dev", "/boot"]
-    names += ["/root", "/srv", "/mnt", "/media", "/run", "/System", "/Library", "/Applications", "/Volumes"]
-    names += ["/private", "/private/var", "/private/etc"]  # macOS: /etc and /var resolve here
-    names += [os.environ.get(var, "") for var in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData")]
-    return {Path(name).resolve() for name in names if name}
 
 
 def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
