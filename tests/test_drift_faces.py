@@ -152,7 +152,8 @@ async def test_the_same_object_across_python_cli_and_mcp(project, monkeypatch):
         assert sorted(set(saved) - set(returned)) == sorted(STAMP_KEYS)
         assert {k: v for k, v in saved.items() if k not in STAMP_KEYS} == returned
     paths = {d.pop("report_path") for d in (api, from_cli, from_mcp)}
-    assert len(paths) == 3  # each run saved its own report
+    assert len(paths) == 3  # each run saved its own report, JSON and HTML
+    assert len({d.pop("html_path") for d in (api, from_cli, from_mcp)}) == 3
     assert api == from_cli == from_mcp
 
 

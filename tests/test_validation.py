@@ -338,6 +338,7 @@ def test_cli_json_is_the_python_result(project):
     python = check(project, data="train.csv", target="churned", keys=["age"]).model_dump(mode="json")
     cli = json.loads(out)
     assert len({d.pop("report_path") for d in (cli, python)}) == 2  # each run saved its own report
+    assert len({d.pop("html_path") for d in (cli, python)}) == 2
     assert cli == python
 
 
@@ -373,7 +374,8 @@ async def test_mcp_tool_returns_the_python_result(project, monkeypatch):
         python = check(project, data="train.csv", target="churned").model_dump(mode="json")
         from_mcp = dict(result.structured_content)
         assert from_mcp.pop("report_path") != python["report_path"]  # each run saved its own report
-        assert from_mcp == {k: v for k, v in python.items() if k != "report_path"}
+        assert from_mcp.pop("html_path") != python["html_path"]
+        assert from_mcp == {k: v for k, v in python.items() if k not in ("report_path", "html_path")}
         assert result.content[0].text == render(ValidationReport.model_validate(python))
         failed = await client.call_tool("omgml_validate_data", {"data": "../outside.csv"})
         assert failed.is_error and "outside the project root" in failed.content[0].text

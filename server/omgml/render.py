@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
+from omgml.plots import effect_chart, findings_chart, fmt, null_chart, percent, signals_chart, stage_strip
 from omgml.workspace import OMGML_DIR, resolve_inside
 
 OVERRIDES = f"{OMGML_DIR}/templates"  # inside a project
@@ -40,8 +41,19 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     env.filters["py"] = py_string
     env.filters["toml"] = toml_string
     env.filters["md"] = md_text
+    env.filters["md_prose"] = md_prose
     env.filters["ident"] = identifier
     env.filters["make"] = make_value
+    # The HTML reports' charts: geometry computed in Python (omgml.plots), drawn by templates/reports/_charts.html.j2.
+    env.globals.update(
+        effect_chart=effect_chart,
+        signals_chart=signals_chart,
+        findings_chart=findings_chart,
+        null_chart=null_chart,
+        stage_strip=stage_strip,
+        fmt=fmt,
+        percent=percent,
+    )
     return env
 
 
@@ -140,6 +152,18 @@ def md_text(value: Any) -> str:
     return _MD_BLOCK_START.sub(lambda m: "\\" + m[1] if not m[1].isdigit() else m[1] + "\\", text)
 
 
+_MD_HTML = re.compile(r"([<>&])")
+
+
+def md_prose(value: Any) -> str:
+    """omgml's own sentences, which may quote user values, as one Markdown line that cannot hold raw HTML.
+
+    Backticks and emphasis are kept (the sentences use them for commands), so a quoted name can at worst
+    misformat its line; it can neither start a tag nor a new block.
+    """
+    return _MD_HTML.sub(r"\\\1", " ".join(str(value).split()))
+
+
 def identifier(value: Any) -> str:
     """``value`` unchanged when it is a Python identifier (safe unquoted in any scaffold file), else a bug."""
     text = str(value)
@@ -171,12 +195,27 @@ def template_name(result: BaseModel) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(result).__name__).lower()
 
 
-def render(result: BaseModel, fmt: Literal["md", "html"] = "md", project: str | Path | None = None) -> str:
-    """Render a result with ``<result type>.<fmt>.j2``: the ``project``'s override, else ``templates/reports/``'s."""
+def has_template(result: BaseModel, fmt: Literal["md", "html"], project: Path | None = None) -> bool:
+    """Whether ``result`` has a ``fmt`` report: omgml's own, or the project's override."""
+    name = f"{template_name(result)}.{fmt}.j2"
+    overridden = project is not None and (project / OVERRIDES / name).is_file()
+    return overridden or (asset_dir("templates") / "reports" / name).is_file()
+
+
+def render(
+    result: BaseModel,
+    fmt: Literal["md", "html"] = "md",
+    project: str | Path | None = None,
+    created_at: str | None = None,
+) -> str:
+    """Render a result with ``<result type>.<fmt>.j2``: the ``project``'s override, else ``templates/reports/``'s.
+
+    ``created_at`` is the time the saved copy was stamped with, shown in an HTML report's header.
+    """
     root = Path(project).resolve() if project is not None else None
     name = f"{template_name(result)}.{fmt}.j2"
     try:
-        text = report_environment(root).get_template(name).render(r=result)
+        text = report_environment(root).get_template(name).render(r=result, created_at=created_at)
     except jinja2.TemplateError as exc:
         override = root / OVERRIDES / name if root is not None else None
         if override is None or not override.exists():

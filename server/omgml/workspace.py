@@ -372,6 +372,9 @@ class Report(BaseModel):
     report_path: str | None = Field(
         None, description="the saved copy of this report, relative to the project; None when it was not saved"
     )
+    html_path: str | None = Field(
+        None, description="the HTML report saved beside it, relative to the project; None for a kind without one"
+    )
 
 
 STAMP_KEYS = ("omgml_version", "created_at")  # what ``Store.stamp`` adds to every file it saves
@@ -477,10 +480,18 @@ class Store:
         return inside
 
     def save(self, report: Report) -> Path:
-        """Store one run under ``reports/<kind>/``; ``report.report_path`` is set first, so the file is the object."""
+        """Store one run under ``reports/<kind>/`` as JSON, and as HTML beside it (same stem) when the kind has an
+        HTML report; ``report_path`` and ``html_path`` are set first, so each file is the whole object."""
+        from omgml.render import has_template, render  # render imports this module
+
         now = datetime.now(UTC)
         path = self.reports(report.kind) / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{report.kind}.json"
         report.report_path = path.relative_to(self.project).as_posix()
+        html = path.with_suffix(".html") if has_template(report, "html", self.project) else None
+        report.html_path = html.relative_to(self.project).as_posix() if html else None
+        if html is not None:
+            created = now.strftime("%Y-%m-%d %H:%M:%S UTC")
+            self.write_text(html, render(report, "html", self.project, created_at=created))
         self.write(path, report.model_dump(mode="json"), now=now)
         return path
 

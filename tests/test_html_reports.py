@@ -1,0 +1,152 @@
+"""The HTML reports: self-contained, with SVG charts, hostile names as text, saved beside the JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omgml import check_drift, validate_data
+from omgml.plots import effect_chart, hbars, nice_max
+from omgml.render import render
+
+HOSTILE = ["<script>alert(1)</script>", '"; DROP', "a|b`c`"]
+
+
+class Page(HTMLParser):
+    """What a browser would act on: tags, and every src/href."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.links += [v or "" for k, v in attrs if k in ("src", "href", "xlink:href")]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture
+def tables(tmp_path: Path) -> Path:
+    """50 columns, three with hostile names; the script-named one and c1 shift, c2 loses values."""
+    rng = np.random.default_rng(0)
+    n = 400
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(47)})
+    ref[HOSTILE[0]] = rng.normal(size=n)
+    ref[HOSTILE[1]] = rng.choice(["a", "b"], n)
+    ref[HOSTILE[2]] = rng.normal(size=n)
+    cur = ref.copy()
+    cur[HOSTILE[0]] += 2
+    cur["c1"] += 1
+    cur.loc[:60, "c2"] = np.nan
+    cur.loc[:30, HOSTILE[1]] = "<img src=x onerror=alert(1)>"  # a hostile new category too
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    return tmp_path
+
+
+def assert_self_contained(text: str) -> Page:
+    page = Page(text)
+    assert "svg" in page.tags and "rect" in page.tags
+    assert "script" not in page.tags and "img" not in page.tags
+    assert not [link for link in page.links if "://" in link or link.startswith("//")]
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in text
+    assert len(text.encode()) < 1_000_000
+    return page
+
+
+def test_drift_html_is_saved_beside_the_json_and_draws_the_drifted_columns(tables):
+    report = check_drift({"project_dir": str(tables), "reference": "ref.csv", "current": "cur.csv"})
+    assert report.html_path and report.html_path.endswith("-drift.html")
+    assert Path(report.html_path).stem == Path(report.report_path).stem
+    saved = json.loads((tables / report.report_path).read_text())
+    assert saved["html_path"] == report.html_path  # the JSON names its HTML
+    text = (tables / report.html_path).read_text()
+    page = assert_self_contained(text)
+    visible = "".join(page.text)
+    for name in HOSTILE:
+        assert name in visible  # shown as text ...
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;img src=x" in text  # ... because escaped
+    drifted = [c.column for c in report.columns if c.drifted]
+    assert HOSTILE[0] in drifted and "c1" in drifted
+    # one effect-size chart plus one reference-vs-current chart per drifted column
+    assert text.count('<svg viewBox="0 0 720') == 1 + len(drifted)
+    assert "Reference vs current: c1" in visible
+
+
+def test_validation_html_charts_findings_and_null_rates(tables):
+    report = validate_data({"project_dir": str(tables), "data": "cur.csv"})
+    text = (tables / report.html_path).read_text()
+    page = assert_self_contained(text)
+    visible = "".join(page.text)
+    assert "Missing values per column" in visible
+    assert HOSTILE[0] in visible and "&lt;script&gt;" in text
+    assert ("Rows affected, by column and check" in visible) == bool(report.findings)
+
+
+def test_rendering_adds_little_time(tables):
+    report = check_drift({"project_dir": str(tables), "reference": "ref.csv", "current": "cur.csv"})
+    render(report, "html", tables)  # templates compiled once per process
+    start = time.perf_counter()
+    render(report, "html", tables)
+    assert time.perf_counter() - start < 0.2
+
+
+def test_markdown_table_cells_cannot_close_the_table_or_the_code_span(tables):
+    report = check_drift({"project_dir": str(tables), "reference": "ref.csv", "current": "cur.csv"})
+    md = render(report, "md")
+    row = next(line for line in md.splitlines() if "alert(1)" in line and line.startswith("|"))
+    assert row.count("|") - row.count("\\|") == 9  # 8 cells: the name's own '|' is escaped
+    assert "<script>" not in md and "\\<script\\>" in md
+    validation = render(validate_data({"project_dir": str(tables), "data": "cur.csv"}), "md")
+    assert "<script>" not in validation
+
+
+def test_a_newline_in_a_column_name_stays_in_its_cell(tables):
+    report = check_drift({"project_dir": str(tables), "reference": "ref.csv", "current": "cur.csv"})
+    report.columns[0].column = "x\n| injected | row |"
+    report.columns[0].drifted = True
+    report.columns[0].role = "target"
+    md = render(report, "md")
+    assert "\n| injected" not in md
+    html = render(report, "html")
+    assert "x\n| injected | row |" in "".join(Page(html).text)
+
+
+def test_bar_geometry():
+    assert [nice_max(v) for v in (0, 0.07, 1, 1.2, 3, 7, 99)] == [1, 0.1, 1, 2, 5, 10, 100]
+    chart = hbars([("a", [2.0]), ("b", [1.0]), ("c", [float("nan")])], marks=[1.0, None, None], limit=2)
+    a, b = chart.bars
+    assert a.width == chart.span and b.width == chart.span / 2  # axis top is nice_max(2) = 2
+    assert a.mark == chart.x0 + chart.span / 2 and b.mark is None
+    assert chart.hidden == 1 and b.y > a.y
+    two = hbars([("m", [0.1, 0.4])], series=("ref", "cur"))
+    ref, cur = two.bars
+    assert (ref.series, cur.series) == (0, 1) and cur.y == ref.y + ref.height and cur.width == 4 * ref.width
+
+
+def test_effect_chart_ranks_largest_first(tables):
+    report = check_drift({"project_dir": str(tables), "reference": "ref.csv", "current": "cur.csv"})
+    values = [b.value for b in effect_chart(report.columns).bars]
+    assert values == sorted(values, reverse=True)
+    assert effect_chart(report.columns).bars[0].label.startswith(HOSTILE[0])
+
+
+def test_status_html_draws_the_lifecycle_strip(new_project):
+    from omgml import project_status
+
+    report = project_status({"project_dir": str(new_project)})
+    text = render(report, "html", new_project)
+    page = assert_self_contained(text)
+    assert text.count('<rect class="st-') == len(report.stages) > 0
+    assert all(s.name in "".join(page.text) for s in report.stages)
