@@ -28,6 +28,7 @@ class Bar:
     text: str  # the value as printed
     mark: float | None = None  # x of this bar's own threshold, when it has one
     flagged: bool = False  # drawn in the alert colour (drifted, over its threshold)
+    spread: tuple[float, float] | None = None  # x of value - error and value + error (a fold-spread whisker)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def hbars(
     *,
     marks: Sequence[float | None] | None = None,
     flagged: Sequence[bool] | None = None,
+    errors: Sequence[float | None] | None = None,
     series: Sequence[str] = (),
     scale: float | None = None,
     limit: int = 60,
@@ -83,11 +85,17 @@ def hbars(
     shown = list(rows[:limit])
     marks = list(marks or [None] * len(rows))[: len(shown)]
     flagged = list(flagged or [False] * len(rows))[: len(shown)]
-    largest = max([v for _, values in shown for v in values if math.isfinite(v)] + [m for m in marks if m], default=0)
+    errors = list(errors or [None] * len(rows))[: len(shown)]
+    tops = [v + (e or 0) for (_, values), e in zip(shown, errors, strict=True) for v in values if math.isfinite(v)]
+    largest = max(tops + [m for m in marks if m], default=0)
     top_value = scale if scale is not None else nice_max(largest)
     span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     per_row = max((len(values) for _, values in shown), default=1)
     height = (ROW - 4) / per_row
+
+    def x(value: float) -> float:
+        return LABEL_WIDTH + span * min(max(value, 0.0), top_value) / top_value
+
     bars = []
     for i, (label, values) in enumerate(shown):
         for s, value in enumerate(values):
@@ -101,8 +109,9 @@ def hbars(
                     width=span * drawn / top_value,
                     height=height,
                     text=text(value),
-                    mark=None if marks[i] is None else LABEL_WIDTH + span * min(marks[i], top_value) / top_value,
+                    mark=None if marks[i] is None else x(marks[i]),
                     flagged=flagged[i],
+                    spread=None if errors[i] is None else (x(value - errors[i]), x(value + errors[i])),
                 )
             )
     ticks = tuple((LABEL_WIDTH + span * k / 4, text(top_value * k / 4)) for k in range(5))
@@ -176,3 +185,16 @@ def stage_strip(stages: Sequence, gap: float = 6) -> tuple[Box, ...]:
     """Status: the lifecycle stages as equal boxes left to right, each coloured by its state in the template."""
     width = (WIDTH - gap * (len(stages) - 1)) / max(len(stages), 1)
     return tuple(Box(s.name, s.state, i * (width + gap), width) for i, s in enumerate(stages))
+
+
+def leaderboard_chart(leaderboard: Sequence, candidates: Sequence) -> Chart:
+    """Baseline: each ranked model's mean primary metric with its fold spread (± std), the dummy's score ticked.
+
+    Bars start at 0, so a negative score (R² below zero) is drawn as an empty bar; its value is still printed.
+    """
+    dummy = next((c.primary_mean for c in candidates if c.name == "dummy" and c.primary_mean is not None), None)
+    return hbars(
+        [(row.name, [row.primary_mean]) for row in leaderboard],
+        marks=[dummy] * len(leaderboard),
+        errors=[row.primary_std for row in leaderboard],
+    )

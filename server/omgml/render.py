@@ -18,7 +18,16 @@ from pydantic import BaseModel
 
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
-from omgml.plots import effect_chart, findings_chart, fmt, null_chart, percent, signals_chart, stage_strip
+from omgml.plots import (
+    effect_chart,
+    findings_chart,
+    fmt,
+    leaderboard_chart,
+    null_chart,
+    percent,
+    signals_chart,
+    stage_strip,
+)
 from omgml.workspace import OMGML_DIR, resolve_inside
 
 OVERRIDES = f"{OMGML_DIR}/templates"  # inside a project
@@ -51,6 +60,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         findings_chart=findings_chart,
         null_chart=null_chart,
         stage_strip=stage_strip,
+        leaderboard_chart=leaderboard_chart,
         fmt=fmt,
         percent=percent,
     )

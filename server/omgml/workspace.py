@@ -482,10 +482,15 @@ class Store:
     def save(self, report: Report) -> Path:
         """Store one run under ``reports/<kind>/`` as JSON, and as HTML beside it (same stem) when the kind has an
         HTML report; ``report_path`` and ``html_path`` are set first, so each file is the whole object."""
-        from omgml.render import has_template, render  # render imports this module
-
         now = datetime.now(UTC)
         path = self.reports(report.kind) / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{report.kind}.json"
+        return self.save_at(path, report, now)
+
+    def save_at(self, path: Path, report: Report, now: datetime | None = None) -> Path:
+        """Save ``report`` as ``path`` (JSON) and its HTML beside it: a first save, or a later one replacing it."""
+        from omgml.render import has_template, render  # render imports this module
+
+        now = now or datetime.now(UTC)
         report.report_path = path.relative_to(self.project).as_posix()
         html = path.with_suffix(".html") if has_template(report, "html", self.project) else None
         report.html_path = html.relative_to(self.project).as_posix() if html else None

@@ -258,8 +258,7 @@ class _Session:
             if self.saved is None:
                 self.saved = store.save(report)
                 return self.saved
-            report.report_path = self.project.rel(self.saved)
-            return store.write(self.saved, report.model_dump(mode="json"))
+            return store.save_at(self.saved, report)
         except (OSError, OmgmlError) as exc:
             left = (
                 "the model is registered in MLflow, but the saved report still shows it unregistered"
