@@ -546,7 +546,7 @@ def test_cli_json_is_the_python_result(shared):
         }
     )
     assert cli.report_path != api.report_path  # each run saved its own report
-    volatile = {"elapsed_s", "tracking", "candidates", "leaderboard", "report_path"}
+    volatile = {"elapsed_s", "tracking", "candidates", "leaderboard", "report_path", "html_path"}
     assert cli.model_dump(exclude=volatile) == api.model_dump(exclude=volatile)
     assert [(r.name, r.primary_mean) for r in cli.leaderboard] == [(r.name, r.primary_mean) for r in api.leaderboard]
     human = CliRunner().invoke(app, args)
