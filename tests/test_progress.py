@@ -115,7 +115,9 @@ def test_cli_bar_stays_silent_for_quick_work_and_shows_after_a_second(monkeypatc
     with _common.progress_bar(Console(file=shown, force_terminal=True, width=80)) as report:
         report("rows of a.csv", 10, 100)
         clock[0] += 1.5
+        report("rows of b.csv", 70, None)  # a csv's length is not known up front
         report("cross-validation folds", 3, 6)
         report("cross-validation folds", 6, 6)
     text = shown.getvalue()
     assert "cross-validation folds" in text and "6/6" in text, text
+    assert "70/70" in text, text  # the next step began: the csv's rows are all read

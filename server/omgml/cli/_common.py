@@ -122,6 +122,9 @@ def progress_bar(console: Any) -> Iterator[Reporter]:
             )  # fmt: skip
             bar.start()
         if step not in tasks:
+            for task in bar.tasks:  # a step of unknown length (rows of a csv) ends when the next begins: stop its pulse
+                if task.total is None:
+                    bar.update(task.id, total=task.completed)
             tasks[step] = bar.add_task(step, total=total)
         bar.update(tasks[step], completed=done, total=total)
 
