@@ -15,7 +15,20 @@ PACKAGE = Path(__file__).resolve().parents[1] / "server" / "omgml"
 # The layers, top down. A module's layer is decided by its dotted name's first component under omgml.
 FACES = ("mcp", "cli", "demo", "__main__")
 SERVICES = ("validation", "drift", "baseline", "project", "install")
-ENGINES = ("data", "workspace", "errors", "config", "tracking", "render", "plots", "git", "assets", "args", "_version")
+ENGINES = (
+    "data",
+    "workspace",
+    "errors",
+    "config",
+    "tracking",
+    "render",
+    "plots",
+    "git",
+    "assets",
+    "args",
+    "_version",
+    "progress",
+)
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +70,13 @@ def evaluate(
     *,
     reference: bool,
     seed: int,
+    fold_done: Callable[[int], None] = lambda folds: None,
 ) -> Outcome:
-    """Score ``estimator`` on every fold, or stop early (skipped) when the budget cannot hold the rest."""
+    """Score ``estimator`` on every fold, or stop early (skipped) when the budget cannot hold the rest.
+
+    ``fold_done(n)`` is called after each of the ``n`` folds scored (or when the candidate stops early: with
+    every fold), so a progress bar over candidates x folds moves per fold and ends full.
+    """
     from sklearn.model_selection import cross_validate
 
     started = time.perf_counter()
@@ -86,6 +92,7 @@ def evaluate(
             if skip:
                 outcome.status, outcome.reason = "skipped", skip
                 outcome.seconds = time.perf_counter() - started
+                fold_done(k)
                 return outcome
         fold_walls: list[float] = []
         for index, (train, test) in enumerate(splits):
@@ -106,6 +113,7 @@ def evaluate(
             if train_score is not None:
                 outcome.train_primary.append(specs[primary].natural(train_score))
             fold_walls.append(time.perf_counter() - fold_start)
+            fold_done(index + 1)
             left = k - index - 1
             if not reference and left:
                 needed = float(np.mean(fold_walls)) * left + float(np.mean(outcome.fit_times)) * refit_factor
@@ -117,6 +125,7 @@ def evaluate(
                         f"{budget.seconds:g} s budget"
                     )
                     break
+    fold_done(k)
     outcome.notes = _notes(caught)
     outcome.seconds = time.perf_counter() - started
     if outcome.status == "skipped":  # partial folds are not comparable with full ones

@@ -26,6 +26,7 @@ from omgml.baseline.prepare import prepare, read_table
 from omgml.baseline.records import log_baseline
 from omgml.config import METRICS, ProjectConfig
 from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
+from omgml.progress import advance
 from omgml.tracking import stdout_to_stderr
 from omgml.workspace import Project
 
@@ -129,7 +130,8 @@ class _Session:
         results: list[CandidateResult] = []
         final_model, best = None, None
         with threadpool_limits(limits=threads):
-            for candidate in chosen:
+            k, total = len(folds.splits), len(chosen) * len(folds.splits)
+            for number, candidate in enumerate(chosen):
                 estimator = candidate.build(task.value, numeric, categorical, request.seed)
                 outcome = crossval.evaluate(
                     estimator,
@@ -142,6 +144,7 @@ class _Session:
                     self.budget,
                     reference=candidate.reference,
                     seed=request.seed,
+                    fold_done=lambda n, before=number * k: advance("cross-validation folds", before + n, total),
                 )
                 results.append(_result(candidate, estimator, outcome, metric, task.value, numeric, categorical))
             results = with_lift(results, greater)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +14,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+
+from omgml.progress import Reporter, reporting
+
+BAR_AFTER = 1.0  # seconds of work before a bar appears: a quick command prints its report and nothing else
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the full result as JSON (same object as the MCP tool).")]
 
@@ -80,3 +87,49 @@ def emit(result: BaseModel, as_json: bool, project_dir: str | Path = ".") -> Non
         Console().print(Markdown(text))
     else:
         typer.echo(text, nl=False)
+
+
+def with_progress(service: Callable[[Any], BaseModel], request: Any) -> BaseModel:
+    """``service(request)``, with a progress bar on stderr when it is a terminal and the work lasts over a second.
+
+    Never on stdout (it carries the report) and never into a log or CI output (stderr not a terminal).
+    """
+    if not sys.stderr.isatty():
+        return service(request)
+    from rich.console import Console
+
+    with progress_bar(Console(stderr=True)) as report, reporting(report):
+        return service(request)
+
+
+@contextmanager
+def progress_bar(console: Any) -> Iterator[Reporter]:
+    """A reporter that draws each step as a rich bar on ``console``, once the work has run ``BAR_AFTER`` s."""
+    started = time.monotonic()
+    bar: Any = None
+    tasks: dict[str, Any] = {}
+
+    def report(step: str, done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            if time.monotonic() - started < BAR_AFTER:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console, transient=True,
+            )  # fmt: skip
+            bar.start()
+        if step not in tasks:
+            for task in bar.tasks:  # a step of unknown length (rows of a csv) ends when the next begins: stop its pulse
+                if task.total is None:
+                    bar.update(task.id, total=task.completed)
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        if bar is not None:
+            bar.stop()

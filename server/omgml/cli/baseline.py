@@ -24,7 +24,7 @@ from omgml.baseline.models import (
     TimeBudget,
     TrainingTable,
 )
-from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
 
 
 def baseline(
@@ -64,4 +64,4 @@ def baseline(
         "model_name": model_name,
         "register_model": register,
     }
-    emit(train_baseline(request), as_json, project_dir)
+    emit(with_progress(train_baseline, request), as_json, project_dir)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
 from omgml.drift.models import (
     Columns,
     Current,
@@ -62,7 +62,7 @@ def drift(
         "time_column": time_column,
         "window": window,
     }
-    report = check_drift(request)
+    report = with_progress(check_drift, request)
     emit(report, as_json, project_dir)
     if report.drifted:
         raise typer.Exit(code=1)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option
+from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
 from omgml.validation.models import (
     AgainstTable,
     ContractRef,
@@ -58,7 +58,7 @@ def validate(
         "delimiter": delimiter,
         "encoding": encoding,
     }
-    report = validate_data(request)
+    report = with_progress(validate_data, request)
     emit(report, as_json, project_dir)
     if not report.passed:
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 
     At most ``depth`` batches wait in memory; an error in the reader is raised here, in order.
     """
+    import contextvars
     import queue
     import threading
 
@@ -33,7 +34,8 @@ def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, raised there
             slots.put(exc)
 
-    reader = threading.Thread(target=read, name="omgml-prefetch", daemon=True)
+    # In the caller's context: the rows the reader reads reach the caller's progress reporter.
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="omgml-prefetch", daemon=True)
     reader.start()
     try:
         while True:

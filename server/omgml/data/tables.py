@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from omgml.data.files import table_format
 from omgml.errors import OmgmlError, first_line, listing
+from omgml.progress import advance
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,8 +90,11 @@ class Table:
         JSON Lines block does not fit the inferred types: the schema is widened, read again. Any
         other failure of the native reader (a damaged page, a later undecodable block) is a ``DataError``.
         """
+        rows = 0
         with reading(self.source, self.format):
             for batch in self._batches(columns):
+                rows += batch.num_rows
+                advance(f"rows of {self.source}", rows, self.num_rows)
                 yield nested_as_text(batch) if self._native is not None else batch
 
     def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:

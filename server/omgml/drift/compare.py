@@ -19,6 +19,7 @@ from omgml.drift.selection import Facts, select_test
 from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, effect_test, holm, z
 from omgml.drift.summaries import CategorySummary, NumericSummary, Summary
 from omgml.errors import InvalidInput
+from omgml.progress import advance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,11 +82,12 @@ def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
             testable.append(pair)
     with ThreadPoolExecutor(THREADS) as pool:  # numpy releases the GIL in the sorts and merges
         futures = [pool.submit(_run, pair, thresholds) for pair in testable]
-        for pair, future in zip(testable, futures):
+        for tested, (pair, future) in enumerate(zip(testable, futures), 1):
             try:
                 pending.append(future.result())
             except _Skip as skip:
                 skipped.append(SkippedColumn(column=pair.column, role=pair.role, reason=str(skip)))
+            advance("columns tested", tested, len(testable))
     pvalued = [p for p in pending if p.spec.score == "pvalue"]
     adjusted = dict(zip((id(p) for p in pvalued), holm([p.outcome.pvalue for p in pvalued])))
     columns = [_decide(p, adjusted.get(id(p)), thresholds) for p in pending]

@@ -18,6 +18,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from omgml.errors import OmgmlError, PathError, unexpected_error
+from omgml.progress import reporting
 from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside, too_broad
 
 logger = logging.getLogger("omgml.mcp")
@@ -95,7 +96,7 @@ async def call_service(
         root = await workspace_root(ctx)
         # The project's .omgml/templates/ may override the report (every request names its project_dir).
         project_dir = request.get("project_dir") if isinstance(request, dict) else getattr(request, "project_dir", None)
-        result = await anyio.to_thread.run_sync(lambda: service(request, root=root))
+        result = await anyio.to_thread.run_sync(_reported, service, request, root, _reporter(ctx))
         text = render(result, "md", resolve_inside(root, project_dir or ".", "project dir"))
         structured = result.model_dump(mode="json")
     except OmgmlError as exc:
@@ -104,3 +105,23 @@ async def call_service(
         logger.exception("%s raised an unexpected %s", service.__name__, type(exc).__name__)
         raise ToolError(unexpected_error(service.__name__, exc)) from exc
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def _reporter(ctx: Context | None) -> Any:
+    """What tells the client how the service is getting on; None outside a request."""
+    from omgml.mcp._progress import ClientReporter
+
+    try:
+        return ClientReporter(ctx) if ctx is not None else None
+    except ValueError:  # a Context outside a request
+        return None
+
+
+def _reported(service: Callable[..., BaseModel], request: BaseModel | dict, root: Path, reporter: Any) -> BaseModel:
+    """``service(request)`` in this worker thread, its progress steps sent to ``reporter``."""
+    with reporting(reporter):
+        try:
+            return service(request, root=root)
+        finally:
+            if reporter is not None:
+                reporter.finish()

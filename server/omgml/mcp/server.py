@@ -10,13 +10,14 @@ from typing import Any, Self
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
+from mcp.types import EmptyResult, SetLevelRequestParams, ToolAnnotations
 from mcp.types import Prompt as MCPPrompt
 from mcp.types import Tool as MCPTool
-from mcp.types import ToolAnnotations
 from pydantic import ValidationError
 
 from omgml import __version__
 from omgml.mcp._common import ToolSpec
+from omgml.mcp._progress import set_log_level
 from omgml.mcp.prompts import PromptFile, load_prompts
 from omgml.mcp.tools import TOOLS
 
@@ -202,7 +203,15 @@ def build_server() -> MCPServer:
             title=spec.title,
             annotations=_annotations(spec),
         )
+    # logging/setLevel (handshake-era clients; 2026-07-28 clients opt in per request): the level is kept per
+    # connection and bounds the log messages long steps send (omgml.mcp._progress). Private, as run_stdio's.
+    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_log_level)
     return server
+
+
+async def _set_log_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+    set_log_level(ctx, params.level)
+    return EmptyResult()
 
 
 def _annotations(spec: ToolSpec) -> ToolAnnotations:
