@@ -29,6 +29,6 @@ def test_demo_session_runs_every_tool_over_stdio():
     assert "## omgml validate: PASSED" in out and "## omgml validate: FAILED" in out
     assert "| ERROR | target_nulls | diagnosis | 3 |" in out
     assert "registered cancer-screening-model v1 (@baseline, @champion)" in out
-    for shifted in ("`mean radius`", "`mean texture`", "`worst area`"):
+    for shifted in ("| mean radius |", "| mean texture |", "| worst area |"):
         assert shifted in out.split("Drifted features")[1].split("did not drift")[0]
     assert "Cancer Screening: 5/8 lifecycle stages done" in out  # deployment waits for a serving app

@@ -51,7 +51,7 @@ SaveReference = Annotated[
     str | None,
     Field(
         pattern=SAVED_NAME_PATTERN,
-        description="Save the reference's profile under this name, for later checks.",
+        description="Save the reference's profile under this name.",
     ),
 ]
 ReplaceReference = Annotated[bool, Field(description="Let save_reference overwrite a profile.")]

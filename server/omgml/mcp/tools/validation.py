@@ -41,7 +41,7 @@ async def omgml_validate_data(
     encoding: Encoding = None,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, ValidationReport]:
-    """Check a table for what makes it unfit to train on: schema, nulls, duplicates, leakage, overlap."""
+    """Check a table is fit to train on: schema, nulls, duplicates, leakage, overlap."""
     from omgml.validation.service import validate_data
 
     return await call_service(validate_data, request_of(ValidateDataRequest, locals()), ctx)
