@@ -2,9 +2,10 @@
 
 The results are real: the services run on the Palmer penguins (halves of it, one with a planted shift), and the
 saved HTML is loaded from file://. Each page must make no request but for itself (or a data: URI), log no console
-error, raise no page error, open no dialog, and show its headline, its charts (an <svg role="img"> with a <title>,
-every label inside the drawing) and its tables. A full-page screenshot of each goes to pytest's tmp folder (the
-path is printed) for a person to look at; nothing is written into the checkout.
+error, raise no page error, open no dialog, show its headline, its charts (an <svg role="img"> with a <title>) and
+its tables, and fit a desktop and a phone-sized window without sideways scrolling. A layout check measures every
+chart label as drawn (cut off, over another, out of its box, struck by a tick). A full-page screenshot of each page
+goes to pytest's tmp folder (the path is printed) for a person to look at; nothing is written into the checkout.
 
 Chromium is Debian's (``/usr/bin/chromium``, which ``.ci/run`` installs when missing), driven by playwright's
 Python package over CDP; playwright's own browser downloads are never used. Without that binary the tests skip
@@ -207,8 +208,12 @@ def assert_charts(visit: Visit, *titles: str) -> dict[str, dict]:
 
 
 def assert_fits_the_window(visit: Visit) -> None:
-    width, window = visit.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= window, f"the page is {width} px wide in a {window} px window"
+    """No sideways scrolling, in a desktop window and in a phone-sized one."""
+    for window in (1024, 420):
+        visit.page.set_viewport_size({"width": window, "height": 768})
+        width = visit.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= window, f"the page is {width} px wide in a {window} px window"
+    visit.page.set_viewport_size({"width": 1024, "height": 768})
 
 
 def test_validation_report_in_chromium(open_report, penguins):
