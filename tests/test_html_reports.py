@@ -165,3 +165,105 @@ def test_baseline_html_draws_the_leaderboard_with_spread_and_dummy(tmp_path):
     bars = [t for t in page.tags if t == "rect"]
     assert len(bars) >= len(report.leaderboard) > 0
     assert text.count('class="mark"') == 2 * len(report.leaderboard)  # a spread line and a dummy tick per model
+
+
+# ---------------------------------------------------------------------------------------------
+# drift: reference vs current distributions (issue 15)
+
+
+def test_histogram_geometry_overlays_shares_bin_by_bin():
+    from omgml.drift.models import Distribution
+    from omgml.plots import HIST_LEFT, HIST_PLOT, histogram_chart
+
+    d = Distribution(kind="bins", edges=[0, 1, 2, 3], reference=[1, 2, 1], current=[0, 2, 2], note="")
+    chart = histogram_chart(d)
+    slot = chart.span / 3
+    assert [(b.series, round((b.x - HIST_LEFT) / slot)) for b in chart.bars] == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2)]
+    heights = [b.height for b in chart.bars]  # shares 1/4, 1/2, 1/4 and 1/2, 1/2 on an axis up to 50 %
+    assert heights == pytest.approx([HIST_PLOT / 2, HIST_PLOT, HIST_PLOT / 2, HIST_PLOT, HIST_PLOT])
+    assert all(b.y + b.height == pytest.approx(chart.base) for b in chart.bars)  # bars stand on the axis
+    assert [label for _, label in chart.ticks] == ["0", "1", "2", "3"]
+    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + k * slot for k in range(4)])
+    assert [label for _, label in chart.levels] == ["0%", "25%", "50%"]
+    assert chart.bars[1].title == "1 to 2: 50% of reference (2)"
+    values = Distribution(
+        kind="values", edges=[-0.5, 0.5, 1.5], labels=["0", "1"], reference=[3, 1], current=[1, 3], note=""
+    )
+    chart = histogram_chart(values)
+    assert [label for _, label in chart.ticks] == ["0", "1"]  # one bin per value: ticks name the values
+    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + chart.span / 4, HIST_LEFT + 3 * chart.span / 4])
+    wide = Distribution(kind="bins", edges=list(range(41)), reference=[1] * 40, current=[1] * 40, note="")
+    assert len(histogram_chart(wide).ticks) <= 7
+
+
+def test_category_chart_puts_both_shares_on_each_row():
+    from omgml.drift.models import Distribution
+    from omgml.plots import category_chart
+
+    d = Distribution(kind="categories", labels=["a", "b"], reference=[30, 10], current=[5, 15], note="")
+    chart = category_chart(d)
+    assert [(b.label, b.series, b.value) for b in chart.bars] == [
+        ("a", 0, 0.75),
+        ("a", 1, 0.25),
+        ("b", 0, 0.25),
+        ("b", 1, 0.75),
+    ]
+    assert chart.series == ("reference", "current")
+
+
+def test_effect_axis_keeps_thresholds_visible_beside_a_huge_effect():
+    from types import SimpleNamespace as NS
+
+    columns = [
+        NS(column="big", drifted=True, effect=NS(measure="wasserstein", value=500.0, threshold=0.1)),
+        NS(column="small", drifted=False, effect=NS(measure="wasserstein", value=0.05, threshold=0.1)),
+    ]
+    big, small = effect_chart(columns).bars
+    assert big.width == pytest.approx(effect_chart(columns).span) and big.text == "500"  # cut at the end, printed
+    assert big.mark == pytest.approx(effect_chart(columns).x0 + effect_chart(columns).span / 10)  # axis ends at 1.0
+    assert small.width == pytest.approx(big.width / 20)
+    modest = [NS(column="m", drifted=True, effect=NS(measure="jensenshannon", value=0.3, threshold=0.1))]
+    assert effect_chart(modest).ticks[-1][1] == "0.5"  # no cap needed: the largest value sets the axis
+
+
+@pytest.fixture
+def hostile_categories(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    n = 600
+    ref = pd.DataFrame({"x": rng.normal(size=n), HOSTILE[0]: rng.choice(["a", "b", HOSTILE[1]], n)})
+    cur = pd.DataFrame({"x": rng.normal(1, 1, size=n), HOSTILE[0]: rng.choice(["a", HOSTILE[0], HOSTILE[2]], n)})
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    return tmp_path
+
+
+def test_drift_html_draws_each_drifted_columns_distribution_with_hostile_categories_as_text(hostile_categories):
+    report = check_drift({"project_dir": str(hostile_categories), "reference": "ref.csv", "current": "cur.csv"})
+    assert all(c.drifted for c in report.columns)
+    text = (hostile_categories / report.html_path).read_text()
+    page = assert_self_contained(text)
+    svg = text[text.index("Reference vs current, per drifted column") :]
+    assert svg.count('<svg viewBox="0 0 720') == 2  # a histogram for x, category bars for the hostile column
+    assert svg.count('fill-opacity="0.5"') >= 10  # the histogram's current bars, over the reference's
+    visible = "".join(page.text)
+    for name in HOSTILE:
+        assert f"{name}: " in visible  # each category's bar hover names it ...
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "<script>" not in text  # ... escaped
+    assert "The values the test compared" in visible and "The test's cells" in visible
+
+
+@pytest.mark.parametrize(("columns", "limit"), [(50, 1_000_000), (500, 3_000_000)])
+def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, limit, capsys):
+    rng = np.random.default_rng(2)
+    n = 400
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(columns)})
+    cur = ref + 1.0
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    report = check_drift({"project_dir": str(tmp_path), "reference": "ref.csv", "current": "cur.csv"})
+    assert report.features_drifted == columns and all(c.distribution for c in report.columns)
+    html = (tmp_path / report.html_path).stat().st_size
+    saved = (tmp_path / report.report_path).stat().st_size
+    with capsys.disabled():
+        print(f"\n{columns} drifted columns: HTML {html:,} bytes, JSON {saved:,} bytes")
+    assert html < limit / 4  # well under the issue's bound

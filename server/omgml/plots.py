@@ -132,31 +132,117 @@ def hbars(
 # models are not imported, so this module stays a leaf).
 
 
+EFFECT_AXIS = 10  # the effect axis ends at most this many times the largest threshold
+
+
 def effect_chart(columns: Sequence) -> Chart:
-    """Drift: every tested column's effect size, largest first, each with its own threshold tick."""
+    """Drift: every tested column's effect size, largest first, each with its own threshold tick.
+
+    One huge effect (a Wasserstein distance of hundreds of stds after an outlier) would shrink every threshold
+    tick to the axis start, so the axis stops at ``EFFECT_AXIS`` times the largest threshold: a longer bar
+    reaches the end, and its value is printed.
+    """
     ranked = sorted(columns, key=lambda c: -c.effect.value if math.isfinite(c.effect.value) else -math.inf)
+    cap = EFFECT_AXIS * max((c.effect.threshold for c in ranked), default=0)
+    largest = max((c.effect.value for c in ranked), default=0)
     return hbars(
         [(f"{c.column} ({c.effect.measure})", [c.effect.value]) for c in ranked],
         marks=[c.effect.threshold for c in ranked],
         flagged=[c.drifted for c in ranked],
+        scale=nice_max(cap) if 0 < cap < largest else None,
     )
 
 
-def signals_chart(signal) -> Chart:
-    """Drift: one column's reference-vs-current shares of missing, infinite, new, vanished and out-of-range values.
+def category_chart(distribution) -> Chart:
+    """Drift: a categorical column's cells, each side's share of its values side by side (the test's counts)."""
+    ref_total, cur_total = sum(distribution.reference) or 1, sum(distribution.current) or 1
+    return hbars(
+        [
+            (label, [r / ref_total, c / cur_total])
+            for label, r, c in zip(distribution.labels, distribution.reference, distribution.current, strict=True)
+        ],
+        series=("reference", "current"),
+        text=percent,
+    )
 
-    The drift result keeps these shares, not the histograms the tests binned, so this is what can be drawn from
-    it; per-bin counts would need the result to carry them.
+
+HIST_LEFT = 48  # room for the share labels left of the plot
+HIST_PLOT = 160  # height of the plot area
+MAX_TICKS = 7  # value labels under a histogram
+
+
+@dataclass(frozen=True)
+class BinBar:
+    x: float
+    width: float
+    y: float
+    height: float
+    series: int  # 0 reference, 1 current (drawn over it, translucent)
+    title: str  # the bin and the share, for a hover
+
+
+@dataclass(frozen=True)
+class BinChart:
+    bars: tuple[BinBar, ...]
+    width: float
+    height: float
+    x0: float
+    span: float
+    top: float
+    base: float  # y of the value axis
+    ticks: tuple[tuple[float, str], ...]  # (x, value) under the axis
+    levels: tuple[tuple[float, str], ...]  # (y, share) left of the plot
+    series: tuple[str, ...]
+
+
+def histogram_chart(distribution) -> BinChart:
+    """Drift: a numeric column's bins, reference and current shares overlaid, bins side by side at equal width.
+
+    Equal width on screen, not on the value axis: the outer bins may hold a long tail, and a decile bin is as wide
+    as its neighbours, so the labels under the axis are the bins' edges (or, one bin per value, the values).
     """
-    rows = [
-        ("missing", [signal.null_rate_reference, signal.null_rate_current]),
-        ("infinite", [signal.infinite_rate_reference, signal.infinite_rate_current]),
-        ("in new categories", [0.0, signal.new_category_share]),
-        ("in vanished categories", [signal.vanished_reference_share, 0.0]),
-    ]
-    if signal.out_of_range_share is not None:
-        rows.append(("outside reference min..max", [0.0, signal.out_of_range_share]))
-    return hbars(rows, series=("reference", "current"), text=percent)
+    edges, ref, cur = distribution.edges, distribution.reference, distribution.current
+    bins = len(ref)
+    shares = [[count / (sum(side) or 1) for count in side] for side in (ref, cur)]
+    top_share = nice_max(max(max(s) for s in shares))
+    span = WIDTH - HIST_LEFT - 8
+    slot = span / bins
+    base = PAD + HIST_PLOT
+    bars = []
+    for series, (name, side) in enumerate(zip(("reference", "current"), shares)):
+        for i, share in enumerate(side):
+            if not share:
+                continue  # nothing to draw; the hover of an empty bin would only add bytes
+            height = HIST_PLOT * share / top_share
+            where = distribution.labels[i] if distribution.labels else f"{fmt(edges[i])} to {fmt(edges[i + 1])}"
+            bars.append(
+                BinBar(
+                    x=HIST_LEFT + i * slot,
+                    width=max(slot - 1, 0.5),
+                    y=base - height,
+                    height=height,
+                    series=series,
+                    title=f"{where}: {percent(share)} of {name} ({(ref, cur)[series][i]:,})",
+                )
+            )
+    every = math.ceil((bins + 1) / MAX_TICKS)
+    if distribution.labels:  # one bin per value: label the bins, not the edges between them
+        ticks = tuple((HIST_LEFT + (i + 0.5) * slot, distribution.labels[i]) for i in range(0, bins, every))
+    else:
+        ticks = tuple((HIST_LEFT + i * slot, fmt(edges[i])) for i in range(0, bins + 1, every))
+    levels = tuple((base - HIST_PLOT * k / 2, percent(top_share * k / 2)) for k in range(3))
+    return BinChart(
+        bars=tuple(bars),
+        width=WIDTH,
+        height=base + PAD,
+        x0=HIST_LEFT,
+        span=span,
+        top=PAD,
+        base=base,
+        ticks=ticks,
+        levels=levels,
+        series=("reference", "current"),
+    )
 
 
 def findings_chart(findings: Sequence) -> Chart:
