@@ -1,11 +1,11 @@
 """The counts a column's chart draws, taken from the summaries its test read, so the picture is the test's data.
 
 Categories and two-valued columns carry the test's own cells; a numeric column tested on quantile bins (psi and
-its kin) carries those bins. A numeric column tested on every value (ks, wasserstein) is counted in at most
-``MAX_BINS`` bins of a nice width over both sides' 0.5%..99.5% range, plus a bin for each tail beyond it, or one
-bin per value when both sides hold few. Every count is exact: an edge never falls inside a bucket of a binned
-saved profile (it moves down to the bucket's smallest value), so ``numpy.histogram`` on the raw values with the
-same edges gives the same counts.
+its kin) carries those bins. A numeric column tested on every value (ks, wasserstein) is counted in bins of a
+nice width over both sides' 0.5%..99.5% range, about the square root of the smaller side's count of them and at
+most ``MAX_BINS`` with a bin for each tail beyond, or in one bin per value when both sides hold few. Every count
+is exact: an edge never falls inside a bucket of a binned saved profile (it moves down to the bucket's smallest
+value), so ``numpy.histogram`` on the raw values with the same edges gives the same counts.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 MAX_BINS = 40  # a chart stays readable and a 500-column result small
+MIN_BINS = 8
 MAX_CELLS = 30  # categories drawn by name; the smaller ones share one cell
 TAIL = 0.005  # the share of each side's values left to the outer bins, so one outlier cannot squash the chart
 
@@ -84,7 +85,9 @@ def numeric_distribution(reference: Histogram, current: Histogram) -> Distributi
     stop = max(_quantile(reference, 1 - TAIL), _quantile(current, 1 - TAIL))
     if not stop > start:  # nearly every value is one value: the tails are the whole picture
         start, stop = low, high
-    inner = [e for e in _nice_edges(start, stop, MAX_BINS - 4) if low < e < high]
+    # about sqrt(n) bins (at least MIN_BINS): a few hundred values spread over 40 bins draw mostly noise
+    bins = min(MAX_BINS - 4, max(MIN_BINS, math.isqrt(min(reference.n, current.n))))
+    inner = [e for e in _nice_edges(start, stop, bins) if low < e < high]
     spread = [(h.lo[h.hi > h.lo], h.hi[h.hi > h.lo]) for h in (reference, current) if not h.exact]
     inner = [_outside_buckets(e, spread) for e in inner]
     edges = np.unique(np.array([low, *(e for e in inner if e > low), high]))
