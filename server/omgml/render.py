@@ -25,6 +25,7 @@ from omgml.plots import (
     leaderboard_chart,
     null_chart,
     percent,
+    range_chart,
     signals_chart,
     stage_strip,
 )
@@ -61,6 +62,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        range_chart=range_chart,
         fmt=fmt,
         percent=percent,
     )
