@@ -167,6 +167,118 @@ def test_baseline_html_draws_the_leaderboard_with_spread_and_dummy(tmp_path):
     assert text.count('class="mark"') == 2 * len(report.leaderboard)  # a spread line and a dummy tick per model
 
 
+def _bounded(name, lo, hi, low, high, below=0, above=0):
+    from omgml.validation.models import ColumnBounds, ColumnSummary
+
+    return ColumnSummary(
+        name=name,
+        kind="numeric",
+        kind_reason="",
+        dtype="double",
+        present=10,
+        missing=0,
+        missing_fraction=0.0,
+        distinct=10,
+        distinct_exact=True,
+        min=lo,
+        max=hi,
+        findings=0,
+        bounds=ColumnBounds(min=low, max=high, below=below, above=above),
+    )
+
+
+def test_range_geometry_scales_each_row_to_both_ranges_and_puts_violations_first():
+    from omgml.plots import RANGE_MARGIN, RANGE_ROW, range_chart
+    from omgml.validation.models import Finding
+
+    summary = [
+        _bounded("inside", 0, 10, 0, 10),
+        _bounded("low", -10, 5, 0, 10, below=3),
+        _bounded("open", 0, 2, None, 1.0, above=7),
+        _bounded("empty", None, None, 5, 5),
+        _bounded("unbounded", 0, 1, 0, 1).model_copy(update={"bounds": None}),
+    ]
+    warned = Finding(
+        check="out_of_range",
+        column="low",
+        severity="warning",
+        count=3,
+        fraction=0.3,
+        examples=[],
+        example_kind="values",
+        message="",
+        suggestion="",
+    )
+    chart = range_chart(summary, [warned])
+    assert [r.label for r in chart.rows] == ["open", "low", "inside", "empty"]  # most outside first, then table order
+    assert [r.y - chart.rows[0].y for r in chart.rows] == [0, RANGE_ROW, 2 * RANGE_ROW, 3 * RANGE_ROW]
+    open_, low, inside, empty = chart.rows
+
+    def at(value, lo, hi):  # where a value sits on a track spanning lo..hi plus the margins
+        pad = (hi - lo) * RANGE_MARGIN
+        return chart.x0 + chart.span * (value - lo + pad) / (hi - lo + 2 * pad)
+
+    assert inside.band == pytest.approx((at(0, 0, 10), at(10, 0, 10))) and inside.observed == inside.band
+    assert inside.outside == () and inside.severity is None and inside.text == "all within"
+    assert low.band == pytest.approx((at(0, -10, 10), at(10, -10, 10)))
+    assert low.observed == pytest.approx((at(-10, -10, 10), at(5, -10, 10)))
+    (part,) = low.outside  # only the part below min
+    assert part == pytest.approx((at(-10, -10, 10), at(0, -10, 10)))
+    assert low.severity == "warning" and low.text == "3 below · 0 above"
+    assert open_.open_low and not open_.open_high and open_.band[0] == chart.x0  # no min: the band runs to the end
+    (part,) = open_.outside
+    assert part == pytest.approx((at(1, 0, 2), at(2, 0, 2))) and open_.severity is None
+    assert empty.observed is None and empty.band == pytest.approx((chart.x0 + chart.span / 2,) * 2)  # one value: mid
+    capped = range_chart(summary, limit=2)
+    assert [r.label for r in capped.rows] == ["open", "low"] and capped.hidden == 2
+    assert capped.height < chart.height
+
+
+def test_validation_html_draws_penguins_against_their_contract(tmp_path):
+    """A contract from one half of palmerpenguins, the other half with planted values past its bounds."""
+    from omgml.plots import range_chart
+    from tests.realdata import _penguins, halves
+
+    train, batch = halves(_penguins())
+    planted = {"body_mass_g": [20_000.0] * 3, "flipper_length_mm": [-5.0] * 2, "year": [2030]}
+    for column, values in planted.items():
+        batch.loc[batch.index[-len(values) :], column] = values
+    train.to_parquet(tmp_path / "train.parquet")
+    batch.to_parquet(tmp_path / "batch.parquet")
+    validate_data({"project_dir": str(tmp_path), "data": "train.parquet", "save_contract": "penguins"})
+    contract = json.loads((tmp_path / ".omgml/contracts/penguins.json").read_text())
+    report = validate_data({"project_dir": str(tmp_path), "data": "batch.parquet", "contract": "penguins"})
+
+    rules = {c["name"]: c for c in contract["columns"] if c["min"] is not None or c["max"] is not None}
+    chart = range_chart(report.column_summary, report.findings)
+    assert {r.label for r in chart.rows} == set(rules) >= set(planted)
+    assert [r.label for r in chart.rows[:3]] == ["body_mass_g", "flipper_length_mm", "year"]
+    for row in chart.rows:
+        values = batch[row.label].to_numpy(dtype=np.float64)
+        values = values[np.isfinite(values)]
+        low, high = rules[row.label]["min"], rules[row.label]["max"]
+        assert row.below == (int((values < low).sum()) if low is not None else 0), row.label
+        assert row.above == (int((values > high).sum()) if high is not None else 0), row.label
+    assert (chart.rows[0].above, chart.rows[1].below, chart.rows[2].above) == (3, 2, 1)
+    assert all(r.outside for r in chart.rows[:3]) and not any(r.outside for r in chart.rows[3:])
+
+    text = (tmp_path / report.html_path).read_text()
+    visible = "".join(assert_self_contained(text).text)
+    assert "Values against the contract's bounds" in visible and "0 below · 3 above" in visible
+    assert text.count("<title>body_mass_g: contract [") == 1  # the row's numbers on hover
+    clean = validate_data({"project_dir": str(tmp_path), "data": "batch.parquet"})
+    assert "Values against the contract" not in (tmp_path / clean.html_path).read_text()  # no contract: no section
+
+
+def test_range_chart_labels_hostile_column_names_as_text(tables):
+    validate_data({"project_dir": str(tables), "data": "ref.csv", "save_contract": "ref"})
+    report = validate_data({"project_dir": str(tables), "data": "cur.csv", "contract": "ref"})
+    text = (tables / report.html_path).read_text()
+    page = assert_self_contained(text)
+    assert "Values against the contract's bounds" in "".join(page.text)
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;: contract [" in text
+
+
 # ---------------------------------------------------------------------------------------------
 # drift: reference vs current distributions (issue 15)
 

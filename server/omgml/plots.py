@@ -284,3 +284,111 @@ def leaderboard_chart(leaderboard: Sequence, candidates: Sequence) -> Chart:
         marks=[dummy] * len(leaderboard),
         errors=[row.primary_std for row in leaderboard],
     )
+
+
+# Validation: out-of-range values against the contract's bounds.
+
+RANGE_ROW = 26  # a range row is taller than a bar row: a band with a bar inside it
+RANGE_COUNTS_WIDTH = 130  # room right of the track for "12 below · 3 above"
+RANGE_MARGIN = 0.04  # share of a track left empty at each end, so a bar at the edge stays visible
+RANGE_PAD = 8  # above the first row and below the last: no axis to make room for
+
+
+@dataclass(frozen=True)
+class RangeRow:
+    label: str
+    y: float  # top of the row's band
+    band: tuple[float, float]  # x of the contract's min and max; an unbounded side runs to the track's end
+    open_low: bool  # the contract has no min
+    open_high: bool  # the contract has no max
+    observed: tuple[float, float] | None  # x of the data's min and max; None when it has no finite value
+    outside: tuple[tuple[float, float], ...]  # the parts of the observed bar beyond the band
+    below: int
+    above: int
+    severity: str | None  # the out_of_range finding's severity, None when nothing is outside
+    text: str  # the counts as printed
+    tip: str  # every number, for the hover title
+
+
+@dataclass(frozen=True)
+class RangeChart:
+    rows: tuple[RangeRow, ...]
+    width: float
+    height: float
+    x0: float
+    span: float
+    band_height: float
+    hidden: int
+
+
+def _finite(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def range_chart(summary: Sequence, findings: Sequence = (), limit: int = 60) -> RangeChart:
+    """Each bounded column's contract [min, max] as a band and its observed [min, max] as a bar across it.
+
+    Every row has its own scale, the union of the two ranges (a shared axis would squeeze a column in [0, 1]
+    beside one in the millions to a dot). Columns with values outside come first, most outside first, then
+    the others in table order; rows past ``limit`` are counted in ``hidden``.
+    """
+    severity = {f.column: f.severity for f in findings if f.check == "out_of_range"}
+    bounded = [c for c in summary if c.bounds is not None]
+    ranked = sorted(bounded, key=lambda c: -(c.bounds.below + c.bounds.above))  # stable: table order among ties
+    shown = ranked[:limit]
+    span = WIDTH - LABEL_WIDTH - RANGE_COUNTS_WIDTH
+    band_height = RANGE_ROW - 8
+    rows = []
+    for i, c in enumerate(shown):
+        low, high = _finite(c.bounds.min), _finite(c.bounds.max)
+        seen = (_finite(c.min), _finite(c.max))
+        observed = seen if None not in seen else None
+        ends = [v for v in (low, high, *(observed or ())) if v is not None] or [0.0]
+        lo, hi = min(ends), max(ends)
+        pad = (hi - lo) * RANGE_MARGIN or max(abs(lo), 1.0) * 0.5  # a single value sits mid-track
+        start, scale = lo - pad, span / (hi - lo + 2 * pad)
+        band = (
+            LABEL_WIDTH if low is None else LABEL_WIDTH + (low - start) * scale,
+            LABEL_WIDTH + span if high is None else LABEL_WIDTH + (high - start) * scale,
+        )
+        bar = None if observed is None else tuple(LABEL_WIDTH + (v - start) * scale for v in observed)
+        outside: tuple[tuple[float, float], ...] = ()
+        if bar is not None:
+            parts = ((bar[0], min(bar[1], band[0])), (max(bar[0], band[1]), bar[1]))
+            outside = tuple(p for p in parts if p[1] > p[0])
+        b = c.bounds
+        rows.append(
+            RangeRow(
+                label=c.name,
+                y=RANGE_PAD + i * RANGE_ROW + (RANGE_ROW - band_height) / 2,
+                band=band,
+                open_low=low is None,
+                open_high=high is None,
+                observed=bar,
+                outside=outside,
+                below=b.below,
+                above=b.above,
+                severity=severity.get(c.name),
+                text=f"{b.below:,} below · {b.above:,} above" if b.below or b.above else "all within",
+                tip=(
+                    f"{c.name}: contract [{_exact(b.min, '-inf')}, {_exact(b.max, 'inf')}], "
+                    f"observed [{_exact(c.min, '–')}, {_exact(c.max, '–')}], {b.below:,} below, {b.above:,} above"
+                ),
+            )
+        )
+    return RangeChart(
+        rows=tuple(rows),
+        width=WIDTH,
+        height=RANGE_PAD * 2 + RANGE_ROW * len(shown),
+        x0=LABEL_WIDTH,
+        span=span,
+        band_height=band_height,
+        hidden=len(ranked) - len(shown),
+    )
+
+
+def _exact(value, none: str) -> str:
+    """A bound or extreme for the hover text: integers whole, floats to six significant digits."""
+    if value is None:
+        return none
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -27,6 +27,7 @@ from omgml.plots import (
     leaderboard_chart,
     null_chart,
     percent,
+    range_chart,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -63,6 +64,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        range_chart=range_chart,
         fmt=fmt,
         percent=percent,
     )
