@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 from omgml import check_drift, init_project, project_status, train_baseline, validate_data
-from omgml.render import render
 from tests import realdata
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -151,7 +150,7 @@ class Results:
 def penguins(tmp_path_factory) -> Results:
     """One project, every service run once on real data: a contract from one half of the penguins checked on the
     other half (body mass x1.5, 21 bill lengths blanked), drift between the halves, a 2-fold baseline of the two
-    fast candidates on the whole table, then status over the saved reports (status saves none, so it is rendered)."""
+    fast candidates on the whole table, then status over the saved reports."""
     root = tmp_path_factory.mktemp("penguins")
     init_project({"project_dir": str(root), "name": "Penguins", "task": "multiclass", "target": "species"})
     frame = realdata._penguins()
@@ -177,9 +176,6 @@ def penguins(tmp_path_factory) -> Results:
         }
     )
     status = project_status({"project_dir": project})
-    status_html = root / "status.html"
-    status_html.write_text(render(status, "html", root), encoding="utf-8")
-    status.html_path = status_html.name
     return Results(root, validation, drift, baseline, status)
 
 
@@ -267,7 +263,7 @@ def test_baseline_report_in_chromium(open_report, penguins):
 
 def test_status_report_in_chromium(open_report, penguins):
     report = penguins.status
-    visit = open_report(penguins.root / report.html_path)
+    visit = open_report(penguins.html(report))
     assert_clean(visit)
     assert report.headline in headline(visit)
     charts = assert_charts(visit, "Lifecycle stages")
@@ -300,7 +296,7 @@ LAYOUT_DEFECTS = {
 def test_chart_labels_stay_clear(open_report, penguins, kind):
     """No label is cut off at the drawing's edge, printed over another, spilling out of its box or struck through."""
     report = getattr(penguins, kind)
-    visit = open_report(penguins.root / report.html_path)
+    visit = open_report(penguins.html(report))
     issues = [f"{c['title']}: {issue}" for c in visit.charts() for issue in c["issues"]]
     assert not issues, "\n".join(issues)
 
