@@ -126,17 +126,9 @@ def test_the_longest_chart_a_report_draws_is_scaled_to_fit():
 
 
 def test_two_series_charts_have_a_legend():
-    signal = SimpleNamespace(
-        null_rate_reference=0.1,
-        null_rate_current=0.3,
-        infinite_rate_reference=0.0,
-        infinite_rate_current=0.0,
-        new_category_share=0.2,
-        vanished_reference_share=0.0,
-        out_of_range_share=None,
-    )
-    chart = plots.signals_chart(signal)
-    image = pixels(images.chart_png(chart, "Reference vs current: x"))
+    cells = SimpleNamespace(labels=["red", "green", "blue"], reference=[50, 30, 20], current=[20, 30, 50])
+    chart = plots.category_chart(cells)
+    image = pixels(images.chart_png(chart, "Reference vs current: colour"))
     scale = images.MAX_SCALE
     legend = [image.getpixel((x, to_px(16, scale))) for x in range(image.width // 2, image.width)]
     assert any(near(p, images.ACCENT) for p in legend) and any(near(p, images.GREY) for p in legend)
