@@ -152,12 +152,17 @@ def main() -> int:
         results: dict[tuple[str, str], list[dict]] = {}
         for run in range(args.runs):
             for name, (label, (reference, current)) in cases.items():
-                print(f"round {run + 1}/{args.runs}, {label}: omgml, then Evidently...", flush=True)
-                omgml = [sys.executable, "-c", OMGML_RUN, str(folder), reference, current]
-                results.setdefault((name, "omgml"), []).append(run_child(omgml, env=OMGML_ENV))
-                html = folder / f"evidently-{name}-{run}.html"
-                ev = [str(evidently), "-c", EVIDENTLY_RUN, str(folder / reference), str(folder / current), str(html)]
-                results.setdefault((name, "evidently"), []).append(run_child(ev, env=THREADS))
+                html = str(folder / f"evidently-{name}-{run}.html")
+                sides = [str(folder / reference), str(folder / current)]
+                for tool, argv, env in (
+                    ("omgml", [sys.executable, "-c", OMGML_RUN, str(folder), reference, current], OMGML_ENV),
+                    ("evidently", [str(evidently), "-c", EVIDENTLY_RUN, *sides, html], THREADS),
+                ):
+                    print(f"round {run + 1}/{args.runs}, {label}, {tool}...", end=" ", flush=True)
+                    result = run_child(argv, env=env)
+                    # Each figure as it comes: a round of Evidently takes minutes, and a stopped run keeps what it had.
+                    print(f"{result['bytes'] / MB:.3f} MB, {result['seconds']:.2f} s (render {result['render']:.3f} s)")
+                    results.setdefault((name, tool), []).append(result)
         return report(cases, results, args.runs)
     finally:
         if not args.keep:
