@@ -176,14 +176,14 @@ def report(cases: dict, results: dict[tuple[str, str], list[dict]], runs: int) -
     version = results[next(iter(cases)), "evidently"][0]["version"]
     print("\n" + "=" * 104)
     print(f"drift HTML report, omgml vs Evidently {version} DataDriftPreset; medians of {runs} fresh processes each")
-    head = f"{'case':<13} {'tool':<15} {'HTML MB':>10} {'total s':>9} {'render s':>9} {'peak RSS MB':>12}  drifted"
+    head = f"{'case':<15} {'tool':<15} {'HTML MB':>10} {'total s':>9} {'render s':>9} {'peak RSS MB':>12}  drifted"
     print(head)
     checks = []
     for name, (label, _) in cases.items():
         for tool, title in (("omgml", "omgml"), ("evidently", f"Evidently {version}")):
             runs_of = results[name, tool]
             print(
-                f"{label:<13} {title:<15} {median(name, tool, 'bytes') / MB:10.3f} {median(name, tool, 'seconds'):9.2f}"
+                f"{label:<15} {title:<15} {median(name, tool, 'bytes') / MB:10.3f} {median(name, tool, 'seconds'):9.2f}"
                 f" {median(name, tool, 'render'):9.3f} {max(r['rss_mb'] for r in runs_of):12.0f}"
                 f"  {runs_of[0]['drifted']}/{runs_of[0]['tested']}"
                 f"   runs {[round(r['seconds'], 2) for r in runs_of]}"
@@ -191,7 +191,7 @@ def report(cases: dict, results: dict[tuple[str, str], list[dict]], runs: int) -
         size = median(name, "evidently", "bytes") / median(name, "omgml", "bytes")
         total = median(name, "evidently", "seconds") / median(name, "omgml", "seconds")
         render = median(name, "evidently", "render") / median(name, "omgml", "render")
-        print(f"{label:<13} {'Evidently/omgml':<15} {size:9.1f}x {total:8.1f}x {render:8.1f}x")
+        print(f"{label:<15} {'Evidently/omgml':<15} {size:9.1f}x {total:8.1f}x {render:8.1f}x")
         checks += [
             (f"{label}: HTML >= 10x smaller than Evidently's ({size:.1f}x)", size >= 10),
             (f"{label}: data to HTML >= 5x faster ({total:.1f}x)", total >= 5),
