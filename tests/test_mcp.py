@@ -68,7 +68,8 @@ async def test_tools_are_listed_with_schemas_and_annotations(mode):
     for name, model in RESULT_MODELS.items():
         assert tools[name].output_schema["properties"].keys() == model.model_json_schema()["properties"].keys()
         assert tools[name].description and "\n" not in tools[name].description
-    assert tools["omgml_status"].annotations.read_only_hint is True
+    status = tools["omgml_status"].annotations  # it saves its report, nothing else
+    assert (status.read_only_hint, status.destructive_hint) == (None, False)
     init = tools["omgml_init"].annotations
     # readOnlyHint is left out where it is the MCP default (false)
     assert (init.read_only_hint, init.destructive_hint, init.idempotent_hint) == (None, False, True)
