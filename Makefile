@@ -7,7 +7,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: demo test bench bench-startup bench-validate bench-drift bench-baseline lint clean
+.PHONY: demo test bench bench-startup bench-validate bench-drift bench-baseline bench-reports lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # Each benchmark runs its anchor (bare MCPServer, pandera, Evidently, sklearn by hand) in the same run.
-bench: bench-startup bench-validate bench-drift bench-baseline
+bench: bench-startup bench-validate bench-drift bench-baseline bench-reports
 
 bench-startup: $(STAMP)
 	$(PY) benchmarks/startup.py
@@ -35,6 +35,9 @@ bench-drift: $(STAMP)
 
 bench-baseline: $(STAMP)
 	$(PY) benchmarks/baseline.py
+
+bench-reports: $(STAMP)
+	$(PY) benchmarks/reports.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q ruff==0.17.6  # pinned: each ruff release changes its default rules
