@@ -52,6 +52,8 @@ class Outcome:
     score_times: list[float] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Each fold's fitted model, kept so the best candidate's out-of-fold predictions need no second fit.
+    models: list[Any] = field(default_factory=list)
 
     @property
     def folds_done(self) -> int:
@@ -109,6 +111,7 @@ def evaluate(
                 outcome.scores[name].append(specs[name].natural(float(result[f"test_{name}"][0])))
             outcome.fit_times.append(float(result["fit_time"][0]))
             outcome.score_times.append(float(result["score_time"][0]))
+            outcome.models.append(result["estimator"][0])
             train_score = _train_score(result["estimator"][0], X, y, train, scorers[primary], seed + index)
             if train_score is not None:
                 outcome.train_primary.append(specs[primary].natural(train_score))
@@ -131,7 +134,22 @@ def evaluate(
     if outcome.status == "skipped":  # partial folds are not comparable with full ones
         outcome.scores = {name: [] for name in scorers}
         outcome.train_primary, outcome.fit_times, outcome.score_times = [], [], []
+    if outcome.status != "ok":
+        outcome.models = []
     return outcome
+
+
+def out_of_fold(
+    models: list[Any], X: Any, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each test row predicted by its fold's model (as ``cross_val_predict`` on the same folds), and which rows
+    were tested (a time split never tests its first period)."""
+    predicted = np.empty(len(y), dtype=y.dtype)
+    tested = np.zeros(len(y), dtype=bool)
+    for model, (_, test) in zip(models, splits, strict=True):
+        predicted[test] = model.predict(X.iloc[test])
+        tested[test] = True
+    return predicted, tested
 
 
 def _skip_before_start(
