@@ -19,12 +19,14 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    confusion_grid,
     effect_chart,
     findings_chart,
     fmt,
     leaderboard_chart,
     null_chart,
     percent,
+    residual_plot,
     signals_chart,
     stage_strip,
 )
@@ -61,6 +63,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        confusion_grid=confusion_grid,
+        residual_plot=residual_plot,
         fmt=fmt,
         percent=percent,
     )
