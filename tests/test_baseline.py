@@ -629,7 +629,7 @@ def test_out_of_fold_summary_equals_cross_val_predict_on_the_same_folds(loader, 
         seed=0,
     )
     predicted, tested = crossval.out_of_fold(outcome.models, X, y, folds.splits)
-    summary = diagnostics.summarize(task, y, predicted, tested, [str(c) for c in classes], 0.0)
+    summary = diagnostics.summarize(task, y, predicted, tested, classes, [str(c) for c in classes], 0.0)
 
     splitter = (KFold if task == "regression" else StratifiedKFold)(5, shuffle=True, random_state=0)
     fresh = CANDIDATES[candidate].build(task, plan.numeric, plan.categorical, 0)
@@ -660,7 +660,7 @@ def test_a_time_split_predicts_only_the_rows_it_tests():
     )
     predicted, tested = crossval.out_of_fold(outcome.models, X, y, splits)
     assert tested.sum() == sum(len(test) for _, test in splits) == 66 and not tested[:24].any()
-    summary = diagnostics.summarize("binary", y, predicted, tested, ["0", "1"], 0.0)
+    summary = diagnostics.summarize("binary", y, predicted, tested, [0, 1], ["0", "1"], 0.0)
     assert summary.rows == 66 and sum(map(sum, summary.confusion.counts)) == 66
 
 
@@ -673,7 +673,7 @@ def test_many_classes_keep_the_most_frequent_and_pool_the_rest():
     labels = np.array([f"c{i:02d}" for i in range(25)], dtype=object)
     y = rng.choice(labels, size=3000, p=np.linspace(1, 3, 25) / np.linspace(1, 3, 25).sum())
     predicted = np.where(rng.random(3000) < 0.7, y, rng.choice(labels, size=3000))
-    matrix = diagnostics.confusion(y, predicted, y, list(labels))
+    matrix = diagnostics.confusion(y, predicted, list(labels), list(labels))
     assert len(matrix.labels) == len(matrix.counts) == diagnostics.MAX_CLASSES and matrix.classes_pooled == 6
     classes, frequency = np.unique(y, return_counts=True)
     kept = sorted(np.argsort(-frequency, kind="stable")[:19])

@@ -358,7 +358,9 @@ def _with_out_of_fold(results, best: str, models: list, prepared, splits, task: 
     start = time.perf_counter()
     predicted, tested = crossval.out_of_fold(models, prepared.X, prepared.y, splits)
     labels = [c.label for c in prepared.summary.classes]
-    summary = diagnostics.summarize(task, prepared.y, predicted, tested, labels, time.perf_counter() - start)
+    summary = diagnostics.summarize(
+        task, prepared.y, predicted, tested, prepared.classes, labels, time.perf_counter() - start
+    )
     return [r.model_copy(update={"out_of_fold": summary}) if r.name == best else r for r in results]
 
 
