@@ -19,15 +19,17 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    category_chart,
     confusion_grid,
     effect_chart,
     findings_chart,
     fmt,
+    histogram_chart,
     leaderboard_chart,
     null_chart,
     percent,
+    range_chart,
     residual_plot,
-    signals_chart,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -58,11 +60,13 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     # The HTML reports' charts: geometry computed in Python (omgml.plots), drawn by templates/reports/_charts.html.j2.
     env.globals.update(
         effect_chart=effect_chart,
-        signals_chart=signals_chart,
+        category_chart=category_chart,
+        histogram_chart=histogram_chart,
         findings_chart=findings_chart,
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        range_chart=range_chart,
         confusion_grid=confusion_grid,
         residual_plot=residual_plot,
         fmt=fmt,
