@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -628,7 +629,7 @@ def test_out_of_fold_summary_equals_cross_val_predict_on_the_same_folds(loader, 
         reference=True,
         seed=0,
     )
-    predicted, tested = crossval.out_of_fold(outcome.models, X, y, folds.splits)
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, folds.splits)
     summary = diagnostics.summarize(task, y, predicted, tested, classes, [str(c) for c in classes], 0.0)
 
     splitter = (KFold if task == "regression" else StratifiedKFold)(5, shuffle=True, random_state=0)
@@ -647,6 +648,27 @@ def test_out_of_fold_summary_equals_cross_val_predict_on_the_same_folds(loader, 
         assert summary.confusion.counts == confusion_matrix(y, expected, labels=classes).tolist()
 
 
+class _Counting(_Sleepy):
+    predicts: ClassVar[list[int]] = []  # class-level: cross_validate fits clones
+
+    def predict(self, X):
+        _Counting.predicts.append(len(X))
+        return super().predict(X)
+
+
+def test_the_out_of_fold_record_costs_no_prediction():
+    """The predictions are the ones the scorers used: one predict per test fold, shared by accuracy, F1 and the record."""
+    X, y, splits, scorers, specs = _tiny_problem()
+    _Counting.predicts.clear()
+    outcome = crossval.evaluate(
+        _Counting(), X, y, splits, scorers, specs, "roc_auc", crossval.Budget(60), reference=True, seed=0
+    )
+    assert outcome.status == "ok" and crossval.PREDICTIONS not in outcome.scores
+    assert _Counting.predicts == [len(test) for _, test in splits]
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, splits)
+    assert tested.all() and (predicted == outcome.predictions[0][0]).all()  # the majority class, every row
+
+
 def test_a_time_split_predicts_only_the_rows_it_tests():
     from sklearn.model_selection import TimeSeriesSplit
 
@@ -658,7 +680,7 @@ def test_a_time_split_predicts_only_the_rows_it_tests():
     outcome = crossval.evaluate(
         estimator, X, y, splits, scorers, specs, "roc_auc", crossval.Budget(60), reference=True, seed=0
     )
-    predicted, tested = crossval.out_of_fold(outcome.models, X, y, splits)
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, splits)
     assert tested.sum() == sum(len(test) for _, test in splits) == 66 and not tested[:24].any()
     summary = diagnostics.summarize("binary", y, predicted, tested, [0, 1], ["0", "1"], 0.0)
     assert summary.rows == 66 and sum(map(sum, summary.confusion.counts)) == 66
@@ -712,4 +734,4 @@ def test_train_baseline_reports_the_best_models_out_of_fold_confusion_matrix(tmp
     expected = cross_val_predict(estimator, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
     assert best.out_of_fold.confusion.counts == confusion_matrix(y, expected).tolist()
     assert best.out_of_fold.confusion.labels == ["0", "1", "2"] and best.out_of_fold.rows == 178
-    assert 0 < best.out_of_fold.seconds < best.fit_time_mean * best.folds_done
+    assert 0 <= best.out_of_fold.seconds < best.fit_time_mean * best.folds_done  # no fit, no predict

@@ -206,7 +206,7 @@ class OutOfFold(BaseModel):
     """The best model's cross-validation predictions, each row predicted by the fold model that did not train on it."""
 
     rows: int = Field(description="rows in a test fold: all of them, but the first period of a time split")
-    seconds: float = Field(description="time to predict the test folds with the fold models already fitted")
+    seconds: float = Field(description="time to summarise the predictions cross-validation scored (no refit)")
     confusion: ConfusionMatrix | None = Field(description="classification only")
     residuals: Residuals | None = Field(description="regression only")
 

@@ -128,7 +128,7 @@ class _Session:
 
         numeric, categorical = prepared.numeric, prepared.categorical
         results: list[CandidateResult] = []
-        fold_models: dict[str, list] = {}
+        fold_predictions: dict[str, list] = {}
         final_model, best = None, None
         with threadpool_limits(limits=threads):
             k, total = len(folds.splits), len(chosen) * len(folds.splits)
@@ -148,7 +148,7 @@ class _Session:
                     fold_done=lambda n, before=number * k: advance("cross-validation folds", before + n, total),
                 )
                 results.append(_result(candidate, estimator, outcome, metric, task.value, numeric, categorical))
-                fold_models[candidate.name] = outcome.models
+                fold_predictions[candidate.name] = outcome.predictions
             results = with_lift(results, greater)
             leaderboard = rank(results, greater)
             findings = list(prepared.findings)
@@ -171,8 +171,7 @@ class _Session:
                         )
                     )
             if best is not None:
-                results = _with_out_of_fold(results, best, fold_models[best], prepared, folds.splits, task.value)
-            del fold_models  # the fold models of every candidate: only the refit one is kept from here on
+                results = _with_out_of_fold(results, best, fold_predictions[best], prepared, folds.splits, task.value)
             scored = Scored(results, leaderboard, metric, greater, final_model, best, scorers)
             findings += baseline_findings(request, scored, prepared)
 
@@ -348,15 +347,15 @@ def _result(candidate, estimator, outcome, primary: str, task: str, numeric, cat
     )
 
 
-def _with_out_of_fold(results, best: str, models: list, prepared, splits, task: str) -> list[CandidateResult]:
-    """The best candidate's result with its out-of-fold confusion matrix or residuals, from the fold models
-    cross-validation already fitted: the cost is one prediction of each test fold, no fit."""
+def _with_out_of_fold(results, best: str, predictions: list, prepared, splits, task: str) -> list[CandidateResult]:
+    """The best candidate's result with its out-of-fold confusion matrix or residuals, from the predictions its
+    cross-validation scored: no fit and no prediction of its own."""
     import time
 
     from omgml.baseline import crossval, diagnostics
 
     start = time.perf_counter()
-    predicted, tested = crossval.out_of_fold(models, prepared.X, prepared.y, splits)
+    predicted, tested = crossval.out_of_fold(predictions, prepared.y, splits)
     labels = [c.label for c in prepared.summary.classes]
     summary = diagnostics.summarize(
         task, prepared.y, predicted, tested, prepared.classes, labels, time.perf_counter() - start
