@@ -48,7 +48,7 @@ async def omgml_init(
 async def omgml_status(
     project_dir: ProjectDir = ".", ctx: Context | None = None
 ) -> Annotated[CallToolResult, StatusReport]:
-    """Where the project stands in the ML lifecycle, from evidence (files, reports, MLflow)."""
+    """Where the project stands in the ML lifecycle, from evidence: files, reports, MLflow."""
     from omgml.project.status import project_status
 
     return await call_service(project_status, request_of(StatusRequest, locals()), ctx)
@@ -56,5 +56,6 @@ async def omgml_status(
 
 SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(omgml_init, "Scaffold an ML project", read_only=False, destructive=False, idempotent=True),
-    ToolSpec(omgml_status, "ML project status", read_only=True, idempotent=True),
+    # Saves its report under .omgml/reports/status/ (the newest ten are kept); reads everything else.
+    ToolSpec(omgml_status, "ML project status", read_only=False, destructive=False, idempotent=False),
 )
