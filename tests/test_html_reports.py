@@ -454,7 +454,8 @@ def test_confusion_grid_geometry():
         (grid.x0 + j * grid.cell, grid.y0 + i * grid.cell) for i in range(2) for j in range(2)
     ]
     assert [(label, total) for _, label, total in grid.rows] == [("a", 10), ("b", 5)]
-    assert grid.width == grid.x0 + 2 * grid.cell + 40 and grid.height == grid.y0 + 2 * grid.cell + 40
+    assert grid.width == 640 and grid.height == grid.y0 + 2 * grid.cell + 40  # a small grid, centred in 640 units
+    assert grid.x0 - 150 == (640 - (150 + 2 * grid.cell + 40)) / 2
     many = [f"segment number {i}" for i in range(20)]
     wide = confusion_grid(SimpleNamespace(labels=many, counts=[[123_456] * 20] * 20))
     assert wide.slanted and wide.cell < 30 and wide.font == 9 and wide.y0 > grid.y0

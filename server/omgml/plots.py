@@ -453,6 +453,7 @@ GRID_TOP_FLAT = 36  # ... and when each fits its column flat
 GRID_COLUMN_LABEL = 14  # characters of a predicted-class label drawn (all of it in the tooltip)
 GRID_MAX_CELL = 72
 GRID_MARGIN = 40  # right and bottom: the last slanted label and the axis title
+GRID_MIN_WIDTH = 640  # a chart's narrowest drawing (_base.html.j2): a small grid is centred in it
 
 
 @dataclass(frozen=True)
@@ -502,6 +503,9 @@ def confusion_grid(matrix) -> Grid:
     longest = max((min(len(label), GRID_COLUMN_LABEL) for label in labels), default=0)
     slanted = longest * 11 * 0.6 > cell - 4
     top = GRID_TOP if slanted else GRID_TOP_FLAT
+    natural = GRID_LABEL_WIDTH + n * cell + GRID_MARGIN
+    width = max(natural, GRID_MIN_WIDTH)
+    x0 = GRID_LABEL_WIDTH + (width - natural) / 2
     cells = []
     rows = []
     for i, row in enumerate(counts):
@@ -513,7 +517,7 @@ def confusion_grid(matrix) -> Grid:
                 Cell(
                     row=i,
                     column=j,
-                    x=GRID_LABEL_WIDTH + j * cell,
+                    x=x0 + j * cell,
                     y=top + i * cell,
                     size=cell,
                     count=count,
@@ -522,17 +526,17 @@ def confusion_grid(matrix) -> Grid:
                     dark=share > 0.55,
                 )
             )
-    columns = tuple((GRID_LABEL_WIDTH + (j + 0.5) * cell, label) for j, label in enumerate(labels))
+    columns = tuple((x0 + (j + 0.5) * cell, label) for j, label in enumerate(labels))
     return Grid(
         cells=tuple(cells),
         rows=tuple(rows),
         columns=columns,
         slanted=slanted,
-        x0=GRID_LABEL_WIDTH,
+        x0=x0,
         y0=top,
         cell=cell,
         font=font,
-        width=GRID_LABEL_WIDTH + n * cell + GRID_MARGIN,
+        width=width,
         height=top + n * cell + GRID_MARGIN,
     )
 
