@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -561,3 +562,176 @@ def test_count_targets_are_regression_without_doubt():
     task, findings = choose_task(affairs, "affairs")
     assert task.value == "regression" and findings == []
     assert task.reason.startswith("'affairs' holds counts: whole numbers from 0 with gaps (0, 1, 2, 3, 7, ...)")
+
+
+# --- the best model's out-of-fold errors: equal to cross_val_predict on the same folds ------------------------
+
+
+def _dataset(loader):
+    bunch = loader(as_frame=True)
+    frame = bunch.frame.rename(columns={bunch.frame.columns[-1]: "target"})
+    plan = plan_features(frame, {"target": ""})
+    return frame, prepare_features(frame, plan), plan
+
+
+def _reference_residuals(residual: np.ndarray, predicted: np.ndarray, summary) -> None:
+    """The summary against numpy on the same predictions: each bin's rows, means and percentiles, the histogram."""
+    assert sum(b.rows for b in summary.bins) == len(residual)
+    assert summary.mean == pytest.approx(residual.mean(), abs=TOL)
+    for number, b in enumerate(summary.bins):
+        last = number == len(summary.bins) - 1
+        inside = (predicted >= b.low) & ((predicted <= b.high) if last else (predicted < b.high))
+        values = residual[inside]
+        assert b.rows == inside.sum()
+        assert b.predicted_mean == pytest.approx(predicted[inside].mean(), abs=TOL)
+        assert b.residual_mean == pytest.approx(values.mean(), abs=TOL)
+        expected = np.percentile(values, [10, 25, 50, 75, 90])
+        assert [b.p10, b.p25, b.median, b.p75, b.p90] == pytest.approx(expected, abs=TOL)
+    low, high = np.percentile(residual, [0.5, 99.5])
+    counts, edges = np.histogram(residual, bins=30, range=(low, high))
+    assert summary.histogram.counts == counts.tolist()
+    assert summary.histogram.edges == pytest.approx(edges, abs=TOL)
+    assert summary.histogram.below == (residual < low).sum() and summary.histogram.above == (residual > high).sum()
+    assert sum(counts) + summary.histogram.below + summary.histogram.above == len(residual)
+
+
+@pytest.mark.parametrize(
+    ("loader", "task"),
+    [
+        (datasets.load_wine, "multiclass"),
+        (datasets.load_breast_cancer, "binary"),
+        (datasets.load_diabetes, "regression"),
+    ],
+)
+@pytest.mark.parametrize("candidate", ["linear", "hgb"])
+def test_out_of_fold_summary_equals_cross_val_predict_on_the_same_folds(loader, task, candidate):
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import cross_val_predict
+
+    from omgml.baseline import diagnostics
+    from omgml.baseline.metrics import BY_NAME
+
+    frame, X, plan = _dataset(loader)
+    y = frame["target"].to_numpy(dtype="float64" if task == "regression" else "int64")
+    folds = make_folds(SplitContext(task, 5, 0, None, None), y, None)
+    classes = sorted(set(y)) if task != "regression" else []
+    scorers = build_scorers(task, classes, classes[1] if task == "binary" else None)
+    estimator = CANDIDATES[candidate].build(task, plan.numeric, plan.categorical, 0)
+    outcome = crossval.evaluate(
+        estimator,
+        X,
+        y,
+        folds.splits,
+        scorers,
+        BY_NAME,
+        next(iter(scorers)),
+        crossval.Budget(600),
+        reference=True,
+        seed=0,
+    )
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, folds.splits)
+    summary = diagnostics.summarize(task, y, predicted, tested, classes, [str(c) for c in classes], 0.0)
+
+    splitter = (KFold if task == "regression" else StratifiedKFold)(5, shuffle=True, random_state=0)
+    fresh = CANDIDATES[candidate].build(task, plan.numeric, plan.categorical, 0)
+    expected = cross_val_predict(fresh, X, y, cv=splitter)
+    assert summary.rows == len(y)
+    if task == "regression":
+        assert summary.confusion is None
+        np.testing.assert_allclose(predicted, expected, rtol=0, atol=1e-9)
+        _reference_residuals(y - expected, expected, summary.residuals)
+        sizes = [b.rows for b in summary.residuals.bins]
+        assert len(sizes) == 30 and min(sizes) >= 14 and max(sizes) <= 15  # 442 rows in 30 quantile bins
+    else:
+        assert summary.residuals is None
+        assert summary.confusion.labels == [str(c) for c in classes] and summary.confusion.classes_pooled == 0
+        assert summary.confusion.counts == confusion_matrix(y, expected, labels=classes).tolist()
+
+
+class _Counting(_Sleepy):
+    predicts: ClassVar[list[int]] = []  # class-level: cross_validate fits clones
+
+    def predict(self, X):
+        _Counting.predicts.append(len(X))
+        return super().predict(X)
+
+
+def test_the_out_of_fold_record_costs_no_prediction():
+    """The predictions are the ones the scorers used: one predict per test fold, shared by accuracy, F1 and the record."""
+    X, y, splits, scorers, specs = _tiny_problem()
+    _Counting.predicts.clear()
+    outcome = crossval.evaluate(
+        _Counting(), X, y, splits, scorers, specs, "roc_auc", crossval.Budget(60), reference=True, seed=0
+    )
+    assert outcome.status == "ok" and crossval.PREDICTIONS not in outcome.scores
+    assert _Counting.predicts == [len(test) for _, test in splits]
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, splits)
+    assert tested.all() and (predicted == outcome.predictions[0][0]).all()  # the majority class, every row
+
+
+def test_a_time_split_predicts_only_the_rows_it_tests():
+    from sklearn.model_selection import TimeSeriesSplit
+
+    from omgml.baseline import diagnostics
+
+    X, y, _, scorers, specs = _tiny_problem(90)
+    splits = list(TimeSeriesSplit(3).split(X))
+    estimator = CANDIDATES["linear"].build("binary", ["a"], [], 0)
+    outcome = crossval.evaluate(
+        estimator, X, y, splits, scorers, specs, "roc_auc", crossval.Budget(60), reference=True, seed=0
+    )
+    predicted, tested = crossval.out_of_fold(outcome.predictions, y, splits)
+    assert tested.sum() == sum(len(test) for _, test in splits) == 66 and not tested[:24].any()
+    summary = diagnostics.summarize("binary", y, predicted, tested, [0, 1], ["0", "1"], 0.0)
+    assert summary.rows == 66 and sum(map(sum, summary.confusion.counts)) == 66
+
+
+def test_many_classes_keep_the_most_frequent_and_pool_the_rest():
+    from sklearn.metrics import confusion_matrix
+
+    from omgml.baseline import diagnostics
+
+    rng = np.random.default_rng(4)
+    labels = np.array([f"c{i:02d}" for i in range(25)], dtype=object)
+    y = rng.choice(labels, size=3000, p=np.linspace(1, 3, 25) / np.linspace(1, 3, 25).sum())
+    predicted = np.where(rng.random(3000) < 0.7, y, rng.choice(labels, size=3000))
+    matrix = diagnostics.confusion(y, predicted, list(labels), list(labels))
+    assert len(matrix.labels) == len(matrix.counts) == diagnostics.MAX_CLASSES and matrix.classes_pooled == 6
+    classes, frequency = np.unique(y, return_counts=True)
+    kept = sorted(np.argsort(-frequency, kind="stable")[:19])
+    assert matrix.labels[:19] == [classes[i] for i in kept] and matrix.labels[19] == "(other 6 classes)"
+    full = confusion_matrix(y, predicted, labels=classes)
+    slot = np.full(25, 19)
+    slot[kept] = np.arange(19)
+    expected = np.zeros((20, 20), dtype=int)
+    for i in range(25):
+        for j in range(25):
+            expected[slot[i], slot[j]] += full[i, j]
+    assert matrix.counts == expected.tolist() and expected.sum() == 3000
+
+
+def test_train_baseline_reports_the_best_models_out_of_fold_confusion_matrix(tmp_path):
+    """Through the service, on real data: the registered candidate's counts are sklearn's for the same folds."""
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import cross_val_predict
+
+    frame, X, plan = _dataset(datasets.load_wine)
+    write_table(tmp_path / "proj", frame, "wine.csv")
+    with stdout_to_stderr():
+        report = train_baseline(
+            {
+                "project_dir": str(tmp_path / "proj"),
+                "data_path": "wine.csv",
+                "target": "target",
+                "register_model": False,
+            }
+        )
+    best = next(c for c in report.candidates if c.name == report.best)
+    others = [c for c in report.candidates if c.name != report.best]
+    assert best.out_of_fold is not None and all(c.out_of_fold is None for c in others)
+    estimator = CANDIDATES[report.best].build("multiclass", plan.numeric, plan.categorical, 0)
+    y = frame["target"].to_numpy()
+    expected = cross_val_predict(estimator, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    assert best.out_of_fold.confusion.counts == confusion_matrix(y, expected).tolist()
+    assert best.out_of_fold.confusion.labels == ["0", "1", "2"] and best.out_of_fold.rows == 178
+    assert 0 <= best.out_of_fold.seconds < best.fit_time_mean * best.folds_done  # no fit, no predict

@@ -435,3 +435,104 @@ def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, lim
     with capsys.disabled():
         print(f"\n{columns} drifted columns: HTML {html:,} bytes, JSON {saved:,} bytes")
     assert html < limit / 4  # well under the bound
+
+
+# --- the baseline's best model: confusion matrix heat grid and residual plot ------------------------------------
+
+
+def test_confusion_grid_geometry():
+    from types import SimpleNamespace
+
+    from omgml.plots import GRID_MAX_CELL, confusion_grid
+
+    grid = confusion_grid(SimpleNamespace(labels=["a", "b"], counts=[[8, 2], [0, 5]]))
+    assert grid.cell == GRID_MAX_CELL and not grid.slanted
+    assert [(c.row, c.column, c.count) for c in grid.cells] == [(0, 0, 8), (0, 1, 2), (1, 0, 0), (1, 1, 5)]
+    assert [c.share for c in grid.cells] == [0.8, 0.2, 0.0, 1.0]  # shaded by the row's share: recall on the diagonal
+    assert [c.dark for c in grid.cells] == [True, False, False, True]
+    assert [(c.x, c.y) for c in grid.cells] == [
+        (grid.x0 + j * grid.cell, grid.y0 + i * grid.cell) for i in range(2) for j in range(2)
+    ]
+    assert [(label, total) for _, label, total in grid.rows] == [("a", 10), ("b", 5)]
+    assert grid.width == 640 and grid.height == grid.y0 + 2 * grid.cell + 40  # a small grid, centred in 640 units
+    assert grid.x0 - 150 == (640 - (150 + 2 * grid.cell + 40)) / 2
+    many = [f"segment number {i}" for i in range(20)]
+    wide = confusion_grid(SimpleNamespace(labels=many, counts=[[123_456] * 20] * 20))
+    assert wide.slanted and wide.cell < 30 and wide.font == 9 and wide.y0 > grid.y0
+    assert wide.cells[0].text == "123k" and wide.cells[0].share == pytest.approx(0.05)  # the exact count is in the JSON
+    assert wide.x0 + 20 * wide.cell <= 720
+
+
+def test_nice_ticks():
+    from omgml.plots import nice_ticks
+
+    assert nice_ticks(-115, 100) == (-150, 100, (-150, -100, -50, 0, 50, 100))
+    assert nice_ticks(0.02, 0.97) == (0, 1, (0, 0.2, 0.4, 0.6, 0.8, 1))
+    low, high, ticks = nice_ticks(3, 3)  # one value: an axis around it
+    assert low < 3 < high and len(ticks) >= 2
+
+
+def test_residual_plot_geometry():
+    from omgml.baseline.diagnostics import residuals
+    from omgml.plots import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, SIDE_LEFT, SIDE_RIGHT, residual_plot
+
+    rng = np.random.default_rng(1)
+    predicted = rng.uniform(0, 100, 3000)
+    actual = predicted + rng.normal(scale=1 + predicted / 20, size=3000) + (predicted > 80) * 5  # biased at the top
+    summary = residuals(actual, predicted)
+    plot = residual_plot(summary)
+    assert len(plot.boxes) == len(summary.bins) == 30 and len(plot.side) == 30
+    lows = [t for t, _ in plot.y_ticks]
+    assert PLOT_TOP <= min(lows) and max(lows) <= PLOT_BOTTOM
+    assert min(lows) < plot.zero < max(lows)
+    for box, b in zip(plot.boxes, summary.bins):
+        top, bottom = box.whisker
+        assert top <= box.box[0] <= box.median <= box.box[1] <= bottom  # y grows downwards: p90 above p10
+        assert PLOT_LEFT <= box.x0 < box.x1 <= PLOT_RIGHT and box.x0 <= box.x <= box.x1
+        assert f"{b.rows:,} rows" in box.text
+    assert [b.x for b in plot.boxes] == sorted(b.x for b in plot.boxes)
+    biased = [box for box, b in zip(plot.boxes, summary.bins) if b.low >= 80]
+    assert biased and all(box.median < plot.zero for box in biased)  # residuals of +5 drawn above the zero line
+    largest = max(summary.histogram.counts)
+    assert max(s.length for s in plot.side) == SIDE_RIGHT - SIDE_LEFT
+    for bar, count in zip(plot.side, summary.histogram.counts):
+        assert bar.length == pytest.approx((SIDE_RIGHT - SIDE_LEFT) * count / largest)
+    assert plot.below + plot.above + sum(summary.histogram.counts) == 3000
+
+
+def test_baseline_html_draws_the_confusion_matrix_with_hostile_class_names(tmp_path):
+    from omgml import train_baseline
+    from tests.test_baseline import mixed_frame, write_table
+
+    frame = mixed_frame(150, task="multiclass")
+    frame["segment"] = frame["segment"].map({"low": HOSTILE[0], "mid": HOSTILE[1], "high": HOSTILE[2]})
+    write_table(tmp_path / "proj", frame, "data.csv")
+    request = {"project_dir": str(tmp_path / "proj"), "data_path": "data.csv", "target": "segment"}
+    report = train_baseline({**request, "models": ["linear"], "register_model": False})
+    matrix = next(c for c in report.candidates if c.name == report.best).out_of_fold.confusion
+    assert sorted(matrix.labels) == sorted(HOSTILE) and sum(map(sum, matrix.counts)) == 150
+    text = (tmp_path / "proj" / report.html_path).read_text()
+    page = assert_self_contained(text)
+    visible = "".join(page.text)
+    assert "Confusion matrix: linear, out of fold" in visible
+    assert text.count('fill="#0969da" fill-opacity=') == 9  # 3 x 3 cells
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and HOSTILE[0] in visible
+    for row in matrix.counts:
+        for count in row:
+            assert f">{count:,}</text>" in text
+
+
+def test_baseline_html_draws_the_residuals_of_a_regression(tmp_path):
+    from omgml import train_baseline
+    from tests.test_baseline import mixed_frame, write_table
+
+    write_table(tmp_path / "proj", mixed_frame(400, task="regression"), "data.csv")
+    request = {"project_dir": str(tmp_path / "proj"), "data_path": "data.csv", "target": "spend"}
+    report = train_baseline({**request, "models": ["linear"], "register_model": False})
+    residuals = next(c for c in report.candidates if c.name == report.best).out_of_fold.residuals
+    text = (tmp_path / "proj" / report.html_path).read_text()
+    page = assert_self_contained(text)
+    assert "Residuals: linear, out of fold" in "".join(page.text)
+    assert text.count("<circle") == len(residuals.bins) == 30  # a mean dot per bin of 400 / 30 rows
+    assert text.count('fill="#8c959f"><title>residual') == len(residuals.histogram.counts)
+    assert "Confusion matrix" not in text

@@ -443,3 +443,218 @@ def _exact(value, none: str) -> str:
     if value is None:
         return none
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+# --- Baseline: the best model's out-of-fold errors (a confusion matrix heat grid, a residual plot) ---------------
+
+GRID_LABEL_WIDTH = 150  # room for the true-class labels left of the grid
+GRID_TOP = 96  # room for the predicted-class labels above the grid, when they are slanted ...
+GRID_TOP_FLAT = 36  # ... and when each fits its column flat
+GRID_COLUMN_LABEL = 14  # characters of a predicted-class label drawn (all of it in the tooltip)
+GRID_MAX_CELL = 72
+GRID_MARGIN = 40  # right and bottom: the last slanted label and the axis title
+GRID_MIN_WIDTH = 640  # a chart's narrowest drawing (_base.html.j2): a small grid is centred in it
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: int
+    column: int
+    x: float
+    y: float
+    size: float
+    count: int
+    share: float  # of its row (true class): the shade, so a rare class's errors show as plainly as a common one's
+    text: str  # the count as printed, shortened when the cell is narrow
+    dark: bool  # a dark shade: the count is printed in white
+
+
+@dataclass(frozen=True)
+class Grid:
+    cells: tuple[Cell, ...]
+    rows: tuple[tuple[float, str, int], ...]  # (y of the row's middle, true class, rows of that class)
+    columns: tuple[tuple[float, str], ...]  # (x of the column's middle, predicted class)
+    slanted: bool  # the predicted-class labels are drawn at an angle: one is too long for its column
+    x0: float
+    y0: float
+    cell: float
+    font: int
+    width: float
+    height: float
+
+
+def _count_text(count: int, room: float, font: int) -> str:
+    full = f"{count:,}"
+    if len(full) * font * 0.6 <= room or count < 1000:
+        return full
+    for value, unit in ((count / 1e6, "M"), (count / 1e3, "k")):
+        if value >= 1:
+            return f"{value:.0f}{unit}" if value >= 10 else f"{value:.1f}{unit}"
+    return full
+
+
+def confusion_grid(matrix) -> Grid:
+    """Baseline: the confusion matrix as square cells, true class by row, predicted class by column, each shaded by
+    its share of the row (the diagonal is each class's recall) and labelled with its count."""
+    labels, counts = list(matrix.labels), [list(row) for row in matrix.counts]
+    n = max(len(labels), 1)
+    cell = min(GRID_MAX_CELL, (WIDTH - GRID_LABEL_WIDTH - GRID_MARGIN) / n)
+    font = 11 if cell >= 30 else 9
+    longest = max((min(len(label), GRID_COLUMN_LABEL) for label in labels), default=0)
+    slanted = longest * 11 * 0.6 > cell - 4
+    top = GRID_TOP if slanted else GRID_TOP_FLAT
+    natural = GRID_LABEL_WIDTH + n * cell + GRID_MARGIN
+    width = max(natural, GRID_MIN_WIDTH)
+    x0 = GRID_LABEL_WIDTH + (width - natural) / 2
+    cells = []
+    rows = []
+    for i, row in enumerate(counts):
+        total = sum(row)
+        rows.append((top + (i + 0.5) * cell, labels[i], total))
+        for j, count in enumerate(row):
+            share = count / total if total else 0.0
+            cells.append(
+                Cell(
+                    row=i,
+                    column=j,
+                    x=x0 + j * cell,
+                    y=top + i * cell,
+                    size=cell,
+                    count=count,
+                    share=share,
+                    text=_count_text(count, cell - 4, font),
+                    dark=share > 0.55,
+                )
+            )
+    columns = tuple((x0 + (j + 0.5) * cell, label) for j, label in enumerate(labels))
+    return Grid(
+        cells=tuple(cells),
+        rows=tuple(rows),
+        columns=columns,
+        slanted=slanted,
+        x0=x0,
+        y0=top,
+        cell=cell,
+        font=font,
+        width=width,
+        height=top + n * cell + GRID_MARGIN,
+    )
+
+
+def nice_ticks(low: float, high: float, count: int = 6) -> tuple[float, float, tuple[float, ...]]:
+    """An axis from ``low`` to ``high`` widened to whole steps of 1, 2 or 5 times a power of ten, and its ticks."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low, high = 0.0, 1.0
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(s * power for s in (1, 2, 5, 10) if s * power >= raw * (1 - 1e-12))
+    start, stop = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    ticks = tuple(round(k * step, 12) for k in range(start, stop + 1))
+    return ticks[0], ticks[-1], ticks
+
+
+RESIDUAL_HEIGHT = 300
+PLOT_LEFT, PLOT_RIGHT = 64, 520  # the residual-vs-predicted panel ...
+SIDE_LEFT, SIDE_RIGHT = 540, WIDTH - 16  # ... and beside it, on the same residual axis, the residuals' histogram
+PLOT_TOP, PLOT_BOTTOM = 12, RESIDUAL_HEIGHT - 48
+
+
+@dataclass(frozen=True)
+class ResidualBox:
+    x0: float  # the bin's range of predictions
+    x1: float
+    x: float  # its mean prediction: where the whisker stands
+    whisker: tuple[float, float]  # y of the 90th and the 10th percentile of its residuals
+    box: tuple[float, float]  # y of the 75th and the 25th percentile
+    median: float
+    mean: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SideBar:
+    y: float
+    height: float
+    length: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ResidualPlot:
+    boxes: tuple[ResidualBox, ...]
+    side: tuple[SideBar, ...]
+    x_ticks: tuple[tuple[float, str], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    zero: float  # y of residual 0
+    below: int  # residuals under and over the histogram's range (not drawn)
+    above: int
+    left: float = PLOT_LEFT
+    right: float = PLOT_RIGHT
+    side_left: float = SIDE_LEFT
+    side_right: float = SIDE_RIGHT
+    top: float = PLOT_TOP
+    bottom: float = PLOT_BOTTOM
+    width: float = WIDTH
+    height: float = RESIDUAL_HEIGHT
+
+
+def residual_plot(residuals) -> ResidualPlot:
+    """Baseline (regression): per quantile bin of the predictions, a box of the middle half of the residuals with a
+    whisker over the middle 80 %, a median line and a mean dot; beside it, the residuals' histogram on the same
+    vertical axis. A model without bias keeps every box around the zero line."""
+    bins, hist = list(residuals.bins), residuals.histogram
+    y_low = min([hist.edges[0], 0.0] + [b.p10 for b in bins])
+    y_high = max([hist.edges[-1], 0.0] + [b.p90 for b in bins])
+    y_low, y_high, y_ticks = nice_ticks(y_low, y_high)
+    x_low, x_high, x_ticks = nice_ticks(
+        min((b.low for b in bins), default=0.0), max((b.high for b in bins), default=1.0)
+    )
+
+    def x(value: float) -> float:
+        return PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * (value - x_low) / (x_high - x_low)
+
+    def y(value: float) -> float:
+        value = min(max(value, y_low), y_high)
+        return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * (value - y_low) / (y_high - y_low)
+
+    boxes = []
+    for b in bins:
+        x0, x1, middle = x(b.low), x(b.high), x(b.predicted_mean)
+        if x1 - x0 > 3:  # a gap between neighbouring bins
+            x0, x1 = x0 + 1, x1 - 1
+        else:  # a bin of (nearly) one predicted value: a thin box at it
+            x0, x1 = middle - 1.5, middle + 1.5
+        boxes.append(
+            ResidualBox(
+                x0=x0,
+                x1=x1,
+                x=middle,
+                whisker=(y(b.p90), y(b.p10)),
+                box=(y(b.p75), y(b.p25)),
+                median=y(b.median),
+                mean=y(b.residual_mean),
+                text=f"predicted {fmt(b.low)} to {fmt(b.high)}: {b.rows:,} rows, residual mean {fmt(b.residual_mean)}, "
+                f"median {fmt(b.median)}, middle 80 % {fmt(b.p10)} to {fmt(b.p90)}",
+            )
+        )
+    largest = max(hist.counts, default=0) or 1
+    side = tuple(
+        SideBar(
+            y=y(high),
+            height=max(y(low) - y(high) - 0.5, 0.5),
+            length=(SIDE_RIGHT - SIDE_LEFT) * count / largest,
+            text=f"residual {fmt(low)} to {fmt(high)}: {count:,} rows",
+        )
+        for low, high, count in zip(hist.edges, hist.edges[1:], hist.counts)
+    )
+    return ResidualPlot(
+        boxes=tuple(boxes),
+        side=side,
+        x_ticks=tuple((x(t), fmt(t)) for t in x_ticks),
+        y_ticks=tuple((y(t), fmt(t)) for t in y_ticks),
+        zero=y(0.0),
+        below=hist.below,
+        above=hist.above,
+    )

@@ -20,6 +20,7 @@ from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
     category_chart,
+    confusion_grid,
     effect_chart,
     findings_chart,
     fmt,
@@ -28,6 +29,7 @@ from omgml.plots import (
     null_chart,
     percent,
     range_chart,
+    residual_plot,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -65,6 +67,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
         range_chart=range_chart,
+        confusion_grid=confusion_grid,
+        residual_plot=residual_plot,
         fmt=fmt,
         percent=percent,
     )

@@ -52,6 +52,8 @@ class Outcome:
     score_times: list[float] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Each fold's test-row predictions, as its scorers saw them: the best candidate's out-of-fold record.
+    predictions: list[np.ndarray] = field(default_factory=list)
 
     @property
     def folds_done(self) -> int:
@@ -81,6 +83,7 @@ def evaluate(
 
     started = time.perf_counter()
     outcome = Outcome(scores={name: [] for name in scorers})
+    scoring = {**scorers, PREDICTIONS: _keep_predictions(outcome.predictions)}
     k = len(splits)
     train_rows = float(np.mean([len(train) for train, _ in splits]))
     refit_factor = len(y) / train_rows  # the final refit on every row costs about this many fold fits
@@ -99,7 +102,7 @@ def evaluate(
             fold_start = time.perf_counter()
             try:
                 result = cross_validate(
-                    estimator, X, y, cv=[(train, test)], scoring=scorers, error_score="raise", return_estimator=True
+                    estimator, X, y, cv=[(train, test)], scoring=scoring, error_score="raise", return_estimator=True
                 )
             except Exception as exc:  # noqa: BLE001 -- a candidate that fails is reported; the others go on
                 outcome.status = "failed"
@@ -131,7 +134,41 @@ def evaluate(
     if outcome.status == "skipped":  # partial folds are not comparable with full ones
         outcome.scores = {name: [] for name in scorers}
         outcome.train_primary, outcome.fit_times, outcome.score_times = [], [], []
+    if outcome.status != "ok":
+        outcome.predictions.clear()
     return outcome
+
+
+PREDICTIONS = "omgml_out_of_fold"  # the scorer that keeps the predictions; not a metric
+
+
+def _keep_predictions(into: list) -> Any:
+    """A scorer that keeps each fold's ``predict`` output and scores 0.
+
+    scikit-learn's multi-metric scoring calls ``predict`` once per fold and hands the result to every scorer that
+    needs it (accuracy, F1, RMSE, ...), so keeping it costs no prediction; were that cache ever dropped, it would
+    cost one ``predict`` of the test fold, still no fit.
+    """
+    from sklearn.metrics import make_scorer
+
+    def keep(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        into.append(np.asarray(y_pred))
+        return 0.0
+
+    return make_scorer(keep, response_method="predict")
+
+
+def out_of_fold(
+    predictions: list[np.ndarray], y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each test row's prediction by its fold's model (as ``cross_val_predict`` on the same folds), and which rows
+    were tested (a time split never tests its first period)."""
+    predicted = np.empty(len(y), dtype=y.dtype)
+    tested = np.zeros(len(y), dtype=bool)
+    for values, (_, test) in zip(predictions, splits, strict=True):
+        predicted[test] = values
+        tested[test] = True
+    return predicted, tested
 
 
 def _skip_before_start(

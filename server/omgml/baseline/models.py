@@ -165,6 +165,52 @@ class MetricSummary(BaseModel):
     folds: list[float]
 
 
+class ConfusionMatrix(BaseModel):
+    labels: list[str] = Field(
+        description="classes of the rows (true) and of the columns (predicted), in the same order; the last is the "
+        "pooled rest when classes_pooled > 0"
+    )
+    counts: list[list[int]] = Field(description="counts[i][j]: rows of true class i predicted as class j")
+    classes_pooled: int = Field(description="the least frequent classes counted together in the last label")
+
+
+class ResidualBin(BaseModel):
+    """Rows whose prediction falls in one quantile bin of the predictions, and their residuals (actual - predicted)."""
+
+    low: float
+    high: float = Field(description="the bin holds predictions from low up to (not including) high; the last, high too")
+    rows: int
+    predicted_mean: float
+    residual_mean: float
+    p10: float
+    p25: float
+    median: float
+    p75: float
+    p90: float
+
+
+class ResidualHistogram(BaseModel):
+    edges: list[float] = Field(description="equal-width bins from the 0.5th to the 99.5th percentile of the residuals")
+    counts: list[int]
+    below: int = Field(description="residuals under the first edge")
+    above: int = Field(description="residuals over the last edge")
+
+
+class Residuals(BaseModel):
+    mean: float
+    bins: list[ResidualBin]
+    histogram: ResidualHistogram
+
+
+class OutOfFold(BaseModel):
+    """The best model's cross-validation predictions, each row predicted by the fold model that did not train on it."""
+
+    rows: int = Field(description="rows in a test fold: all of them, but the first period of a time split")
+    seconds: float = Field(description="time to summarise the predictions cross-validation scored (no refit)")
+    confusion: ConfusionMatrix | None = Field(description="classification only")
+    residuals: Residuals | None = Field(description="regression only")
+
+
 class CandidateResult(BaseModel):
     name: str
     estimator: str = Field(description="what was fitted, in words")
@@ -184,6 +230,9 @@ class CandidateResult(BaseModel):
     seconds: float = Field(description="wall time spent on this candidate")
     notes: list[str] = Field(description="warnings raised while fitting (e.g. convergence)")
     mlflow_run_id: str | None
+    out_of_fold: OutOfFold | None = Field(
+        default=None, description="the best model only: its confusion matrix or residuals over the test folds"
+    )
 
 
 class LeaderboardRow(BaseModel):

@@ -128,6 +128,7 @@ class _Session:
 
         numeric, categorical = prepared.numeric, prepared.categorical
         results: list[CandidateResult] = []
+        fold_predictions: dict[str, list] = {}
         final_model, best = None, None
         with threadpool_limits(limits=threads):
             k, total = len(folds.splits), len(chosen) * len(folds.splits)
@@ -147,6 +148,7 @@ class _Session:
                     fold_done=lambda n, before=number * k: advance("cross-validation folds", before + n, total),
                 )
                 results.append(_result(candidate, estimator, outcome, metric, task.value, numeric, categorical))
+                fold_predictions[candidate.name] = outcome.predictions
             results = with_lift(results, greater)
             leaderboard = rank(results, greater)
             findings = list(prepared.findings)
@@ -168,6 +170,8 @@ class _Session:
                             f"{type(exc).__name__}: {first_line(exc)}",
                         )
                     )
+            if best is not None:
+                results = _with_out_of_fold(results, best, fold_predictions[best], prepared, folds.splits, task.value)
             scored = Scored(results, leaderboard, metric, greater, final_model, best, scorers)
             findings += baseline_findings(request, scored, prepared)
 
@@ -339,6 +343,22 @@ def _result(candidate, estimator, outcome, primary: str, task: str, numeric, cat
         notes=outcome.notes,
         mlflow_run_id=None,
     )
+
+
+def _with_out_of_fold(results, best: str, predictions: list, prepared, splits, task: str) -> list[CandidateResult]:
+    """The best candidate's result with its out-of-fold confusion matrix or residuals, from the predictions its
+    cross-validation scored: no fit and no prediction of its own."""
+    import time
+
+    from omgml.baseline import crossval, diagnostics
+
+    start = time.perf_counter()
+    predicted, tested = crossval.out_of_fold(predictions, prepared.y, splits)
+    labels = [c.label for c in prepared.summary.classes]
+    summary = diagnostics.summarize(
+        task, prepared.y, predicted, tested, prepared.classes, labels, time.perf_counter() - start
+    )
+    return [r.model_copy(update={"out_of_fold": summary}) if r.name == best else r for r in results]
 
 
 def training_threads() -> tuple[int, str]:
