@@ -121,3 +121,16 @@ async def test_the_mcp_tool_renders_with_the_projects_override(new_project, monk
         failed = await client.call_tool("omgml_status", {"project_dir": "other"})
     assert result.content[0].text == f"MCP sees {len(result.structured_content['readiness'])} practices\n"
     assert failed.is_error and "status_report.md.j2 failed" in failed.content[0].text
+
+
+def test_example_values_reach_markdown_as_text_not_json_escapes(tmp_path):
+    from omgml import validate_data
+
+    rows = "".join(f"{c},{i}\n" for i in range(40) for c in "ab")
+    (tmp_path / "ref.csv").write_text("name,n\n" + rows)
+    validate_data({"project_dir": str(tmp_path), "data": "ref.csv", "save_contract": "c"})
+    (tmp_path / "t.csv").write_text("name,n\n" + rows + '"<img src=x onerror=alert(2)>",3\n')
+    report = validate_data({"project_dir": str(tmp_path), "data": "t.csv", "contract": "c"})
+    assert report.findings[0].examples == ["<img src=x onerror=alert(2)>"]
+    row = next(line for line in render(report, "md", project=tmp_path).splitlines() if "unseen_category" in line)
+    assert '(e.g. "\\<img src=x onerror=alert(2)\\>")' in row and "u003c" not in row, row

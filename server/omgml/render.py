@@ -8,6 +8,7 @@ its ``report`` block with ``{{ super() }}``.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    STRIP_HEIGHT,
     category_chart,
     confusion_grid,
     effect_chart,
@@ -49,6 +51,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["table_cell"] = table_cell
+    env.filters["literal"] = literal
     # The scaffold's user values are data: each file's language has its filter (tests/test_scaffold_hostile.py
     # fails on a template value without one), so a value can never close a quote and become code.
     env.filters["py"] = py_string
@@ -71,6 +74,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         residual_plot=residual_plot,
         fmt=fmt,
         percent=percent,
+        STRIP_HEIGHT=STRIP_HEIGHT,
     )
     return env
 
@@ -201,6 +205,12 @@ def make_value(value: Any) -> str:
             f"{text!r} cannot be a Makefile value: a control character, edge whitespace or a final backslash"
         )
     return text.replace("$", "$$").replace("#", "\\#")
+
+
+def literal(value: Any) -> str:
+    """A data value as JSON text, so "" and " " differ; unlike jinja's ``tojson`` it leaves ``<`` as ``<`` (markdown
+    is escaped by ``md`` after it, HTML by autoescape), where ``\\u003c`` would reach an agent as noise."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def table_cell(value: Any) -> str:
