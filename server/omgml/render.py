@@ -28,6 +28,9 @@ from omgml.plots import (
     null_chart,
     percent,
     range_chart,
+    recent_drift_chart,
+    recent_errors_chart,
+    recent_performance_chart,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -65,6 +68,9 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
         range_chart=range_chart,
+        recent_drift_chart=recent_drift_chart,
+        recent_errors_chart=recent_errors_chart,
+        recent_performance_chart=recent_performance_chart,
         fmt=fmt,
         percent=percent,
     )
