@@ -480,7 +480,7 @@ class _Evidence:
                 )
             )
             notes.append(
-                f"{point.batch}: the champion's {point.performance.metric} {point.performance.drop:.4g} below its estimate, beyond noise"
+                f"{point.batch}: the champion's {point.performance.metric} was {point.performance.drop:.4g} below its cross-validated estimate, beyond noise"
             )
         return stale, notes
 
@@ -636,14 +636,13 @@ class _Evidence:
 
 
 def _changed_after(changed: Staleness, what: str) -> str:
-    how = (
-        "its fingerprint differs from the one recorded"
-        if changed.recorded_sha256
-        else "modified after (no fingerprint was recorded)"
-    )
-    return (
-        f"{changed.file} changed ({_when(changed.changed_at or '')}; {how}) since {what} ({_when(changed.evidence_at)})"
-    )
+    since = f"{what} ({_when(changed.evidence_at)})"
+    if changed.recorded_sha256:
+        return (
+            f"{changed.file} changed since {since}: its sha256 is not the one recorded then "
+            f"(modified {_when(changed.changed_at or '')})"
+        )
+    return f"{changed.file} was modified {_when(changed.changed_at or '')}, after {since}, which recorded no sha256"
 
 
 def _serving(project: Project, model: str, version: str) -> tuple[str | None, str]:
