@@ -132,12 +132,15 @@ def _inventory(project: Project, cache: FingerprintCache) -> list[DataFile]:
         candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
         for path in candidates:
             rel = project.rel(path)
-            if path in seen or not path.is_file() or any(p.startswith(".") for p in rel.split("/")):
+            if path in seen or any(p.startswith(".") for p in rel.split("/")):
+                continue
+            leaves = path.is_symlink() and _leaves(project, path)  # checked before is_file, which would follow it
+            if not leaves and not path.is_file():
                 continue
             seen.add(path)
             if len(files) >= MAX_DATA_FILES:
                 break
-            if _leaves(project, path):
+            if leaves:
                 files.append(_outside(path, rel, area))
                 continue
             shape = table_shape(path)
@@ -284,7 +287,7 @@ class _Evidence:
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         recorded = recorded if isinstance(recorded, str) and recorded else None
         if recorded:
-            current = self.data_sha256(path, rel)
+            current = self._sha256(path, rel)
             if current == recorded:
                 return None, None
         else:
@@ -294,7 +297,7 @@ class _Evidence:
             # A time saved to the second is up to a second early: a file written just before it is no change.
             if modified <= made + timedelta(seconds=0 if made.microsecond else 1):
                 return None, None
-            current = self.data_sha256(path, rel)
+            current = self._sha256(path, rel)
         return (
             Staleness(
                 reason="data_changed",
@@ -308,7 +311,7 @@ class _Evidence:
             None,
         )
 
-    def data_sha256(self, path: Path, rel: str) -> str:
+    def _sha256(self, path: Path, rel: str) -> str:
         known = next((f.sha256 for f in self.data if f.path == rel and f.sha256), None)
         return known or self.cache.sha256(path, rel)
 
