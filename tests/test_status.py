@@ -351,3 +351,291 @@ def _assert_deployment_follows_the_serving_record(project):
     assert deployment(pid=2**22 + 12345).state == "in_progress"  # no such process on this host: stale
     assert deployment(host="another-host", pid=1).state == "done"  # elsewhere: the record is the evidence
     (project / ".omgml" / "deployments" / "serving.json").unlink()
+
+
+# Staleness and the batch trend
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A project whose training file was validated, profiled as the drift reference and trained on (a real local
+    MLflow store): every piece of evidence describes data/raw/train.csv as it is now."""
+    from omgml import check_drift, init_project, train_baseline, validate_data
+    from tests.test_baseline import mixed_frame
+
+    project = tmp_path_factory.mktemp("trained") / "churn"
+    init_project(
+        {
+            "project_dir": str(project),
+            "name": "Churn Model",
+            "task": "binary",
+            "target": "churned",
+            "data_path": "data/raw/train.csv",
+        }
+    )
+    mixed_frame(240, seed=3).to_csv(project / "data" / "raw" / "train.csv", index=False)
+    with pytest.MonkeyPatch.context() as patch:
+        for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "OMGML_PROJECT_DIR"):
+            patch.delenv(var, raising=False)
+        validate_data({"project_dir": str(project), "data": "data/raw/train.csv"})
+        check_drift({"project_dir": str(project), "reference": "data/raw/train.csv", "save_reference": "churn"})
+        check_drift({"project_dir": str(project), "reference": "churn", "current": "data/raw/train.csv"})
+        baseline = train_baseline({"project_dir": str(project), "models": ["dummy", "linear"], "cv": 3})
+    assert baseline.tracking.registered_model, baseline.tracking
+    return project
+
+
+@pytest.fixture
+def project_copy(trained, tmp_path, monkeypatch):
+    """The trained project copied with its files' times, so each test can change it."""
+    import shutil
+
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "OMGML_PROJECT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    copy = tmp_path / "churn"
+    shutil.copytree(trained, copy, symlinks=True)
+    return copy
+
+
+def validation_evidence(report):
+    return stage(report, "data processing").evidence
+
+
+def status_of(project):
+    return project_status({"project_dir": str(project)})
+
+
+def later(path: Path, seconds: float = 5) -> None:
+    """Move a file's modification time past now: the reports were saved a moment ago, to the microsecond."""
+    import os
+    import time
+
+    moment = time.time() + seconds
+    os.utime(path, (moment, moment))
+
+
+def test_every_stage_holds_while_the_data_is_what_the_evidence_described(project_copy):
+    report = status_of(project_copy)
+    states = {s.name: s.state for s in report.stages}
+    assert states["data processing"] == states["model development"] == states["monitoring"] == "done", report.stages
+    assert not any(s.stale for s in report.stages)
+    assert "stale" not in report.headline
+
+
+def test_a_changed_training_file_makes_model_development_stale_with_retrain_next(project_copy):
+    train = project_copy / "data" / "raw" / "train.csv"
+    recorded = json.loads(next((project_copy / ".omgml" / "reports" / "baseline").glob("*-baseline.json")).read_text())[
+        "data"
+    ]["sha256"]
+    frame = pd.read_csv(train)
+    frame.loc[0, "signal"] = 99.0
+    frame.to_csv(train, index=False)
+    later(train)
+    report = status_of(project_copy)
+
+    model = stage(report, "model development")
+    assert model.state == "stale"
+    [changed] = model.stale
+    assert (changed.reason, changed.file) == ("data_changed", "data/raw/train.csv")
+    assert changed.recorded_sha256 == recorded
+    assert changed.current_sha256 == hashlib.sha256(train.read_bytes()).hexdigest() != recorded
+    assert changed.evidence.startswith(".omgml/reports/baseline/")
+    assert model.next_step.startswith("Retrain: data changed since the model trained (data/raw/train.csv).")
+    assert "`omgml baseline`" in model.next_step  # the configured training file: no argument needed
+    assert any(line.startswith("data/raw/train.csv changed since the model trained (") for line in model.evidence)
+    assert any("which recorded no sha256" in line for line in validation_evidence(report))
+
+    validation = stage(report, "data processing")  # the validation recorded no fingerprint: times are compared
+    assert validation.state == "stale"
+    assert (validation.stale[0].file, validation.stale[0].recorded_sha256) == ("data/raw/train.csv", None)
+    assert "`omgml validate data/raw/train.csv`" in validation.next_step
+    monitoring = stage(report, "monitoring")
+    assert monitoring.state == "stale"
+    assert monitoring.stale[0].evidence == ".omgml/references/churn.json"
+    assert "--save-reference churn --replace-reference" in monitoring.next_step
+
+    assert report.next_step.startswith("Rerun what is stale, in order: (1) Validate again")
+    assert report.next_step.index("(2) Retrain: data changed") < report.next_step.index("(3) Save the reference")
+    assert "3 stale" in report.headline
+    text = render(report)
+    assert "[!] **model development** (stale)" in text
+
+
+def test_a_rewrite_with_the_same_bytes_leaves_the_model_but_not_the_validation(project_copy):
+    """The baseline recorded a fingerprint, so only a content change counts; the validation and the reference
+    profile recorded none, so a later modification time is all they can go by."""
+    from omgml import validate_data
+
+    train = project_copy / "data" / "raw" / "train.csv"
+    train.write_bytes(train.read_bytes())
+    later(train)
+    report = status_of(project_copy)
+    assert stage(report, "model development").state == "done"
+    assert stage(report, "data processing").state == stage(report, "monitoring").state == "stale"
+    assert report.next_step.startswith("Rerun what is stale, in order: (1) Validate again, data/raw/train.csv")
+    assert "Retrain" not in report.next_step
+
+    import os
+
+    past = os.stat(train).st_mtime - 3600  # validated again: the evidence is newer than the file
+    os.utime(train, (past, past))
+    validate_data({"project_dir": str(project_copy), "data": "data/raw/train.csv"})
+    assert stage(status_of(project_copy), "data processing").state == "done"
+
+
+def batch(name, *, drift, share=0.4, errors=0, performance=None, alerts=()):
+    from omgml.monitor.history import BatchEntry
+
+    return BatchEntry(
+        batch=f"data/batches/{name}",
+        fingerprint="0" * 64,
+        rows=120,
+        validation_errors=errors,
+        validation_warnings=1,
+        drifted_share=None if drift is None else share,
+        dataset_drift=drift,
+        performance=performance,
+        alerts=list(alerts),
+    )
+
+
+def test_drift_in_three_batches_in_a_row_means_retrain(project_copy):
+    from omgml.monitor.history import append_entry
+
+    for name in ("b1.csv", "b2.csv"):
+        append_entry(project_copy, batch(name, drift=True))
+    report = status_of(project_copy)
+    assert report.trend.drift_streak == 2
+    assert stage(report, "model development").state == "done"  # two is worth a look, not yet a retrain
+
+    append_entry(project_copy, batch("b3.csv", drift=True, errors=2, alerts=["drifted_share >= 0.3"]))
+    report = status_of(project_copy)
+    assert (report.trend.batches, report.trend.drift_streak) == (3, 3)
+    model = stage(report, "model development")
+    assert model.state == "stale"
+    [persisted] = model.stale
+    assert persisted.reason == "drift_persisted"
+    assert persisted.batches == ["data/batches/b1.csv", "data/batches/b2.csv", "data/batches/b3.csv"]
+    assert report.next_step.startswith("Retrain: drift persisted over the last 3 batches.")
+    text = render(report)
+    assert "| data/batches/b3.csv | 120 | 2 | 1 | 40% (drift) | - | drifted\\_share \\>= 0.3 |" in text
+    assert "Dataset drift in each of the last 3 batches." in text
+
+    append_entry(project_copy, batch("b4.csv", drift=None))  # not checked: the streak ends, no claim of drift
+    report = status_of(project_copy)
+    assert report.trend.drift_streak == 0
+    assert stage(report, "model development").state == "done"
+
+
+def test_a_drop_beyond_noise_on_the_newest_labelled_batch_means_retrain(project_copy):
+    from omgml.monitor.history import Performance, append_entry
+
+    def scored(drop, significant):
+        return Performance(
+            metric="roc_auc", value=0.9 - drop, expected=0.9, drop=drop, model_version="1", labelled_rows=120,
+            noise=0.04, significant=significant,
+        )  # fmt: skip
+
+    append_entry(project_copy, batch("b1.csv", drift=False, performance=scored(0.2, True)))
+    append_entry(project_copy, batch("b2.csv", drift=False, performance=scored(0.01, False)))
+    assert stage(status_of(project_copy), "model development").state == "done"  # the newest is within noise
+    append_entry(project_copy, batch("b3.csv", drift=False))  # unlabelled: the newest labelled one decides
+    append_entry(project_copy, batch("b4.csv", drift=False, performance=scored(0.15, True)))
+    report = status_of(project_copy)
+    assert report.trend.performance_dropped
+    model = stage(report, "model development")
+    assert (model.state, model.stale[0].reason, model.stale[0].batches) == (
+        "stale",
+        "performance_dropped",
+        ["data/batches/b4.csv"],
+    )
+    assert report.next_step.startswith("Retrain: performance dropped beyond noise on data/batches/b4.csv.")
+
+
+def test_the_trend_keeps_the_newest_ten_and_draws_them(project_copy):
+    from omgml.monitor.history import append_entry
+
+    for i in range(12):
+        append_entry(project_copy, batch(f"b{i:02d}.csv", drift=i % 2 == 0, share=i / 20, errors=i % 3))
+    report = status_of(project_copy)
+    assert report.trend.batches == 12
+    assert [e.batch for e in report.trend.last] == [f"data/batches/b{i:02d}.csv" for i in range(2, 12)]
+    html = (project_copy / report.html_path).read_text()
+    assert html.count('aria-label="Drifted share of features per batch"') == 1
+    assert html.count('aria-label="Validation errors per batch"') == 1
+    assert html.count("b11.csv: 55%</title>") == 1  # the drifted-share bar's hover
+    assert "b01.csv" not in html
+    # red bars: the 5 drifted batches (b02, b04, ... b10) and the 7 with validation errors (i % 3 != 0)
+    assert html.count('class="flag"') == 5 + 7
+    assert 'class="st-done"' in html
+
+
+def test_a_torn_history_line_is_a_note_not_a_crash(project_copy):
+    from omgml.monitor.history import HISTORY_FILE, append_entry
+
+    append_entry(project_copy, batch("b1.csv", drift=True))
+    with (project_copy / HISTORY_FILE).open("a") as history:
+        history.write("not json\n")
+    append_entry(project_copy, batch("b2.csv", drift=True))
+    with (project_copy / HISTORY_FILE).open("a") as history:
+        history.write('{"time": "2026-12-03T10:00:00+00:00", "batch": "data/batches/b3')  # a crash mid-append
+    report = status_of(project_copy)
+    assert [e.batch for e in report.trend.last] == ["data/batches/b1.csv", "data/batches/b2.csv"]
+    assert report.trend.notes == [
+        f"{HISTORY_FILE} line 2 skipped: it is not a history entry",
+        f"{HISTORY_FILE} line 4 skipped: its write was cut off (a crash mid-append)",
+    ]
+    assert f"- Note: {HISTORY_FILE} line 4 skipped" in render(report)
+
+
+def test_stale_stages_are_coloured_apart_in_the_html(project_copy):
+    train = project_copy / "data" / "raw" / "train.csv"
+    train.write_text(train.read_text() + train.read_text().splitlines()[1] + "\n")
+    later(train)
+    report = status_of(project_copy)
+    html = (project_copy / report.html_path).read_text()
+    assert html.count('class="st-stale"') == 3
+    assert ".st-stale {" in html
+
+
+def test_status_reads_nothing_outside_the_project(project_copy, tmp_path, monkeypatch):
+    import os
+
+    from omgml.data import files
+    from omgml.monitor.history import HISTORY_FILE
+
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a,b\n1,2\n")
+    later(outside)
+    (project_copy / "data" / "raw" / "link.csv").symlink_to(outside)
+    (project_copy / HISTORY_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (project_copy / HISTORY_FILE).symlink_to(outside)
+    for kind, key in (("validation", "source"), ("reference", "source")):
+        path = (
+            next((project_copy / ".omgml" / "reports" / "validation").glob("*-validation.json"))
+            if kind == "validation"
+            else project_copy / ".omgml" / "references" / "churn.json"
+        )
+        saved = json.loads(path.read_text())
+        saved[key] = "../../outside.csv" if kind == "validation" else "data/raw/link.csv"
+        path.write_text(json.dumps(saved))
+    read = []
+    for name in ("sha256_file", "table_shape"):
+        real = getattr(files, name)
+        monkeypatch.setattr(files, name, lambda path, *a, real=real, **k: read.append(path) or real(path, *a, **k))
+    from omgml.project import status
+
+    monkeypatch.setattr(status, "table_shape", files.table_shape)
+
+    report = status_of(project_copy)
+    root = os.path.realpath(project_copy)
+    assert read and all(os.path.realpath(p).startswith(root + os.sep) for p in read), read
+    link = next(f for f in report.data if f.path == "data/raw/link.csv")
+    assert (link.sha256, link.rows) == (None, None) and "symlink out of the project" in link.note
+    assert stage(report, "data processing").state == "done"
+    assert "cannot tell whether ../../outside.csv changed: it is not a path inside the project" in (
+        stage(report, "data processing").evidence
+    )
+    assert stage(report, "monitoring").state == "done"
+    assert any("data/raw/link.csv changed: it is not a path inside" in e for e in stage(report, "monitoring").evidence)
+    assert report.trend.batches == 0 and report.trend.notes[0].startswith(f"{HISTORY_FILE} not read")

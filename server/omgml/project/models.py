@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, DryRun, ProjectDir, one_of
 from omgml.config import ProjectConfig, Task
+from omgml.monitor.history import BatchEntry
 from omgml.tracking import TrackingSummary
 from omgml.workspace import Report
 
@@ -60,7 +61,23 @@ class InitResult(BaseModel):
     next_steps: list[str]
 
 
-StageState = Literal["done", "in_progress", "not_started"]
+StageState = Literal["done", "stale", "in_progress", "not_started"]
+
+
+class Staleness(BaseModel):
+    """Why a stage's evidence no longer describes the project: the data it rests on changed after it, or the
+    monitored batches say the model no longer fits them."""
+
+    reason: Literal["data_changed", "drift_persisted", "performance_dropped"]
+    evidence: str = Field(description="the report, reference profile or history the stage rests on")
+    evidence_at: str = Field(description="when that evidence was made (UTC)")
+    file: str | None = Field(None, description="data_changed: the file, relative to the project")
+    changed_at: str | None = Field(None, description="data_changed: the file's modification time (UTC)")
+    recorded_sha256: str | None = Field(
+        None, description="the fingerprint the evidence recorded; None: it recorded none, so times were compared"
+    )
+    current_sha256: str | None = None
+    batches: list[str] = Field(default_factory=list, description="the monitored batches that showed it")
 
 
 class Stage(BaseModel):
@@ -68,6 +85,7 @@ class Stage(BaseModel):
     state: StageState
     evidence: list[str] = Field(description="what was found that decides the state")
     next_step: str | None = Field(description="the one thing to do next, when not done")
+    stale: list[Staleness] = Field(default_factory=list, description="why a stale stage is stale")
 
 
 class ReadinessItem(BaseModel):
@@ -125,6 +143,14 @@ ReportRef = Annotated[
 ReportFormat = Literal["md", "html", "json"]
 
 
+class Trend(BaseModel):
+    batches: int = Field(description="batches in the monitoring history")
+    last: list[BatchEntry] = Field(description="the newest batches' history entries, oldest first")
+    drift_streak: int = Field(description="consecutive batches with dataset drift, ending with the newest")
+    performance_dropped: bool = Field(description="the newest labelled batch scored worse than promised, beyond noise")
+    notes: list[str] = Field(description="history lines that could not be read, and why")
+
+
 class StatusRequest(BaseModel):
     project_dir: ProjectDir = "."
 
@@ -141,4 +167,5 @@ class StatusReport(Report):
     tracking: TrackingSummary
     stages: list[Stage]
     readiness: list[ReadinessItem]
+    trend: Trend
     next_step: str

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from omgml.config import CONFIG_FILE, ProjectConfig
 from omgml.data.files import FingerprintCache, table_format, table_shape
-from omgml.errors import parse_request
+from omgml.errors import OmgmlError, parse_request
 from omgml.git import git_state
 from omgml.project.models import (
     DataFile,
@@ -14,8 +16,10 @@ from omgml.project.models import (
     ReadinessItem,
     SavedReport,
     Stage,
+    Staleness,
     StatusReport,
     StatusRequest,
+    Trend,
 )
 from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_summary, tracking_lock
 from omgml.workspace import Project
@@ -23,6 +27,10 @@ from omgml.workspace import Project
 MAX_DATA_FILES = 1000
 # Status is saved on every call, often in a loop: only the newest are kept (oldest JSON and HTML deleted first).
 STATUS_KEPT = 10
+TREND_BATCHES = 10
+# Consecutive batches with dataset drift after which the model no longer describes the data (the issue's
+# `drift_persists >= 3`); one drifted batch is worth a look, three in a row a retrain.
+DRIFT_PERSISTS = 3
 
 
 def project_status(request: StatusRequest | dict | None = None, *, root: Path | None = None) -> StatusReport:
@@ -48,24 +56,32 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     project = Project.open(request.project_dir, root)
     config = project.config
     is_repo, commit, branch, dirty = git_state(project.root)
-    data = _inventory(project)
+    cache = FingerprintCache(project.store)
+    data = _inventory(project, cache)
     reports = _saved_reports(project)
     tracking = read_tracking_summary(
         project_tracking_uri(project.root, config),
         config.metric if config else None,
         lock=tracking_lock(project.root) if config else None,  # a read leaves no mlruns/ in a foreign folder
     )
-    evidence = _Evidence(project, data, reports, tracking)
+    trend = _trend(project)
+    evidence = _Evidence(project, data, reports, tracking, trend, cache)
     stages = evidence.stages()
     readiness = evidence.readiness()
-    pending = [s for s in stages if s.state != "done"]
-    next_step = pending[0].next_step if pending else "Every stage has evidence: keep monitoring and retrain on drift."
+    if config is not None:
+        cache.save()
+    next_step = _next_step(stages)
     if config is None:
         headline = f"{project.root} is not an omgml project (no {CONFIG_FILE}). Start with `omgml init`."
     else:
         done = sum(s.state == "done" for s in stages)
+        stale = sum(s.state == "stale" for s in stages)
         ready = sum(item.ok for item in readiness)
-        headline = f"{config.name}: {done}/{len(stages)} lifecycle stages done, {ready}/{len(readiness)} readiness practices in place."
+        headline = (
+            f"{config.name}: {done}/{len(stages)} lifecycle stages done"
+            + (f", {stale} stale" if stale else "")
+            + f", {ready}/{len(readiness)} readiness practices in place."
+        )
     report = StatusReport(
         project_dir=str(project.root),
         is_project=config is not None,
@@ -78,6 +94,7 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
         tracking=tracking,
         stages=stages,
         readiness=readiness,
+        trend=trend,
         next_step=next_step or "",
     )
     if config is not None:  # a folder that is not an omgml project is only read, never written into
@@ -96,19 +113,36 @@ def _data_areas(project: Project) -> list[tuple[str, Path]]:
     return [(area, project.resolve(rel, f"[data] {area} path")) for area, rel in areas]
 
 
-def _inventory(project: Project) -> list[DataFile]:
-    cache = FingerprintCache(project.store)
+def _next_step(stages: list[Stage]) -> str | None:
+    """Evidence that no longer holds comes first: every stale stage's rerun, in lifecycle order; else the first
+    stage not done."""
+    stale = [s for s in stages if s.state == "stale"]
+    if len(stale) == 1:
+        return stale[0].next_step
+    if stale:
+        return "Rerun what is stale, in order: " + " ".join(f"({i}) {s.next_step}" for i, s in enumerate(stale, 1))
+    pending = [s for s in stages if s.state != "done"]
+    return pending[0].next_step if pending else "Every stage has evidence: keep monitoring and retrain on drift."
+
+
+def _inventory(project: Project, cache: FingerprintCache) -> list[DataFile]:
     seen: set[Path] = set()
     files: list[DataFile] = []
     for area, location in _data_areas(project):
         candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
         for path in candidates:
             rel = project.rel(path)
-            if path in seen or not path.is_file() or any(p.startswith(".") for p in rel.split("/")):
+            if path in seen or any(p.startswith(".") for p in rel.split("/")):
+                continue
+            leaves = path.is_symlink() and _leaves(project, path)  # checked before is_file, which would follow it
+            if not leaves and not path.is_file():
                 continue
             seen.add(path)
             if len(files) >= MAX_DATA_FILES:
                 break
+            if leaves:
+                files.append(_outside(path, rel, area))
+                continue
             shape = table_shape(path)
             files.append(
                 DataFile(
@@ -123,9 +157,54 @@ def _inventory(project: Project) -> list[DataFile]:
                     note=shape.note,
                 )
             )
-    if project.config is not None:
-        cache.save()
     return files
+
+
+def _leaves(project: Project, path: Path) -> bool:
+    try:
+        project.resolve(path, "data file")
+    except OmgmlError:
+        return True
+    return False
+
+
+def _outside(path: Path, rel: str, area: str) -> DataFile:
+    """A symlink in a data folder that points out of the project: named, never opened."""
+    return DataFile(
+        path=rel,
+        area=area,
+        format=table_format(path),
+        size_bytes=path.lstat().st_size,
+        rows=None,
+        rows_exact=False,
+        columns=None,
+        sha256=None,
+        note="a symlink out of the project: not read (status reads only inside the project)",
+    )
+
+
+def _trend(project: Project) -> Trend:
+    """The newest monitored batches from the history ``omgml monitor`` appends to; a torn line is a note."""
+    from omgml.monitor.history import HISTORY_FILE, History, read_history
+
+    try:
+        history = read_history(project.root)
+    except OmgmlError as exc:
+        history = History(entries=[], notes=[f"{HISTORY_FILE} not read: {exc.what}"])
+    streak = 0
+    for entry in reversed(history.entries):
+        if entry.dataset_drift is not True:  # not checked ends the streak: persistence only from evidence
+            break
+        streak += 1
+    last = history.entries[-TREND_BATCHES:]
+    labelled = [e.performance for e in last if e.performance is not None]
+    return Trend(
+        batches=len(history.entries),
+        last=last,
+        drift_streak=streak,
+        performance_dropped=bool(labelled and labelled[-1].significant),
+        notes=history.notes,
+    )
 
 
 def _saved_reports(project: Project) -> list[SavedReport]:
@@ -159,17 +238,82 @@ def _when(timestamp: str) -> str:
     return f"{timestamp[:16].replace('T', ' ')} UTC" if timestamp else "unknown time"
 
 
+def _instant(timestamp: str) -> datetime | None:
+    """A saved time as an aware datetime (one saved without a zone is UTC); None when it is not a time."""
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class _Evidence:
     """Turns the gathered facts into stages and readiness items; each rule reads one fact."""
 
-    def __init__(self, project: Project, data, reports, tracking: TrackingSummary) -> None:
+    def __init__(
+        self, project: Project, data, reports, tracking: TrackingSummary, trend: Trend, cache: FingerprintCache
+    ) -> None:
         self.project = project
         self.config: ProjectConfig | None = project.config
         self.data: list[DataFile] = data
         self.reports = {r.kind: r for r in reports}
         self.tracking = tracking
+        self.trend = trend
+        self.cache = cache
         self.references = project.store.listing(project.store.references)
         self.models = [m for m in tracking.registered_models if m.versions > 0]
+
+    def _saved(self, kind: str) -> dict:
+        """The latest saved report of ``kind`` in full (a report saved in the older envelope: its result)."""
+        report = self.reports.get(kind)
+        saved = (self.project.store.read_json(self.project.root / report.path) or {}) if report else {}
+        inner = saved.get("result")
+        return inner if "headline" not in saved and isinstance(inner, dict) else saved
+
+    def _changed(
+        self, named: object, evidence: str, since: str, recorded: object = None
+    ) -> tuple[Staleness | None, str | None]:
+        """Whether the file ``named`` changed after ``evidence`` (made at ``since``) described it, and a note when
+        that cannot be told. By fingerprint when the evidence recorded one, else by the file's modification time."""
+        if not isinstance(named, str) or not named:
+            return None, None
+        try:
+            path = self.project.resolve(named, "file a report names")
+        except OmgmlError:
+            return None, f"cannot tell whether {named} changed: it is not a path inside the project"
+        if not path.is_file():
+            return None, f"cannot tell whether {named} changed: it is not a file in the project now"
+        rel = self.project.rel(path)
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        recorded = recorded if isinstance(recorded, str) and recorded else None
+        if recorded:
+            current = self._sha256(path, rel)
+            if current == recorded:
+                return None, None
+        else:
+            made = _instant(since)
+            if made is None:
+                return None, f"cannot tell whether {rel} changed: {evidence} has no time"
+            # A time saved to the second is up to a second early: a file written just before it is no change.
+            if modified <= made + timedelta(seconds=0 if made.microsecond else 1):
+                return None, None
+            current = self._sha256(path, rel)
+        return (
+            Staleness(
+                reason="data_changed",
+                evidence=evidence,
+                evidence_at=since,
+                file=rel,
+                changed_at=modified.isoformat(timespec="seconds"),
+                recorded_sha256=recorded,
+                current_sha256=current,
+            ),
+            None,
+        )
+
+    def _sha256(self, path: Path, rel: str) -> str:
+        known = next((f.sha256 for f in self.data if f.path == rel and f.sha256), None)
+        return known or self.cache.sha256(path, rel)
 
     def _tables(self, *areas: str) -> list[DataFile]:
         return [f for f in self.data if f.area in areas and f.rows]
@@ -224,18 +368,30 @@ class _Evidence:
 
     def _data_processing(self) -> Stage:
         report = self.reports.get("validation")
+        if report:
+            saved = self._saved("validation")
+            changed, note = self._changed(saved.get("source"), report.path, report.created_at)
+            evidence = [f"validation {_when(report.created_at)}: {report.summary}", *([note] if note else [])]
+            if changed:
+                contract = saved.get("contract")
+                with_contract = f" --contract {shlex.quote(contract)}" if isinstance(contract, str) and contract else ""
+                return Stage(
+                    name="data processing",
+                    state="stale",
+                    evidence=[*evidence, _changed_after(changed, "the validation")],
+                    next_step=(
+                        f"Validate again, {changed.file} changed after the last validation: "
+                        f"`omgml validate {shlex.quote(changed.file or '')}{with_contract}`."
+                    ),
+                    stale=[changed],
+                )
         if report and report.ok:
-            return Stage(
-                name="data processing",
-                state="done",
-                evidence=[f"validation {_when(report.created_at)}: {report.summary}"],
-                next_step=None,
-            )
+            return Stage(name="data processing", state="done", evidence=evidence, next_step=None)
         if report:
             return Stage(
                 name="data processing",
                 state="in_progress",
-                evidence=[f"validation {_when(report.created_at)}: {report.summary}"],
+                evidence=evidence,
                 next_step="Fix the validation errors, then run `omgml validate` again.",
             )
         processed = self._tables("processed")
@@ -274,6 +430,16 @@ class _Evidence:
         if best:
             evidence.append(f"best MLflow run {best.run_name or best.run_id}: {best.metric}={best.value:.4g}")
         evidence.append(f"MLflow: {self.tracking.note}")
+        stale, notes = self._model_staleness()
+        evidence.extend(notes)
+        if stale:
+            return Stage(
+                name="model development",
+                state="stale",
+                evidence=evidence,
+                next_step=self._retrain(stale),
+                stale=stale,
+            )
         if (report or best) and self.models:
             return Stage(name="model development", state="done", evidence=evidence, next_step=None)
         started = bool(report or best or self.tracking.runs)
@@ -282,6 +448,59 @@ class _Evidence:
             state="in_progress" if started else "not_started",
             evidence=evidence,
             next_step="Train and register a cross-validated baseline first: `omgml baseline` (start simple).",
+        )
+
+    def _model_staleness(self) -> tuple[list[Staleness], list[str]]:
+        """The model no longer describes the data: its training file changed since, or monitored batches drifted
+        persistently or scored below its cross-validated estimate beyond noise."""
+        from omgml.monitor.history import HISTORY_FILE
+
+        stale, notes = [], []
+        report = self.reports.get("baseline")
+        if report:
+            data = self._saved("baseline").get("data")
+            data = data if isinstance(data, dict) else {}
+            changed, note = self._changed(data.get("path"), report.path, report.created_at, data.get("sha256"))
+            notes.extend([note] if note else [])
+            if changed:
+                stale.append(changed)
+                notes.append(_changed_after(changed, "the model trained"))
+        last = self.trend.last
+        if not self.models or not last:
+            return stale, notes
+        if self.trend.drift_streak >= DRIFT_PERSISTS:
+            drifted = [p.batch for p in last[-self.trend.drift_streak :]]
+            stale.append(
+                Staleness(reason="drift_persisted", evidence=HISTORY_FILE, evidence_at=last[-1].time, batches=drifted)
+            )
+            notes.append(f"dataset drift in each of the last {self.trend.drift_streak} monitored batches")
+        labelled = [p for p in last if p.performance is not None]
+        if self.trend.performance_dropped:
+            point = labelled[-1]
+            stale.append(
+                Staleness(
+                    reason="performance_dropped", evidence=HISTORY_FILE, evidence_at=point.time, batches=[point.batch]
+                )
+            )
+            notes.append(
+                f"{point.batch}: the champion's {point.performance.metric} was {point.performance.drop:.4g} below its cross-validated estimate, beyond noise"
+            )
+        return stale, notes
+
+    def _retrain(self, stale: list[Staleness]) -> str:
+        whys = []
+        data_arg = ""
+        for s in stale:
+            if s.reason == "data_changed":
+                whys.append(f"data changed since the model trained ({s.file})")
+                if s.file != (self.config.data.train if self.config else None):
+                    data_arg = f" {shlex.quote(s.file or '')}"
+            elif s.reason == "drift_persisted":
+                whys.append(f"drift persisted over the last {len(s.batches)} batches")
+            else:
+                whys.append(f"performance dropped beyond noise on {s.batches[0]}")
+        return (
+            f"Retrain: {'; '.join(whys)}. Run `omgml baseline{data_arg}`, then compare the new model with the champion."
         )
 
     def _deployment(self) -> Stage:
@@ -310,17 +529,44 @@ class _Evidence:
 
     def _monitoring(self) -> Stage:
         report = self.reports.get("drift")
-        if report:
+        evidence = [f"drift {_when(report.created_at)}: {report.summary}"] if report else []
+        if self.trend.batches:
+            newest = self.trend.last[-1]
+            evidence.append(
+                f"{self.trend.batches} monitored batch(es), the newest {newest.batch} ({_when(newest.time)}): "
+                f"{newest.validation_errors} validation error(s), drifted share "
+                + ("not checked" if newest.drifted_share is None else f"{newest.drifted_share:.0%}")
+            )
+        stale: list[Staleness] = []
+        for path in self.references:
+            profile = self.project.store.read_json(path) or {}
+            changed, note = self._changed(
+                profile.get("source"), self.project.rel(path), str(profile.get("created_at", ""))
+            )
+            evidence.extend([note] if note else [])
+            if changed:
+                stale.append(changed)
+                evidence.append(_changed_after(changed, f"the reference profile '{path.stem}' was saved"))
+        if stale:
+            first = stale[0]
+            name = Path(first.evidence).stem
             return Stage(
                 name="monitoring",
-                state="done",
-                evidence=[f"drift {_when(report.created_at)}: {report.summary}"],
-                next_step=None,
+                state="stale",
+                evidence=evidence,
+                next_step=(
+                    f"Save the reference profile again, {first.file} changed after it was saved: "
+                    f"`omgml drift {shlex.quote(first.file or '')} --save-reference {shlex.quote(name)} --replace-reference`."
+                    + (f" ({len(stale)} profiles are stale.)" if len(stale) > 1 else "")
+                ),
+                stale=stale,
             )
+        if report:
+            return Stage(name="monitoring", state="done", evidence=evidence, next_step=None)
         return Stage(
             name="monitoring",
             state="in_progress" if self.references else "not_started",
-            evidence=[f"{len(self.references)} saved reference profile(s), no drift report"],
+            evidence=[*evidence, f"{len(self.references)} saved reference profile(s), no drift report"],
             next_step="Save a reference profile of the training data and check new data for drift: `omgml drift`.",
         )
 
@@ -390,6 +636,16 @@ class _Evidence:
                 ),
             ),
         ]
+
+
+def _changed_after(changed: Staleness, what: str) -> str:
+    since = f"{what} ({_when(changed.evidence_at)})"
+    if changed.recorded_sha256:
+        return (
+            f"{changed.file} changed since {since}: its sha256 is not the one recorded then "
+            f"(modified {_when(changed.changed_at or '')})"
+        )
+    return f"{changed.file} was modified {_when(changed.changed_at or '')}, after {since}, which recorded no sha256"
 
 
 def _serving(project: Project, model: str, version: str) -> tuple[str | None, str]:
