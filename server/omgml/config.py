@@ -83,11 +83,21 @@ class DataPaths(BaseModel):
     processed: str = "data/processed"
     reference: str = "data/reference"
     train: str | None = Field(default=None, description="the main training table, when known")
+    validation: str | None = Field(default=None, description="held-out rows no model was fit on: what compare scores")
 
 
 class Tracking(BaseModel):
     model_config = ConfigDict(extra="allow")
     uri: str = DEFAULT_TRACKING_URI
+
+
+class Registry(BaseModel):
+    """``[registry]``: how ``compare`` decides. A margin that is not a number is refused when the file is read."""
+
+    model_config = ConfigDict(extra="allow")
+    margin: float = Field(
+        default=0.0, ge=0, strict=True, allow_inf_nan=False, description="how much better a challenger must score"
+    )
 
 
 class ProjectConfig(BaseModel):
@@ -102,9 +112,10 @@ class ProjectConfig(BaseModel):
     description: str = ""
     data: DataPaths = Field(default_factory=DataPaths)
     tracking: Tracking = Field(default_factory=Tracking)
+    registry: Registry = Field(default_factory=Registry)
 
 
-SECTIONS = ("project", "data", "tracking")  # the tables omgml reads; other tables are the user's own
+SECTIONS = ("project", "data", "tracking", "registry")  # the tables omgml reads; other tables are the user's own
 
 
 def load_config(project: Path) -> ProjectConfig | None:
@@ -138,7 +149,7 @@ def load_config(project: Path) -> ProjectConfig | None:
                 f"replace the line `{section} = ...` with a [{section}] section "
                 + ("holding name, package, task, target and metric" if section == "project" else "of its keys"),
             )
-    flat = {**raw.get("project", {}), "data": raw.get("data", {}), "tracking": raw.get("tracking", {})}
+    flat = {**raw.get("project", {}), **{section: raw.get(section, {}) for section in SECTIONS[1:]}}
     try:
         config = ProjectConfig.model_validate(flat)
     except ValidationError as exc:
@@ -160,7 +171,7 @@ def load_config(project: Path) -> ProjectConfig | None:
 def _problem(error: dict) -> str:
     """One pydantic error as the key a user edits: '[data] raw: Input should be a valid string (got 3)'."""
     loc = [str(p) for p in error["loc"]]
-    section, keys = (loc[0], loc[1:]) if loc and loc[0] in ("data", "tracking") else ("project", loc)
+    section, keys = (loc[0], loc[1:]) if loc and loc[0] in SECTIONS[1:] else ("project", loc)
     got = "" if error["type"] == "missing" else f" (got {_short(error.get('input'))})"
     return f"[{section}] {'.'.join(keys) or '(section)'}: {error['msg']}{got}"
 
