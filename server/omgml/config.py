@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -100,6 +102,75 @@ class Registry(BaseModel):
     )
 
 
+ALERT_METRICS: dict[str, str] = {
+    "validation_errors": "error findings of the batch's validation",
+    "validation_warnings": "warning findings of the batch's validation",
+    "drifted_share": "share of the tested features that drifted, 0 to 1",
+    "drifted_columns": "how many columns drifted",
+    "performance_drop": "how much worse the champion scored on the batch than cross-validated, in the metric's units",
+    "drift_persists": "consecutive batches, ending with this one, that had dataset drift",
+}
+ALERT_OPS = (">=", "<=", "==", "!=", ">", "<")  # two-character operators first, so '>=' is not read as '>'
+# When [monitor] has no alerts key: the drift check's own dataset rule, and any validation error.
+DEFAULT_ALERTS = ("validation_errors > 0", "drifted_share >= 0.5", "drift_persists >= 3")
+_RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """``metric op threshold``, as parsed from one string of ``[monitor] alerts``."""
+
+    text: str
+    metric: str
+    op: str
+    threshold: float
+
+
+def parse_alert_rule(text: str) -> AlertRule:
+    """One rule, or ``ValueError`` saying what is wrong with it (the caller names the file)."""
+    match = _RULE.match(text)
+    if match is None:
+        raise ValueError(f"the alert rule {text!r} is not `metric op number` (operators: {' '.join(ALERT_OPS)})")
+    metric, op, number = match.groups()
+    if metric not in ALERT_METRICS:
+        raise ValueError(f"the alert rule {text!r} names the unknown metric '{metric}'")
+    try:
+        threshold = float(number)
+    except ValueError:
+        raise ValueError(f"the alert rule {text!r} compares with '{number}', which is not a number") from None
+    if not math.isfinite(threshold):
+        raise ValueError(f"the alert rule {text!r} compares with {number}, which is not a finite number")
+    return AlertRule(text=text.strip(), metric=metric, op=op, threshold=threshold)
+
+
+class Monitor(BaseModel):
+    """``[monitor]``: the alert rules each monitored batch is checked against, and where fired alerts are posted."""
+
+    model_config = ConfigDict(extra="allow")
+    alerts: list[str] = Field(default_factory=lambda: list(DEFAULT_ALERTS), description="rules, `metric op number`")
+    webhook: str | None = Field(default=None, description="http(s) URL each fired alert is posted to as JSON")
+
+    def rules(self) -> list[AlertRule]:
+        return [parse_alert_rule(text) for text in self.alerts]
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook, or None: it must be http(s) with a host, without spaces."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "it holds a space or a control character"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"it does not parse as a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"its scheme is '{parts.scheme or '(none)'}', and omgml posts only over http or https"
+    if not parts.hostname:
+        return "it names no host"
+    return None
+
+
 class ProjectConfig(BaseModel):
     """The parsed ``omgml.toml``. Unknown keys are kept so later versions and users can add their own."""
 
@@ -113,9 +184,16 @@ class ProjectConfig(BaseModel):
     data: DataPaths = Field(default_factory=DataPaths)
     tracking: Tracking = Field(default_factory=Tracking)
     registry: Registry = Field(default_factory=Registry)
+    monitor: Monitor = Field(default_factory=Monitor)
 
 
-SECTIONS = ("project", "data", "tracking", "registry")  # the tables omgml reads; other tables are the user's own
+SECTIONS = (
+    "project",
+    "data",
+    "tracking",
+    "registry",
+    "monitor",
+)  # the tables omgml reads; other tables are the user's own
 
 
 def load_config(project: Path) -> ProjectConfig | None:
@@ -165,7 +243,31 @@ def load_config(project: Path) -> ProjectConfig | None:
             "the success metric decides which model is best, so it must be one omgml can compute for the task",
             f"set [project] metric to one of: {', '.join(valid)}",
         )
+    _check_monitor(path, config.monitor)
     return config
+
+
+def _check_monitor(path: Path, monitor: Monitor) -> None:
+    """Refuse a rule or webhook no batch could use now, not at the first alert."""
+    for text in monitor.alerts:
+        try:
+            parse_alert_rule(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: [monitor] alerts: {exc}",
+                "each monitored batch is checked against these rules, so each must be one omgml can evaluate",
+                f"write it as `metric op number` with a metric of {', '.join(ALERT_METRICS)} and an operator of "
+                f'{" ".join(ALERT_OPS)}, e.g. "drifted_share >= 0.3"',
+            ) from None
+    if monitor.webhook is not None:
+        problem = webhook_problem(monitor.webhook)
+        if problem:
+            raise ConfigError(
+                f"{path}: [monitor] webhook is not an http(s) URL: {problem}",
+                "fired alerts are posted to it as JSON over HTTP",
+                'set it to the hook\'s full address, e.g. webhook = "https://hooks.slack.com/services/...", or remove '
+                "the line",
+            )
 
 
 def _problem(error: dict) -> str:
