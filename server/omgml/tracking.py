@@ -931,6 +931,29 @@ def read_registry(uri: str, name: str, lock: Path | None = None) -> RegistryStat
         raise _registry_unreachable(uri, name, exc) from exc
 
 
+def run_metrics(uri: str, run_id: str, lock: Path | None = None) -> dict[str, float]:
+    """The last value of each metric logged on run ``run_id``; empty when the store or the run is gone."""
+    store = local_store_path(uri)
+    if store is not None and not store.exists():
+        return {}
+    check_local_store(uri)
+    try:
+        with _fail_fast_http(), store_lock(uri, lock):
+            from mlflow.exceptions import MlflowException
+
+            try:
+                run = _registry_client(uri).get_run(run_id)
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                    return {}
+                raise
+            return {key: float(value) for key, value in run.data.metrics.items()}
+    except OmgmlError:
+        raise
+    except Exception as exc:
+        raise _registry_unreachable(uri, f"run {run_id}", exc) from exc
+
+
 def update_registry(
     uri: str, name: str, lock: Path | None, plan: Callable[[RegistryState], RegistryChange]
 ) -> RegistryState:

@@ -38,6 +38,9 @@ class Performance(BaseModel):
     drop: float = Field(description="how much worse than expected, in the metric's units (positive = worse)")
     model_version: str
     labelled_rows: int
+    batch_std: float | None = Field(None, description="the metric's bootstrap standard error on the batch's rows")
+    noise: float | None = Field(None, description="the drop that counts as real: 2 x sqrt(fold std² + batch std²)")
+    significant: bool | None = Field(None, description="the drop is beyond noise")
 
 
 class BatchEntry(BaseModel):
@@ -51,6 +54,7 @@ class BatchEntry(BaseModel):
     validation_warnings: int
     drifted_share: float | None = Field(None, description="share of tested features that drifted; None: no reference")
     drifted: list[DriftedColumn] = Field(default_factory=list, description="drifted columns, largest effect first")
+    dataset_drift: bool | None = Field(None, description="the drift check's dataset verdict; None: not checked")
     performance: Performance | None = None
     alerts: list[str] = Field(default_factory=list, description="the alert rules that fired, as written")
     reports: dict[str, str] = Field(default_factory=dict, description="kind -> saved report path")
