@@ -29,6 +29,9 @@ _API = {
     "TrainBaselineRequest": "omgml.baseline.models",
     "BaselineReport": "omgml.baseline.models",
     "OmgmlError": "omgml.errors",
+    "monitor_batch": "omgml.monitor.service",
+    "MonitorBatchRequest": "omgml.monitor.models",
+    "MonitorReport": "omgml.monitor.models",
 }
 __all__ = [  # spelled out (not built from _API) so type checkers and linters see the names
     "BaselineReport",
@@ -37,6 +40,8 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "Finding",
     "InitRequest",
     "InitResult",
+    "MonitorBatchRequest",
+    "MonitorReport",
     "OmgmlError",
     "StatusReport",
     "StatusRequest",
@@ -46,6 +51,7 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "__version__",
     "check_drift",
     "init_project",
+    "monitor_batch",
     "project_status",
     "train_baseline",
     "validate_data",
@@ -57,6 +63,8 @@ if TYPE_CHECKING:
     from omgml.drift.models import DriftReport, DriftRequest
     from omgml.drift.service import check_drift
     from omgml.errors import OmgmlError
+    from omgml.monitor.models import MonitorBatchRequest, MonitorReport
+    from omgml.monitor.service import monitor_batch
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.status import project_status

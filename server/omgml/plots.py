@@ -198,3 +198,26 @@ def leaderboard_chart(leaderboard: Sequence, candidates: Sequence) -> Chart:
         marks=[dummy] * len(leaderboard),
         errors=[row.primary_std for row in leaderboard],
     )
+
+
+def _batch_label(entry) -> str:
+    return f"{entry.time[:16].replace('T', ' ')} {entry.batch.rsplit('/', 1)[-1]}"
+
+
+def recent_drift_chart(entries: Sequence) -> Chart:
+    """Monitor: each recent batch's drifted share of features (0..100 %), red where the dataset drifted."""
+    shown = [e for e in entries if e.drifted_share is not None]
+    return hbars(
+        [(_batch_label(e), [e.drifted_share]) for e in shown],
+        flagged=[bool(e.dataset_drift) for e in shown],
+        scale=1.0,
+        text=percent,
+    )
+
+
+def recent_errors_chart(entries: Sequence) -> Chart:
+    """Monitor: each recent batch's validation errors, red where there were any."""
+    return hbars(
+        [(_batch_label(e), [float(e.validation_errors)]) for e in entries],
+        flagged=[e.validation_errors > 0 for e in entries],
+    )

@@ -25,6 +25,8 @@ from omgml.plots import (
     leaderboard_chart,
     null_chart,
     percent,
+    recent_drift_chart,
+    recent_errors_chart,
     signals_chart,
     stage_strip,
 )
@@ -61,6 +63,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        recent_drift_chart=recent_drift_chart,
+        recent_errors_chart=recent_errors_chart,
         fmt=fmt,
         percent=percent,
     )
