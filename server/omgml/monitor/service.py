@@ -163,10 +163,10 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
         notes=notes,
         next_steps=_next_steps(config, validation, drift_part, performance, alerts, contract, reference, measured),
     )
-    path = project.store.save(report)
+    path = project.store.save(report)  # the run's evidence exists before its history line...
     entry.reports["monitor"] = report.report_path or ""
     report.recent[-1] = entry
-    append_entry(project.root, entry)
+    append_entry(project.root, entry)  # ...and that line before any POST
 
     if fired and webhook:
         from omgml.monitor.webhook import post_all
@@ -181,10 +181,9 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
                 f"({failed[0].error}); the batch is in the history all the same."
             )
             report.next_steps.append("Check the webhook URL in omgml.toml [monitor] and that the hook is up.")
-        project.store.save_at(path, report)
     elif fired:
         report.notes.append("No webhook is set ([monitor] webhook in omgml.toml): the alerts were not posted.")
-        project.store.save_at(path, report)
+    project.store.save_at(path, report)  # again: with the history line's report path and the deliveries
     return report
 
 
