@@ -4,6 +4,7 @@ server on 127.0.0.1, the champion scored on labelled batches, and the three face
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -401,3 +402,79 @@ async def test_the_mcp_tool_returns_the_report_and_appends_the_history(tmp_path,
     assert result.content[0].text == render(report, "md", root)
     assert outside.is_error and "outside" in outside.content[0].text
     assert [e.batch for e in read_history(root).entries] == ["data/batches/shifted.csv"]
+
+
+# --- the pieces ---------------------------------------------------------------------------------------------
+
+
+def test_rules_compare_as_written_and_a_missing_value_is_never_a_fire():
+    from omgml.config import parse_alert_rule
+    from omgml.monitor.alerts import evaluate
+
+    texts = ["drifted_share >= 0.3", "drifted_share > 0.3", "validation_errors == 2", "validation_errors != 2"]
+    texts += ["validation_warnings < 1", "validation_warnings <= 0", "performance_drop>0.05"]
+    rules = [parse_alert_rule(t) for t in texts]
+    measured = {"drifted_share": 0.3, "validation_errors": 2.0, "validation_warnings": 0.0, "performance_drop": None}
+    results = evaluate(rules, measured, {"performance_drop": "not measured: no labels"})
+    assert [r.status for r in results] == ["fired", "quiet", "fired", "quiet", "fired", "fired", "not_evaluated"]
+    assert results[-1].reason == "not measured: no labels" and results[-1].rule == "performance_drop>0.05"
+    assert (
+        results[0].reason == "drifted_share is 0.3, >= 0.3" and results[1].reason == "drifted_share is 0.3, not > 0.3"
+    )
+
+
+def test_the_drift_streak_counts_back_from_this_batch_and_unknown_ends_it():
+    from omgml.monitor.alerts import drift_streak
+
+    assert drift_streak([], True) == 1
+    assert drift_streak([True, False, True, True], True) == 3
+    assert drift_streak([True, None, True], True) == 2
+    assert drift_streak([True, True], False) == 0
+    assert drift_streak([True, True], None) is None
+
+
+def test_the_trend_charts_flag_drift_errors_and_drops_beyond_noise():
+    from omgml.monitor.history import BatchEntry, Performance
+    from omgml.plots import recent_drift_chart, recent_errors_chart, recent_performance_chart
+
+    def entry(i, share, drift, errors, drop=None):
+        perf = None
+        if drop is not None:
+            perf = Performance(
+                metric="accuracy", value=0.9 - drop, expected=0.9, drop=drop, model_version="1", labelled_rows=50,
+                noise=0.1, significant=drop > 0.1,
+            )  # fmt: skip
+        return BatchEntry(
+            time=f"2026-12-0{i}T10:00:00+00:00", batch=f"data/b{i}.csv", fingerprint="f", rows=50,
+            validation_errors=errors, validation_warnings=0, drifted_share=share, dataset_drift=drift, performance=perf,
+        )  # fmt: skip
+
+    entries = [entry(1, 0.1, False, 0, 0.02), entry(2, None, None, 3), entry(3, 0.6, True, 0, 0.3)]
+    drift = recent_drift_chart(entries)
+    assert [b.label for b in drift.bars] == ["2026-12-01 10:00 b1.csv", "2026-12-03 10:00 b3.csv"]  # b2: unchecked
+    assert [b.flagged for b in drift.bars] == [False, True] and drift.bars[1].width == pytest.approx(0.6 * drift.span)
+    assert [b.flagged for b in recent_errors_chart(entries).bars] == [False, True, False]
+    performance = recent_performance_chart(entries)
+    assert [b.flagged for b in performance.bars] == [False, True] and all(b.mark is not None for b in performance.bars)
+
+
+def test_hostile_column_names_stay_text_in_the_markdown_the_html_and_the_hook(tmp_path, hook_server):
+    hook = hook_server()
+    root = _project(tmp_path / "wine", monitor=f'alerts = ["drifted_columns >= 1"]\nwebhook = "{hook.url}"\n')
+    hostile = "<img src=x onerror=alert(1)>|*x*"
+    for name in ("train", "batch"):
+        frame = _wine().iloc[:90] if name == "train" else _wine().iloc[90:]
+        frame = frame.rename(columns={"proline": hostile})
+        if name == "batch":
+            frame[hostile] = frame[hostile] + 2000
+        frame.to_csv(root / f"data/batches/{name}.csv", index=False)
+    check_drift({"project_dir": str(root), "reference": "data/batches/train.csv", "save_reference": "hostile"})
+    report = _monitor(root, "batch", reference="hostile")
+    assert [c.column for c in report.drift.drifted] == [hostile]
+    from omgml.render import render
+
+    markdown = render(report, "md", root)
+    html = (root / report.html_path).read_text()
+    assert not re.search(r"(?<!\\)<img", markdown) and "\\<img src=x onerror=alert(1)\\>\\|\\*x\\*" in markdown
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;|*x*" in html
+    assert [p["rule"] for p in hook.posts] == ["drifted_columns >= 1"]

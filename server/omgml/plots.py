@@ -221,3 +221,16 @@ def recent_errors_chart(entries: Sequence) -> Chart:
         [(_batch_label(e), [float(e.validation_errors)]) for e in entries],
         flagged=[e.validation_errors > 0 for e in entries],
     )
+
+
+def recent_performance_chart(entries: Sequence) -> Chart:
+    """Monitor: the champion's drop on each labelled batch, its noise band ticked, red where the drop is beyond it.
+
+    A batch that scored better than expected (a negative drop) is an empty bar; its value is still printed.
+    """
+    shown = [e for e in entries if e.performance is not None]
+    return hbars(
+        [(_batch_label(e), [e.performance.drop]) for e in shown],
+        marks=[e.performance.noise for e in shown],
+        flagged=[bool(e.performance.significant) for e in shown],
+    )

@@ -27,6 +27,7 @@ from omgml.plots import (
     percent,
     recent_drift_chart,
     recent_errors_chart,
+    recent_performance_chart,
     signals_chart,
     stage_strip,
 )
@@ -65,6 +66,7 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         leaderboard_chart=leaderboard_chart,
         recent_drift_chart=recent_drift_chart,
         recent_errors_chart=recent_errors_chart,
+        recent_performance_chart=recent_performance_chart,
         fmt=fmt,
         percent=percent,
     )
