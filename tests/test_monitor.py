@@ -59,7 +59,7 @@ def _monitor(root: Path, batch: str, **extra):
 class Hook:
     """An HTTP server on 127.0.0.1 that answers each POST with the next planned status (then 200)."""
 
-    def __init__(self, statuses: list[int] | None = None, project: Path | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, project: Path | None = None, location: str = "") -> None:
         self.statuses = list(statuses or [])
         self.posts: list[dict] = []
         self.history_lines_seen: list[int] = []
@@ -74,6 +74,8 @@ class Hook:
                     hook.history_lines_seen.append(len(text.splitlines()))
                 status = hook.statuses.pop(0) if hook.statuses else 200
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -94,8 +96,8 @@ class Hook:
 def hook_server():
     made: list[Hook] = []
 
-    def make(statuses=None, project=None) -> Hook:
-        made.append(Hook(statuses, project))
+    def make(statuses=None, project=None, location="") -> Hook:
+        made.append(Hook(statuses, project, location))
         return made[-1]
 
     yield make
@@ -241,6 +243,14 @@ def test_a_4xx_is_not_retried_and_is_reported(tmp_path, hook_server, quick_backo
     assert len(hook.posts) == 1
     assert (delivery.delivered, delivery.attempts, delivery.status_code) == (False, 1, 404)
     assert delivery.error == "HTTP 404 Not Found"
+
+
+def test_a_redirect_to_a_non_http_url_is_not_followed(tmp_path, hook_server, quick_backoff):
+    hook = hook_server([302], location="ftp://127.0.0.1/steal")
+    root = _project(tmp_path / "wine", monitor=f'alerts = ["drifted_share >= 0.3"]\nwebhook = "{hook.url}"\n')
+    [delivery] = _monitor(root, "shifted").deliveries
+    assert len(hook.posts) == 1 and not delivery.delivered and delivery.status_code == 302
+    assert "redirect to a non-http(s) URL refused" in delivery.error
 
 
 def test_a_refused_connection_is_retried_twice_reported_and_loses_nothing(tmp_path, quick_backoff):
