@@ -255,13 +255,16 @@ def test_a_redirect_to_a_non_http_url_is_not_followed(tmp_path, hook_server, qui
 
 def test_a_refused_connection_is_retried_twice_reported_and_loses_nothing(tmp_path, quick_backoff):
     url = f"http://127.0.0.1:{_refused_port()}/hook"
-    root = _project(tmp_path / "wine", monitor=f'alerts = ["drifted_share >= 0.3"]\nwebhook = "{url}"\n')
+    rules = '["drifted_share >= 0.3", "drifted_columns >= 1"]'
+    root = _project(tmp_path / "wine", monitor=f'alerts = {rules}\nwebhook = "{url}"\n')
     report = _monitor(root, "shifted")
-    [delivery] = report.deliveries
-    assert (delivery.delivered, delivery.attempts, delivery.status_code) == (False, 3, None)
-    assert "ConnectionRefusedError" in delivery.error
-    assert any("could not be posted" in n for n in report.notes)
-    assert read_history(root).entries[-1].alerts == ["drifted_share >= 0.3"]
+    first, second = report.deliveries
+    assert (first.delivered, first.attempts, first.status_code) == (False, 3, None)
+    assert "ConnectionRefusedError" in first.error
+    # a dead hook is not waited on once per rule
+    assert (second.delivered, second.attempts) == (False, 0) and "not tried" in second.error
+    assert any("2 of 2 alert(s) could not be posted" in n for n in report.notes)
+    assert read_history(root).entries[-1].alerts == ["drifted_share >= 0.3", "drifted_columns >= 1"]
     done = run_cli("monitor", "data/batches/shifted.csv", cwd=root)
     assert done.returncode == 1, done.stderr  # the alert decides the exit code, not the webhook
     assert "not posted" in done.stdout and len(read_history(root).entries) == 2
@@ -369,6 +372,15 @@ def test_a_labels_file_joined_on_a_key_scores_like_labels_in_the_batch(trained):
     inline = _monitor(root, "clean").performance
     joined = _monitor(root, "unlabelled", labels="data/batches/labels.csv", key="id").performance
     assert joined.value == inline.value and joined.labelled_rows == inline.labelled_rows == 88
+    # integer keys in the batch, the same keys as text in a jsonl labels file: matched as text
+    wine = _wine().iloc[90:].reset_index(drop=True)
+    wine.assign(id=range(len(wine))).drop(columns=["cultivar"]).to_csv(root / "data/batches/int-ids.csv", index=False)
+    wine.assign(id=[str(i) for i in range(len(wine))])[["id", "cultivar"]].to_json(
+        root / "data/batches/text-ids.jsonl", orient="records", lines=True
+    )
+    typed = _monitor(root, "int-ids", labels="data/batches/text-ids.jsonl", key="id")
+    assert typed.performance.value == inline.value and typed.performance.labelled_rows == 88
+    assert "88 of 88 batch row(s) have a label in data/batches/text-ids.jsonl" in " ".join(typed.notes)
     unlabelled = _monitor(root, "unlabelled")
     assert unlabelled.performance is None and unlabelled.alerts[0].status == "not_evaluated"
     assert "--labels FILE --key COL" in unlabelled.alerts[0].reason

@@ -66,14 +66,14 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
     batch = project.rel(batch_path)
     if not batch_path.is_file():
         raise InvalidInput(
-            f"The batch {batch} does not exist",
-            "monitoring checks a file of new rows",
-            "pass the path of the batch, relative to the project",
+            f"The batch {batch} {'is a folder' if batch_path.is_dir() else 'does not exist'}",
+            "monitoring checks one file of new rows",
+            "pass the path of the batch file, relative to the project",
         )
-    labels = _labels(project, request, config, batch_path) if request.labels else None
+    notes: list[str] = []
+    labelled = _labelled(project, request, config, batch_path, notes) if request.labels else None
     contract = _contract(project, request.contract, config)
     reference = _reference(project, request.reference, config)
-    notes: list[str] = []
     if contract is None:
         notes.append(
             f"No contract '{config.package}' is saved: the batch was validated without one (save it from trusted "
@@ -103,7 +103,7 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
             if drift.drifted_share is None:
                 why_not["drifted_share"] = "not measured: no feature could be tested"
 
-    performance, missing = _performance(project, config, batch_path, labels, notes)
+    performance, missing = _performance(project, config, batch_path, labelled, notes)
     if performance is None:
         why_not["performance_drop"] = f"not measured: {missing}"
 
@@ -218,10 +218,12 @@ def _reference(project: Project, name: str | None, config: ProjectConfig) -> str
     return config.package if profile_path(project.root, config.package).is_file() else None
 
 
-def _labels(project: Project, request: MonitorBatchRequest, config: ProjectConfig, batch_path: Path) -> Any:
-    """The labels table as a frame of the key and the target, checked before anything is written."""
+def _labelled(
+    project: Project, request: MonitorBatchRequest, config: ProjectConfig, batch_path: Path, notes: list[str]
+) -> Any:
+    """The batch with the labels table's target joined on the key (the labels win over a target column in the
+    batch), checked before anything is written."""
     from omgml.baseline.prepare import read_table
-    from omgml.data.tables import open_table
 
     key, target = request.key, config.target
     labels_path = project.resolve(request.labels, "labels table")
@@ -232,7 +234,8 @@ def _labels(project: Project, request: MonitorBatchRequest, config: ProjectConfi
             "the labels are joined to the batch's rows to score the champion",
             "pass the path of the labels file, relative to the project",
         )
-    batch_columns = open_table(batch_path).column_names
+    batch, _ = read_table(batch_path)
+    batch_columns = [str(c) for c in batch.columns]
     if key not in batch_columns:
         raise unknown_column(
             f"The key column '{key}' is not in the batch {project.rel(batch_path)}",
@@ -240,8 +243,8 @@ def _labels(project: Project, request: MonitorBatchRequest, config: ProjectConfi
             batch_columns,
             "pass --key with a column both the batch and the labels have",
         )
-    frame, _ = read_table(labels_path)
-    columns = [str(c) for c in frame.columns]
+    labels, _ = read_table(labels_path)
+    columns = [str(c) for c in labels.columns]
     for column, role in ((key, "key"), (target, "target (omgml.toml)")):
         if column not in columns:
             raise unknown_column(
@@ -250,15 +253,22 @@ def _labels(project: Project, request: MonitorBatchRequest, config: ProjectConfi
                 columns,
                 "use a labels file with the key column and the target column",
             )
-    frame = frame[[key, target]]
-    repeated = frame[key][frame[key].duplicated()].astype(str).unique().tolist()
+    labels = labels[[key, target]]
+    repeated = labels[key][labels[key].duplicated()].astype(str).unique().tolist()
     if repeated:
         raise InvalidInput(
             f"The key '{key}' repeats in the labels table {shown}: {listing(repeated, 5)}",
             "each batch row takes the label of the one labels row with its key; a repeated key is ambiguous",
             "keep one label per key",
         )
-    return frame
+    left, right = batch[key], labels[key]
+    if left.dtype != right.dtype:  # 7 in one file and "7" in the other are the same key: match them as text
+        left, right = left.astype(str), right.astype(str)
+    joined = batch.drop(columns=[target], errors="ignore").assign(**{key: left})
+    joined = joined.merge(labels.assign(**{key: right}), on=key, how="left")
+    matched = int(joined[target].notna().sum())
+    notes.append(f"{matched:,} of {len(batch):,} batch row(s) have a label in {shown} (joined on '{key}').")
+    return joined
 
 
 def _drift_part(drift: Any) -> DriftPart:
@@ -275,7 +285,7 @@ def _drift_part(drift: Any) -> DriftPart:
     )
 
 
-def _performance(project: Project, config: ProjectConfig, batch_path: Path, labels: Any, notes: list[str]):
+def _performance(project: Project, config: ProjectConfig, batch_path: Path, labelled: Any, notes: list[str]):
     """The champion's metric on the batch's labelled rows against its cross-validated estimate, or (None, why)."""
     from omgml.baseline.prepare import read_table
     from omgml.monitor.history import Performance
@@ -283,17 +293,15 @@ def _performance(project: Project, config: ProjectConfig, batch_path: Path, labe
     from omgml.tracking import run_metrics, tracking_lock
 
     target, metric = config.target, config.metric
-    if labels is None:
+    if labelled is None:
         from omgml.data.tables import open_table
 
         if target not in open_table(batch_path).column_names:
             return None, f"the batch has no '{target}' column and no labels file was given (--labels FILE --key COL)"
-    frame, _ = read_table(batch_path)
-    if labels is not None:
-        key = labels.columns[0]
-        frame = frame.drop(columns=[target], errors="ignore").merge(labels, on=key, how="left")
-    labelled = int(frame[target].notna().sum())
-    if not labelled:
+        labelled, _ = read_table(batch_path)
+    frame = labelled
+    labelled_rows = int(frame[target].notna().sum())
+    if not labelled_rows:
         return None, f"no row of the batch has a '{target}' label"
     try:
         registry = Registry.open(project)
@@ -324,7 +332,7 @@ def _performance(project: Project, config: ProjectConfig, batch_path: Path, labe
             expected_std=expected_std,
             drop=drop,
             model_version=model.version,
-            labelled_rows=labelled,
+            labelled_rows=labelled_rows,
             batch_std=batch_std,
             noise=noise,
             significant=drop > noise,

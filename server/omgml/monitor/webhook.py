@@ -44,8 +44,20 @@ def shown(url: str) -> str:
 
 
 def post_all(url: str, payloads: Iterable[tuple[str, dict[str, Any]]]) -> list[Delivery]:
-    """POST each ``(rule, payload)`` in turn; one ``Delivery`` per rule."""
-    return [post(url, rule, payload) for rule, payload in payloads]
+    """POST each ``(rule, payload)`` in turn; one ``Delivery`` per rule.
+
+    Once the hook gave no answer at all (refused, timed out) through every retry, the rules after it are not
+    tried: each would wait out the same timeouts, and a cron job must not hang for minutes on a dead hook.
+    """
+    deliveries: list[Delivery] = []
+    for rule, payload in payloads:
+        dead = next((d for d in deliveries if not d.delivered and d.status_code is None), None)
+        if dead is not None:
+            why = f"not tried: the hook did not answer the post of '{dead.rule}'"
+            deliveries.append(Delivery(rule=rule, delivered=False, attempts=0, status_code=None, error=why))
+            continue
+        deliveries.append(post(url, rule, payload))
+    return deliveries
 
 
 def post(url: str, rule: str, payload: dict[str, Any]) -> Delivery:
