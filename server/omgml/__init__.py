@@ -18,6 +18,8 @@ _API = {
     "InitResult": "omgml.project.models",
     "StatusRequest": "omgml.project.models",
     "StatusReport": "omgml.project.models",
+    "load_report": "omgml.project.reports",
+    "show_report": "omgml.project.reports",
     "validate_data": "omgml.validation.service",
     "ValidateDataRequest": "omgml.validation.models",
     "ValidationReport": "omgml.validation.models",
@@ -51,8 +53,10 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "__version__",
     "check_drift",
     "init_project",
+    "load_report",
     "monitor_batch",
     "project_status",
+    "show_report",
     "train_baseline",
     "validate_data",
 ]
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
     from omgml.monitor.service import monitor_batch
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
+    from omgml.project.reports import load_report, show_report
     from omgml.project.status import project_status
     from omgml.validation.models import Finding, ValidateDataRequest, ValidationReport
     from omgml.validation.service import validate_data

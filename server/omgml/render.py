@@ -19,16 +19,18 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    category_chart,
     effect_chart,
     findings_chart,
     fmt,
+    histogram_chart,
     leaderboard_chart,
     null_chart,
     percent,
+    range_chart,
     recent_drift_chart,
     recent_errors_chart,
     recent_performance_chart,
-    signals_chart,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -59,11 +61,13 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     # The HTML reports' charts: geometry computed in Python (omgml.plots), drawn by templates/reports/_charts.html.j2.
     env.globals.update(
         effect_chart=effect_chart,
-        signals_chart=signals_chart,
+        category_chart=category_chart,
+        histogram_chart=histogram_chart,
         findings_chart=findings_chart,
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        range_chart=range_chart,
         recent_drift_chart=recent_drift_chart,
         recent_errors_chart=recent_errors_chart,
         recent_performance_chart=recent_performance_chart,
