@@ -157,6 +157,7 @@ def corpus_calls() -> list[tuple[str, dict, bool]]:
         calls.append(
             ("omgml_check_drift", {"project_dir": MAIN, "reference": "data/good.csv", "current": path}, outside)
         )
+        calls.append(("omgml_monitor_batch", {"project_dir": MAIN, "batch": path}, outside))
     for name in ("deep", "broken", "list", "out"):
         args = {"project_dir": MAIN, "data": "data/good.csv", "contract": name}
         calls.append(("omgml_validate_data", args, name == "out"))
@@ -171,6 +172,7 @@ def corpus_calls() -> list[tuple[str, dict, bool]]:
         )
         args = {"project_dir": project, "reference": "data/good.csv", "save_reference": "r"}
         calls.append(("omgml_check_drift", args, False))
+        calls.append(("omgml_monitor_batch", {"project_dir": project, "batch": "data/good.csv"}, False))
     calls.append(("omgml_status", {"project_dir": MAIN}, False))  # reads the malformed fingerprints.json
     for path, project in [("data/good.csv", MAIN), ("data/dup.csv", MAIN), ("data/good.csv", "p_tracking_out")]:
         args = {"project_dir": project, "data_path": path, "cv": 2, "models": ["dummy"]}
@@ -500,7 +502,8 @@ class StdioHarness:
         (or is a result, when it ``must_refuse``). The result, or None when there was none."""
         import anyio
 
-        timeout = self.timeout * (4 if tool == "omgml_train_baseline" else 1)  # cross-validation and MLflow
+        slow = ("omgml_train_baseline", "omgml_monitor_batch")
+        timeout = self.timeout * (4 if tool in slow else 1)  # cross-validation and MLflow
 
         async def bounded() -> Any:
             with anyio.fail_after(timeout):

@@ -23,6 +23,7 @@ from omgml.baseline.models import TrainBaselineRequest
 from omgml.cli import baseline as cli_baseline
 from omgml.cli import drift as cli_drift
 from omgml.cli import install as cli_install
+from omgml.cli import monitor as cli_monitor
 from omgml.cli import project as cli_project
 from omgml.cli import validation as cli_validation
 from omgml.cli._common import OUTPUT_OPTIONS
@@ -31,8 +32,10 @@ from omgml.install.models import InstallRequest, SkillsInstallRequest
 from omgml.mcp.tools import TOOLS
 from omgml.mcp.tools import baseline as mcp_baseline
 from omgml.mcp.tools import drift as mcp_drift
+from omgml.mcp.tools import monitor as mcp_monitor
 from omgml.mcp.tools import project as mcp_project
 from omgml.mcp.tools import validation as mcp_validation
+from omgml.monitor.models import MonitorBatchRequest
 from omgml.project.models import InitRequest, StatusRequest
 from omgml.validation.models import ValidateDataRequest
 
@@ -90,6 +93,7 @@ CAPABILITIES = (
     # uninstall removes whatever launcher wrote the entry: it has no launcher to choose.
     Capability("uninstall", InstallRequest, cli_install.uninstall, not_on_cli=frozenset({"launcher"})),
     Capability("skills install", SkillsInstallRequest, cli_install.skills_install, cli_renames={"client": "clients"}),
+    Capability("monitor", MonitorBatchRequest, cli_monitor.monitor, mcp_monitor.omgml_monitor_batch),
 )
 IDS = [c.name for c in CAPABILITIES]
 

@@ -29,6 +29,7 @@ BUDGET = {
         "omgml_status": 150,
         "omgml_validate_data": 330,
         "omgml_check_drift": 330,
+        "omgml_monitor_batch": 60,
     }.items()
 }
 BASELINE_CALLS = max(1, round(15 * SCALE))

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "server" / "omgml"
 
 # The layers, top down. A module's layer is decided by its dotted name's first component under omgml.
 FACES = ("mcp", "cli", "demo", "__main__")
-SERVICES = ("validation", "drift", "baseline", "project", "install", "monitor")
+SERVICES = ("validation", "drift", "baseline", "project", "install", "monitor", "registry")
 ENGINES = (
     "data",
     "workspace",

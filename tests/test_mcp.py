@@ -17,6 +17,7 @@ from omgml import (
     BaselineReport,
     DriftReport,
     InitResult,
+    MonitorReport,
     StatusReport,
     ValidationReport,
     init_project,
@@ -36,6 +37,7 @@ SCENARIOS = {
     "omgml_validate_data": {"project_dir": "proj", "data": "data/raw/train.csv", "target": "churned"},
     "omgml_check_drift": {"project_dir": "proj", "reference": "data/raw/train.csv", "current": "data/raw/current.csv"},
     "omgml_train_baseline": {"project_dir": "proj", "data_path": "data/raw/train.csv", "cv": 3, "models": ["linear"]},
+    "omgml_monitor_batch": {"project_dir": "proj", "batch": "data/raw/current.csv"},
 }
 RESULT_MODELS = {
     "omgml_init": InitResult,
@@ -43,6 +45,7 @@ RESULT_MODELS = {
     "omgml_validate_data": ValidationReport,
     "omgml_check_drift": DriftReport,
     "omgml_train_baseline": BaselineReport,
+    "omgml_monitor_batch": MonitorReport,
 }
 
 
@@ -150,6 +153,7 @@ async def test_prompt_arguments_come_in_the_order_a_person_types_them():
         "validate": ["data", "contract", "target", "against"],  # omgml validate DATA --contract ...
         "drift": ["reference", "current", "target"],  # omgml drift REFERENCE CURRENT
         "baseline": ["data_path", "target", "project_dir"],  # omgml baseline DATA --target COL
+        "monitor": ["batch", "labels", "key"],  # omgml monitor BATCH --labels FILE --key COL
     }
 
 
@@ -245,6 +249,7 @@ INSPECTOR_CALLS = [
     ("omgml_validate_data", ["project_dir=cancer", "data=data/raw/incoming.csv", "target=diagnosis"]),
     ("omgml_check_drift", ["project_dir=cancer", "reference=data/raw/train.csv", "current=data/processed/current.csv"]),
     ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", 'models=["linear"]']),
+    ("omgml_monitor_batch", ["project_dir=cancer", "batch=data/processed/current.csv"]),
     ("omgml_init", ["project_dir=cancer", "task=binary", "target=diagnosis", "name=Cancer Screening", "dry_run=true"]),
 ]
 
@@ -272,6 +277,7 @@ def test_mcp_inspector_cli_lists_and_calls_every_tool_on_the_demo_project(tmp_pa
         "validate",
         "drift",
         "baseline",
+        "monitor",
     }
     assert {name for name, _ in INSPECTOR_CALLS} == set(SCENARIOS)
     for name, arguments in INSPECTOR_CALLS:
@@ -279,7 +285,7 @@ def test_mcp_inspector_cli_lists_and_calls_every_tool_on_the_demo_project(tmp_pa
         result = inspect("--method", "tools/call", "--tool-name", name, *flags)
         assert result.get("isError") in (None, False), result
         RESULT_MODELS[name].model_validate(result["structuredContent"])
-        assert result["content"][0]["text"].startswith(("## omgml", "# Drift"))
+        assert result["content"][0]["text"].startswith(("## omgml", "# Drift", "# Monitor"))
 
 
 def test_faces_do_not_import_heavy_libraries():

@@ -14,7 +14,7 @@ from omgml.mcp.tools import TOOLS
 from tests import agent_clis
 from tests.conftest import REPO, run_cli
 
-COMMANDS = {"init", "status", "validate", "drift", "baseline"}
+COMMANDS = {"init", "status", "validate", "drift", "baseline", "monitor"}
 
 
 def test_plugin_manifest_and_marketplace():

@@ -9,7 +9,7 @@ import pkgutil
 import pytest
 
 import omgml
-from omgml import check_drift, project_status, show_report, train_baseline, validate_data
+from omgml import check_drift, monitor_batch, project_status, show_report, train_baseline, validate_data
 from omgml.errors import InvalidInput, OmgmlError, PathError
 from omgml.project.models import REPORT_KINDS
 from omgml.render import render
@@ -33,6 +33,8 @@ def saved(tmp_path_factory):
     write_table(project / "data" / "processed", shifted, "current.csv")
     where = {"project_dir": str(project)}
     results = {
+        # first: it validates the batch too, and the validation report of this fixture must be the newest
+        "monitor": monitor_batch({**where, "batch": "data/processed/current.csv"}),
         "validation": validate_data({**where, "data": "data/raw/train.csv", "target": "churned"}),
         "drift": check_drift({**where, "reference": "data/raw/train.csv", "current": "data/processed/current.csv"}),
         "baseline": train_baseline(
@@ -146,7 +148,7 @@ ERRORS = {
     "unknown kind": (
         lambda p, r: "frob",
         (
-            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status; "
+            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status, monitor; "
             "a saved report is a .json file. Fix: give a kind, or the path of a report"
         ),
     ),
@@ -215,7 +217,7 @@ def test_no_report_saved_yet(new_project):
     )
     line = one_line_error(run_cli("report", cwd=new_project))
     assert line.startswith("omgml: error: No report is saved in .omgml/reports of ")
-    assert "`omgml validate`, `omgml drift`, `omgml baseline` or `omgml status` runs" in line
+    assert "`omgml validate`, `omgml drift`, `omgml baseline`, `omgml status` or `omgml monitor` runs" in line
 
 
 @pytest.mark.parametrize(

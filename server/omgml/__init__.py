@@ -31,6 +31,9 @@ _API = {
     "TrainBaselineRequest": "omgml.baseline.models",
     "BaselineReport": "omgml.baseline.models",
     "OmgmlError": "omgml.errors",
+    "monitor_batch": "omgml.monitor.service",
+    "MonitorBatchRequest": "omgml.monitor.models",
+    "MonitorReport": "omgml.monitor.models",
 }
 __all__ = [  # spelled out (not built from _API) so type checkers and linters see the names
     "BaselineReport",
@@ -39,6 +42,8 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "Finding",
     "InitRequest",
     "InitResult",
+    "MonitorBatchRequest",
+    "MonitorReport",
     "OmgmlError",
     "StatusReport",
     "StatusRequest",
@@ -49,6 +54,7 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "check_drift",
     "init_project",
     "load_report",
+    "monitor_batch",
     "project_status",
     "show_report",
     "train_baseline",
@@ -61,6 +67,8 @@ if TYPE_CHECKING:
     from omgml.drift.models import DriftReport, DriftRequest
     from omgml.drift.service import check_drift
     from omgml.errors import OmgmlError
+    from omgml.monitor.models import MonitorBatchRequest, MonitorReport
+    from omgml.monitor.service import monitor_batch
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.reports import load_report, show_report

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -83,11 +85,90 @@ class DataPaths(BaseModel):
     processed: str = "data/processed"
     reference: str = "data/reference"
     train: str | None = Field(default=None, description="the main training table, when known")
+    validation: str | None = Field(default=None, description="held-out rows no model was fit on: what compare scores")
 
 
 class Tracking(BaseModel):
     model_config = ConfigDict(extra="allow")
     uri: str = DEFAULT_TRACKING_URI
+
+
+class Registry(BaseModel):
+    """``[registry]``: how ``compare`` decides. A margin that is not a number is refused when the file is read."""
+
+    model_config = ConfigDict(extra="allow")
+    margin: float = Field(
+        default=0.0, ge=0, strict=True, allow_inf_nan=False, description="how much better a challenger must score"
+    )
+
+
+ALERT_METRICS: dict[str, str] = {
+    "validation_errors": "error findings of the batch's validation",
+    "validation_warnings": "warning findings of the batch's validation",
+    "drifted_share": "share of the tested features that drifted, 0 to 1",
+    "drifted_columns": "how many columns drifted",
+    "performance_drop": "how much worse the champion scored on the batch than cross-validated, in the metric's units",
+    "drift_persists": "consecutive batches, ending with this one, that had dataset drift",
+}
+ALERT_OPS = (">=", "<=", "==", "!=", ">", "<")  # two-character operators first, so '>=' is not read as '>'
+# When [monitor] has no alerts key: the drift check's own dataset rule, and any validation error.
+DEFAULT_ALERTS = ("validation_errors > 0", "drifted_share >= 0.5", "drift_persists >= 3")
+_RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """``metric op threshold``, as parsed from one string of ``[monitor] alerts``."""
+
+    text: str
+    metric: str
+    op: str
+    threshold: float
+
+
+def parse_alert_rule(text: str) -> AlertRule:
+    """One rule, or ``ValueError`` saying what is wrong with it (the caller names the file)."""
+    match = _RULE.match(text)
+    if match is None:
+        raise ValueError(f"the alert rule {text!r} is not `metric op number` (operators: {' '.join(ALERT_OPS)})")
+    metric, op, number = match.groups()
+    if metric not in ALERT_METRICS:
+        raise ValueError(f"the alert rule {text!r} names the unknown metric '{metric}'")
+    try:
+        threshold = float(number)
+    except ValueError:
+        raise ValueError(f"the alert rule {text!r} compares with '{number}', which is not a number") from None
+    if not math.isfinite(threshold):
+        raise ValueError(f"the alert rule {text!r} compares with {number}, which is not a finite number")
+    return AlertRule(text=text.strip(), metric=metric, op=op, threshold=threshold)
+
+
+class Monitor(BaseModel):
+    """``[monitor]``: the alert rules each monitored batch is checked against, and where fired alerts are posted."""
+
+    model_config = ConfigDict(extra="allow")
+    alerts: list[str] = Field(default_factory=lambda: list(DEFAULT_ALERTS), description="rules, `metric op number`")
+    webhook: str | None = Field(default=None, description="http(s) URL each fired alert is posted to as JSON")
+
+    def rules(self) -> list[AlertRule]:
+        return [parse_alert_rule(text) for text in self.alerts]
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook, or None: it must be http(s) with a host, without spaces."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "it holds a space or a control character"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"it does not parse as a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"its scheme is '{parts.scheme or '(none)'}', and omgml posts only over http or https"
+    if not parts.hostname:
+        return "it names no host"
+    return None
 
 
 class ProjectConfig(BaseModel):
@@ -102,9 +183,17 @@ class ProjectConfig(BaseModel):
     description: str = ""
     data: DataPaths = Field(default_factory=DataPaths)
     tracking: Tracking = Field(default_factory=Tracking)
+    registry: Registry = Field(default_factory=Registry)
+    monitor: Monitor = Field(default_factory=Monitor)
 
 
-SECTIONS = ("project", "data", "tracking")  # the tables omgml reads; other tables are the user's own
+SECTIONS = (
+    "project",
+    "data",
+    "tracking",
+    "registry",
+    "monitor",
+)  # the tables omgml reads; other tables are the user's own
 
 
 def load_config(project: Path) -> ProjectConfig | None:
@@ -138,7 +227,7 @@ def load_config(project: Path) -> ProjectConfig | None:
                 f"replace the line `{section} = ...` with a [{section}] section "
                 + ("holding name, package, task, target and metric" if section == "project" else "of its keys"),
             )
-    flat = {**raw.get("project", {}), "data": raw.get("data", {}), "tracking": raw.get("tracking", {})}
+    flat = {**raw.get("project", {}), **{section: raw.get(section, {}) for section in SECTIONS[1:]}}
     try:
         config = ProjectConfig.model_validate(flat)
     except ValidationError as exc:
@@ -154,13 +243,37 @@ def load_config(project: Path) -> ProjectConfig | None:
             "the success metric decides which model is best, so it must be one omgml can compute for the task",
             f"set [project] metric to one of: {', '.join(valid)}",
         )
+    _check_monitor(path, config.monitor)
     return config
+
+
+def _check_monitor(path: Path, monitor: Monitor) -> None:
+    """Refuse a rule or webhook no batch could use now, not at the first alert."""
+    for text in monitor.alerts:
+        try:
+            parse_alert_rule(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: [monitor] alerts: {exc}",
+                "each monitored batch is checked against these rules, so each must be one omgml can evaluate",
+                f"write it as `metric op number` with a metric of {', '.join(ALERT_METRICS)} and an operator of "
+                f'{" ".join(ALERT_OPS)}, e.g. "drifted_share >= 0.3"',
+            ) from None
+    if monitor.webhook is not None:
+        problem = webhook_problem(monitor.webhook)
+        if problem:
+            raise ConfigError(
+                f"{path}: [monitor] webhook is not an http(s) URL: {problem}",
+                "fired alerts are posted to it as JSON over HTTP",
+                'set it to the hook\'s full address, e.g. webhook = "https://hooks.slack.com/services/...", or remove '
+                "the line",
+            )
 
 
 def _problem(error: dict) -> str:
     """One pydantic error as the key a user edits: '[data] raw: Input should be a valid string (got 3)'."""
     loc = [str(p) for p in error["loc"]]
-    section, keys = (loc[0], loc[1:]) if loc and loc[0] in ("data", "tracking") else ("project", loc)
+    section, keys = (loc[0], loc[1:]) if loc and loc[0] in SECTIONS[1:] else ("project", loc)
     got = "" if error["type"] == "missing" else f" (got {_short(error.get('input'))})"
     return f"[{section}] {'.'.join(keys) or '(section)'}: {error['msg']}{got}"
 

@@ -913,3 +913,229 @@ def _register(
         client.set_registered_model_alias(name, "champion", version)
         logged.aliases.append("champion")
     logged.registered_model, logged.model_version = name, str(version)
+
+
+# --- The registry: a project's model versions and aliases, read, and moved all or nothing ----------------
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of a registered model, as the registry holds it."""
+
+    name: str
+    version: str
+    run_id: str | None
+    source: str  # where its artifacts are: what ``load_sklearn_model`` takes
+    created_ms: int
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    name: str
+    exists: bool  # whether the registered model exists at all
+    aliases: dict[str, str]  # alias -> version
+    versions: list[VersionInfo]  # oldest first
+
+    def aliases_of(self, version: str) -> list[str]:
+        return sorted(alias for alias, v in self.aliases.items() if v == version)
+
+
+@dataclass
+class RegistryChange:
+    """What ``update_registry`` applies: aliases to set (a version) or remove (None), and version tags to set."""
+
+    aliases: dict[str, str | None] = field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # version -> tag -> value
+
+
+def read_registry(uri: str, name: str, lock: Path | None = None) -> RegistryState:
+    """The versions and aliases of registered model ``name``; a store that does not exist is never created."""
+    store = local_store_path(uri)
+    if store is not None and not store.exists():
+        return RegistryState(name, False, {}, [])
+    check_local_store(uri)
+    try:
+        with _fail_fast_http(), store_lock(uri, lock):
+            return _registry_state(_registry_client(uri), name)
+    except OmgmlError:
+        raise
+    except Exception as exc:
+        raise _registry_unreachable(uri, name, exc) from exc
+
+
+def run_metrics(uri: str, run_id: str, lock: Path | None = None) -> dict[str, float]:
+    """The last value of each metric logged on run ``run_id``; empty when the store or the run is gone."""
+    store = local_store_path(uri)
+    if store is not None and not store.exists():
+        return {}
+    check_local_store(uri)
+    try:
+        with _fail_fast_http(), store_lock(uri, lock):
+            from mlflow.exceptions import MlflowException
+
+            try:
+                run = _registry_client(uri).get_run(run_id)
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                    return {}
+                raise
+            return {key: float(value) for key, value in run.data.metrics.items()}
+    except OmgmlError:
+        raise
+    except Exception as exc:
+        raise _registry_unreachable(uri, f"run {run_id}", exc) from exc
+
+
+def update_registry(
+    uri: str, name: str, lock: Path | None, plan: Callable[[RegistryState], RegistryChange]
+) -> RegistryState:
+    """Under the store's lock: read the state, let ``plan`` decide the change (or raise), apply it all or nothing.
+
+    Returns the state ``plan`` saw. Holding the lock from the read to the last write means two promotions
+    cannot both act on the same champion. When a write fails, every alias and tag written so far is put back
+    as it was and ``TrackingError`` says so; an ``OmgmlError`` from ``plan`` leaves the registry untouched.
+    """
+    check_local_store(uri)
+    try:
+        with _fail_fast_http(), store_lock(uri, lock):
+            client = _registry_client(uri)
+            state = _registry_state(client, name)
+            change = plan(state)
+            _apply(client, state, change)
+            return state
+    except OmgmlError:
+        raise
+    except Exception as exc:
+        raise _registry_unreachable(uri, name, exc) from exc
+
+
+def _apply(client: Any, state: RegistryState, change: RegistryChange) -> None:
+    undo: list[Callable[[], Any]] = []
+    tags = {v.version: v.tags for v in state.versions}
+    try:
+        for alias, version in change.aliases.items():
+            before = state.aliases.get(alias)
+            if version is None:
+                if before is None:
+                    continue
+                client.delete_registered_model_alias(state.name, alias)
+            else:
+                client.set_registered_model_alias(state.name, alias, version)
+            undo.append(
+                (lambda a=alias: client.delete_registered_model_alias(state.name, a))
+                if before is None
+                else (lambda a=alias, b=before: client.set_registered_model_alias(state.name, a, b))
+            )
+        for version, values in change.tags.items():
+            for key, value in values.items():
+                before = tags.get(version, {}).get(key)
+                client.set_model_version_tag(state.name, version, key, value)
+                undo.append(
+                    (lambda v=version, k=key: client.delete_model_version_tag(state.name, v, k))
+                    if before is None
+                    else (lambda v=version, k=key, b=before: client.set_model_version_tag(state.name, v, k, b))
+                )
+    except Exception as exc:
+        failed = 0
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 -- the original error is what the user needs; the count says the rest
+                failed += 1
+        restored = (
+            "every alias and tag written before it was put back as it was"
+            if not failed
+            else f"{failed} of {len(undo)} earlier write(s) could not be undone: check the aliases in MLflow"
+        )
+        raise TrackingError(
+            f"Changing the aliases of {state.name} in MLflow failed",
+            f"{type(exc).__name__}: {first_line(exc)}; {restored}",
+            "check the MLflow store is writable and reachable, then run the command again",
+        ) from exc
+
+
+def _registry_client(uri: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _registry_state(client: Any, name: str) -> RegistryState:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return RegistryState(name, False, {}, [])
+        raise
+    versions = sorted(
+        (
+            VersionInfo(
+                name=name,
+                version=str(v.version),
+                run_id=v.run_id or None,
+                source=v.source,
+                created_ms=int(v.creation_timestamp or 0),
+                tags=dict(v.tags or {}),
+            )
+            for v in model_versions(client, name=name)
+        ),
+        key=lambda v: int(v.version),
+    )
+    aliases = {alias: str(version) for alias, version in (registered.aliases or {}).items()}
+    return RegistryState(name, True, aliases, versions)
+
+
+def _registry_unreachable(uri: str, name: str, exc: BaseException) -> TrackingError:
+    store = local_store_path(uri)
+    return TrackingError(
+        f"The MLflow registry at {uri} could not be read for {name}",
+        f"{type(exc).__name__}: {first_line(getattr(exc, 'reason', None) or exc)}; nothing was changed",
+        "start the tracking server or correct the URI"
+        if store is None
+        else f"check that {store} is the project's MLflow store and you can write it",
+    )
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    name: str
+    type: str  # MLflow's type name: double, long, string, boolean, ...
+    required: bool
+
+
+def load_sklearn_model(uri: str, source: str) -> tuple[Any, list[InputColumn] | None]:
+    """The scikit-learn estimator a version's ``source`` holds, and its input signature (None without one).
+
+    ``uri`` is the tracking URI: a server's artifacts (``mlflow-artifacts:/``) are fetched through it.
+    """
+    import tempfile
+    import warnings
+
+    import mlflow.artifacts
+    import mlflow.sklearn
+    from mlflow.models import Model
+
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="omgml-load-") as tmp:
+        warnings.simplefilter("ignore")  # MLflow's notes on versions and pickles: nothing a user can act on here
+        try:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=tmp, tracking_uri=uri)
+            metadata = Model.load(local)
+            estimator = mlflow.sklearn.load_model(local)
+        except Exception as exc:
+            raise TrackingError(
+                f"The model at {source} could not be loaded",
+                f"{type(exc).__name__}: {first_line(exc)}",
+                "check its artifacts are still in the store (mlruns/) and this environment has the libraries it "
+                "was saved with",
+            ) from exc
+    schema = metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        return estimator, None
+    columns = [
+        InputColumn(spec.name, getattr(spec.type, "name", str(spec.type)), bool(getattr(spec, "required", True)))
+        for spec in schema.inputs
+    ]
+    return estimator, columns

@@ -1,4 +1,5 @@
-"""The shell face: ``omgml init|status|report|validate|drift|baseline|serve|install``. Thin: parse, call the service, print.
+"""The shell face: ``omgml init|status|report|validate|drift|baseline|monitor|serve|install``. Thin: parse, call the
+service, print.
 
 Errors a user can fix print one line to stderr and exit 2; any other exception is a bug in omgml:
 its traceback, then one line asking for a report, go to stderr, and the exit code is 70 (EX_SOFTWARE:
@@ -15,7 +16,7 @@ from typing import Annotated
 import typer
 
 from omgml import __version__
-from omgml.cli import baseline, drift, install, project, validation
+from omgml.cli import baseline, drift, install, monitor, project, validation
 from omgml.errors import OmgmlError, unexpected_error
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
@@ -57,6 +58,7 @@ app.command()(baseline.baseline)
 app.command()(install.install)
 app.command()(install.uninstall)
 app.command()(install.doctor)
+app.command()(monitor.monitor)
 skills_app = typer.Typer(help="The omgml skill pack for agents.", no_args_is_help=True)
 skills_app.command("install")(install.skills_install)
 app.add_typer(skills_app, name="skills")

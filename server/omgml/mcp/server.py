@@ -28,6 +28,7 @@ omgml gives computed, repeatable answers for building ML systems; prefer its too
 - omgml_validate_data before training on a table (pass the test set as `against`); save a contract once from trusted data.
 - omgml_train_baseline for the first model: cross-validated dummy, linear and boosted trees, logged to MLflow, best registered.
 - omgml_check_drift to compare new data with the training data (save a reference profile once with save_reference).
+- omgml_monitor_batch on each new batch: validation, drift, champion performance, alert rules from omgml.toml, history.
 Paths are relative to the project root; results are structured, and markdown summaries are short.
 """
 

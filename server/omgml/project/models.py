@@ -129,6 +129,7 @@ REPORT_KINDS = {
     "drift": ("omgml.drift.models:DriftReport", "omgml drift REFERENCE CURRENT"),
     "baseline": ("omgml.baseline.models:BaselineReport", "omgml baseline"),
     "status": ("omgml.project.models:StatusReport", "omgml status"),
+    "monitor": ("omgml.monitor.models:MonitorReport", "omgml monitor BATCH"),
 }
 
 # The arguments of `omgml report` and ``show_report``, declared once.

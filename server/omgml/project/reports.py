@@ -36,7 +36,7 @@ def load_report(kind_or_path: str | None = None, *, project_dir: str = ".", root
     Parameters
     ----------
     kind_or_path
-        validation, drift, baseline or status (the newest saved report of that kind), or the path of a saved
+        validation, drift, baseline, status or monitor (the newest saved report of that kind), or the path of a saved
         report's JSON relative to the project; None: the newest saved report of any kind.
     project_dir
         The project folder.
@@ -111,7 +111,7 @@ def read_report(path: Path, project: Project) -> SavedCopy:
     raw = read_inside(project.root, path, "saved report")
     shown = project.rel(path)
     not_a_report = f"{shown} is not a report omgml saved"
-    fix = "give a .json file from .omgml/reports/<kind>/, or a kind (validation, drift, baseline, status)"
+    fix = f"give a .json file from .omgml/reports/<kind>/, or a kind ({one_of(REPORT_KINDS)})"
     try:
         text = raw.decode("utf-8")
         saved = json.loads(text)
