@@ -401,7 +401,7 @@ def test_eight_concurrent_inits_create_each_file_once(tmp_path, monkeypatch):
     outcomes = run_together([lambda: init_project(request)] * WRITERS)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     files = outcomes[0].created + outcomes[0].unchanged
-    assert sum(len(o.created) for o in outcomes) == len(files) == 21
+    assert sum(len(o.created) for o in outcomes) == len(files) == 24
     for outcome in outcomes:
         assert sorted(outcome.created + outcome.unchanged) == sorted(files) and outcome.conflicts == []
     creators = [f for o in outcomes for f in o.created]
@@ -430,7 +430,7 @@ def test_eight_concurrent_init_processes_create_each_file_once(tmp_path):
     counts = [results.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
-    assert sum(created for created, _, _ in counts) == 21
+    assert sum(created for created, _, _ in counts) == 24
     assert all(created + unchanged == 21 and conflicts == 0 for created, unchanged, conflicts in counts)
 
 
