@@ -29,15 +29,30 @@ _API = {
     "TrainBaselineRequest": "omgml.baseline.models",
     "BaselineReport": "omgml.baseline.models",
     "OmgmlError": "omgml.errors",
+    "compare_models": "omgml.registry.service",
+    "promote_model": "omgml.registry.service",
+    "rollback_model": "omgml.registry.service",
+    "CompareModelsRequest": "omgml.registry.models",
+    "CompareReport": "omgml.registry.models",
+    "PromoteModelRequest": "omgml.registry.models",
+    "PromoteResult": "omgml.registry.models",
+    "RollbackModelRequest": "omgml.registry.models",
+    "RollbackResult": "omgml.registry.models",
 }
 __all__ = [  # spelled out (not built from _API) so type checkers and linters see the names
     "BaselineReport",
+    "CompareModelsRequest",
+    "CompareReport",
     "DriftReport",
     "DriftRequest",
     "Finding",
     "InitRequest",
     "InitResult",
     "OmgmlError",
+    "PromoteModelRequest",
+    "PromoteResult",
+    "RollbackModelRequest",
+    "RollbackResult",
     "StatusReport",
     "StatusRequest",
     "TrainBaselineRequest",
@@ -45,8 +60,11 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "ValidationReport",
     "__version__",
     "check_drift",
+    "compare_models",
     "init_project",
     "project_status",
+    "promote_model",
+    "rollback_model",
     "train_baseline",
     "validate_data",
 ]
@@ -60,6 +78,15 @@ if TYPE_CHECKING:
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.status import project_status
+    from omgml.registry.models import (
+        CompareModelsRequest,
+        CompareReport,
+        PromoteModelRequest,
+        PromoteResult,
+        RollbackModelRequest,
+        RollbackResult,
+    )
+    from omgml.registry.service import compare_models, promote_model, rollback_model
     from omgml.validation.models import Finding, ValidateDataRequest, ValidationReport
     from omgml.validation.service import validate_data
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    compare_difference_chart,
+    compare_scores_chart,
     effect_chart,
     findings_chart,
     fmt,
@@ -63,6 +65,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         leaderboard_chart=leaderboard_chart,
         fmt=fmt,
         percent=percent,
+        compare_scores_chart=compare_scores_chart,
+        compare_difference_chart=compare_difference_chart,
     )
     return env
 
