@@ -24,6 +24,7 @@ from omgml.cli import baseline as cli_baseline
 from omgml.cli import drift as cli_drift
 from omgml.cli import install as cli_install
 from omgml.cli import project as cli_project
+from omgml.cli import registry as cli_registry
 from omgml.cli import validation as cli_validation
 from omgml.drift.models import DriftRequest
 from omgml.install.models import InstallRequest, SkillsInstallRequest
@@ -31,8 +32,10 @@ from omgml.mcp.tools import TOOLS
 from omgml.mcp.tools import baseline as mcp_baseline
 from omgml.mcp.tools import drift as mcp_drift
 from omgml.mcp.tools import project as mcp_project
+from omgml.mcp.tools import registry as mcp_registry
 from omgml.mcp.tools import validation as mcp_validation
 from omgml.project.models import InitRequest, StatusRequest
+from omgml.registry.models import CompareModelsRequest, PromoteModelRequest, RollbackModelRequest
 from omgml.validation.models import ValidateDataRequest
 
 BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern")
@@ -81,6 +84,15 @@ CAPABILITIES = (
         {"data": "data_path", "register": "register_model"},
     ),
     Capability("install", InstallRequest, cli_install.install),
+    Capability(
+        "compare",
+        CompareModelsRequest,
+        cli_registry.compare,
+        mcp_registry.omgml_compare_models,
+        {"challenger": "challengers"},
+    ),
+    Capability("promote", PromoteModelRequest, cli_registry.promote, mcp_registry.omgml_promote_model),
+    Capability("rollback", RollbackModelRequest, cli_registry.rollback, mcp_registry.omgml_rollback_model),
     # uninstall removes whatever launcher wrote the entry: it has no launcher to choose.
     Capability("uninstall", InstallRequest, cli_install.uninstall, not_on_cli=frozenset({"launcher"})),
     Capability("skills install", SkillsInstallRequest, cli_install.skills_install, cli_renames={"client": "clients"}),
