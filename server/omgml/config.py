@@ -91,7 +91,7 @@ class Tracking(BaseModel):
     uri: str = DEFAULT_TRACKING_URI
 
 
-class Registry(BaseModel):
+class RegistryConfig(BaseModel):
     """``[registry]``: how ``compare`` decides. A margin that is not a number is refused when the file is read."""
 
     model_config = ConfigDict(extra="allow")
@@ -112,7 +112,7 @@ class ProjectConfig(BaseModel):
     description: str = ""
     data: DataPaths = Field(default_factory=DataPaths)
     tracking: Tracking = Field(default_factory=Tracking)
-    registry: Registry = Field(default_factory=Registry)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
 
 SECTIONS = ("project", "data", "tracking", "registry")  # the tables omgml reads; other tables are the user's own
