@@ -32,6 +32,8 @@ async def test_json_is_the_same_object_across_cli_python_and_mcp(new_project, mo
     monkeypatch.setenv("OMGML_PROJECT_DIR", str(new_project.parent))
     async with Client(build_server()) as client:
         mcp = (await client.call_tool("omgml_status", {"project_dir": new_project.name})).structured_content
+    saved = [(d.pop("report_path"), d.pop("html_path")) for d in (cli, api, mcp)]
+    assert len(set(saved)) == 3  # status saves its report: each call its own
     assert cli == api == mcp
 
 

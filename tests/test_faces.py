@@ -1,6 +1,6 @@
 """Each capability's faces declare the same arguments as its request model (scikit-learn's test_public_functions).
 
-For every capability, the MCP tool's parameters (minus ``ctx``) and the CLI command's options (minus ``--json``),
+For every capability, the MCP tool's parameters (minus ``ctx``) and the CLI command's options (minus ``--json`` and ``--html``),
 after the explicit rename maps below, are the request model's fields, with the same defaults, bounds
 (ge/gt/le/lt/min_length/max_length/pattern) and descriptions. typer enforces only numeric ranges, so a CLI option
 is compared on those; its string bounds are the request's, enforced when the command builds it.
@@ -26,6 +26,7 @@ from omgml.cli import install as cli_install
 from omgml.cli import project as cli_project
 from omgml.cli import registry as cli_registry
 from omgml.cli import validation as cli_validation
+from omgml.cli._common import OUTPUT_OPTIONS
 from omgml.drift.models import DriftRequest
 from omgml.install.models import InstallRequest, SkillsInstallRequest
 from omgml.mcp.tools import TOOLS
@@ -140,7 +141,7 @@ def cli_args(cap: Capability) -> dict[str, Arg]:
     hints = typing.get_type_hints(cap.cli, include_extras=True)
     out = {}
     for name, param in inspect.signature(cap.cli).parameters.items():
-        if name == "as_json":
+        if name in OUTPUT_OPTIONS:  # --json, --html PATH: how the result is shown, not what is computed
             continue
         (info,) = [m for m in typing.get_args(hints[name])[1:] if isinstance(m, ParameterInfo)]
         bounds = {"ge": info.min, "le": info.max}

@@ -165,3 +165,217 @@ def test_baseline_html_draws_the_leaderboard_with_spread_and_dummy(tmp_path):
     bars = [t for t in page.tags if t == "rect"]
     assert len(bars) >= len(report.leaderboard) > 0
     assert text.count('class="mark"') == 2 * len(report.leaderboard)  # a spread line and a dummy tick per model
+
+
+def _bounded(name, lo, hi, low, high, below=0, above=0):
+    from omgml.validation.models import ColumnBounds, ColumnSummary
+
+    return ColumnSummary(
+        name=name,
+        kind="numeric",
+        kind_reason="",
+        dtype="double",
+        present=10,
+        missing=0,
+        missing_fraction=0.0,
+        distinct=10,
+        distinct_exact=True,
+        min=lo,
+        max=hi,
+        findings=0,
+        bounds=ColumnBounds(min=low, max=high, below=below, above=above),
+    )
+
+
+def test_range_geometry_scales_each_row_to_both_ranges_and_puts_violations_first():
+    from omgml.plots import RANGE_MARGIN, RANGE_ROW, range_chart
+    from omgml.validation.models import Finding
+
+    summary = [
+        _bounded("inside", 0, 10, 0, 10),
+        _bounded("low", -10, 5, 0, 10, below=3),
+        _bounded("open", 0, 2, None, 1.0, above=7),
+        _bounded("empty", None, None, 5, 5),
+        _bounded("unbounded", 0, 1, 0, 1).model_copy(update={"bounds": None}),
+    ]
+    warned = Finding(
+        check="out_of_range",
+        column="low",
+        severity="warning",
+        count=3,
+        fraction=0.3,
+        examples=[],
+        example_kind="values",
+        message="",
+        suggestion="",
+    )
+    chart = range_chart(summary, [warned])
+    assert [r.label for r in chart.rows] == ["open", "low", "inside", "empty"]  # most outside first, then table order
+    assert [r.y - chart.rows[0].y for r in chart.rows] == [0, RANGE_ROW, 2 * RANGE_ROW, 3 * RANGE_ROW]
+    open_, low, inside, empty = chart.rows
+
+    def at(value, lo, hi):  # where a value sits on a track spanning lo..hi plus the margins
+        pad = (hi - lo) * RANGE_MARGIN
+        return chart.x0 + chart.span * (value - lo + pad) / (hi - lo + 2 * pad)
+
+    assert inside.band == pytest.approx((at(0, 0, 10), at(10, 0, 10))) and inside.observed == inside.band
+    assert inside.outside == () and inside.severity is None and inside.text == "all within"
+    assert low.band == pytest.approx((at(0, -10, 10), at(10, -10, 10)))
+    assert low.observed == pytest.approx((at(-10, -10, 10), at(5, -10, 10)))
+    (part,) = low.outside  # only the part below min
+    assert part == pytest.approx((at(-10, -10, 10), at(0, -10, 10)))
+    assert low.severity == "warning" and low.text == "3 below · 0 above"
+    assert open_.open_low and not open_.open_high and open_.band[0] == chart.x0  # no min: the band runs to the end
+    (part,) = open_.outside
+    assert part == pytest.approx((at(1, 0, 2), at(2, 0, 2))) and open_.severity is None
+    assert empty.observed is None and empty.band == pytest.approx((chart.x0 + chart.span / 2,) * 2)  # one value: mid
+    capped = range_chart(summary, limit=2)
+    assert [r.label for r in capped.rows] == ["open", "low"] and capped.hidden == 2
+    assert capped.height < chart.height
+
+
+def test_validation_html_draws_penguins_against_their_contract(tmp_path):
+    """A contract from one half of palmerpenguins, the other half with planted values past its bounds."""
+    from omgml.plots import range_chart
+    from tests.realdata import _penguins, halves
+
+    train, batch = halves(_penguins())
+    planted = {"body_mass_g": [20_000.0] * 3, "flipper_length_mm": [-5.0] * 2, "year": [2030]}
+    for column, values in planted.items():
+        batch.loc[batch.index[-len(values) :], column] = values
+    train.to_parquet(tmp_path / "train.parquet")
+    batch.to_parquet(tmp_path / "batch.parquet")
+    validate_data({"project_dir": str(tmp_path), "data": "train.parquet", "save_contract": "penguins"})
+    contract = json.loads((tmp_path / ".omgml/contracts/penguins.json").read_text())
+    report = validate_data({"project_dir": str(tmp_path), "data": "batch.parquet", "contract": "penguins"})
+
+    rules = {c["name"]: c for c in contract["columns"] if c["min"] is not None or c["max"] is not None}
+    chart = range_chart(report.column_summary, report.findings)
+    assert {r.label for r in chart.rows} == set(rules) >= set(planted)
+    assert [r.label for r in chart.rows[:3]] == ["body_mass_g", "flipper_length_mm", "year"]
+    for row in chart.rows:
+        values = batch[row.label].to_numpy(dtype=np.float64)
+        values = values[np.isfinite(values)]
+        low, high = rules[row.label]["min"], rules[row.label]["max"]
+        assert row.below == (int((values < low).sum()) if low is not None else 0), row.label
+        assert row.above == (int((values > high).sum()) if high is not None else 0), row.label
+    assert (chart.rows[0].above, chart.rows[1].below, chart.rows[2].above) == (3, 2, 1)
+    assert all(r.outside for r in chart.rows[:3]) and not any(r.outside for r in chart.rows[3:])
+
+    text = (tmp_path / report.html_path).read_text()
+    visible = "".join(assert_self_contained(text).text)
+    assert "Values against the contract's bounds" in visible and "0 below · 3 above" in visible
+    assert text.count("<title>body_mass_g: contract [") == 1  # the row's numbers on hover
+    clean = validate_data({"project_dir": str(tmp_path), "data": "batch.parquet"})
+    assert "Values against the contract" not in (tmp_path / clean.html_path).read_text()  # no contract: no section
+
+
+def test_range_chart_labels_hostile_column_names_as_text(tables):
+    validate_data({"project_dir": str(tables), "data": "ref.csv", "save_contract": "ref"})
+    report = validate_data({"project_dir": str(tables), "data": "cur.csv", "contract": "ref"})
+    text = (tables / report.html_path).read_text()
+    page = assert_self_contained(text)
+    assert "Values against the contract's bounds" in "".join(page.text)
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;: contract [" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# drift: reference vs current distributions (issue 15)
+
+
+def test_histogram_geometry_overlays_shares_bin_by_bin():
+    from omgml.drift.models import Distribution
+    from omgml.plots import HIST_LEFT, HIST_PLOT, histogram_chart
+
+    d = Distribution(kind="bins", edges=[0, 1, 2, 3], reference=[1, 2, 1], current=[0, 2, 2], note="")
+    chart = histogram_chart(d)
+    slot = chart.span / 3
+    assert [(b.series, round((b.x - HIST_LEFT) / slot)) for b in chart.bars] == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2)]
+    heights = [b.height for b in chart.bars]  # shares 1/4, 1/2, 1/4 and 1/2, 1/2 on an axis up to 50 %
+    assert heights == pytest.approx([HIST_PLOT / 2, HIST_PLOT, HIST_PLOT / 2, HIST_PLOT, HIST_PLOT])
+    assert all(b.y + b.height == pytest.approx(chart.base) for b in chart.bars)  # bars stand on the axis
+    assert [label for _, label in chart.ticks] == ["0", "1", "2", "3"]
+    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + k * slot for k in range(4)])
+    assert [label for _, label in chart.levels] == ["0%", "25%", "50%"]
+    assert chart.bars[1].title == "1 to 2: 50% of reference (2)"
+    values = Distribution(
+        kind="values", edges=[-0.5, 0.5, 1.5], labels=["0", "1"], reference=[3, 1], current=[1, 3], note=""
+    )
+    chart = histogram_chart(values)
+    assert [label for _, label in chart.ticks] == ["0", "1"]  # one bin per value: ticks name the values
+    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + chart.span / 4, HIST_LEFT + 3 * chart.span / 4])
+    wide = Distribution(kind="bins", edges=list(range(41)), reference=[1] * 40, current=[1] * 40, note="")
+    assert len(histogram_chart(wide).ticks) <= 7
+
+
+def test_category_chart_puts_both_shares_on_each_row():
+    from omgml.drift.models import Distribution
+    from omgml.plots import category_chart
+
+    d = Distribution(kind="categories", labels=["a", "b"], reference=[30, 10], current=[5, 15], note="")
+    chart = category_chart(d)
+    assert [(b.label, b.series, b.value) for b in chart.bars] == [
+        ("a", 0, 0.75),
+        ("a", 1, 0.25),
+        ("b", 0, 0.25),
+        ("b", 1, 0.75),
+    ]
+    assert chart.series == ("reference", "current")
+
+
+def test_effect_axis_keeps_thresholds_visible_beside_a_huge_effect():
+    from types import SimpleNamespace as NS
+
+    columns = [
+        NS(column="big", drifted=True, effect=NS(measure="wasserstein", value=500.0, threshold=0.1)),
+        NS(column="small", drifted=False, effect=NS(measure="wasserstein", value=0.05, threshold=0.1)),
+    ]
+    big, small = effect_chart(columns).bars
+    assert big.width == pytest.approx(effect_chart(columns).span) and big.text == "500"  # cut at the end, printed
+    assert big.mark == pytest.approx(effect_chart(columns).x0 + effect_chart(columns).span / 10)  # axis ends at 1.0
+    assert small.width == pytest.approx(big.width / 20)
+    modest = [NS(column="m", drifted=True, effect=NS(measure="jensenshannon", value=0.3, threshold=0.1))]
+    assert effect_chart(modest).ticks[-1][1] == "0.5"  # no cap needed: the largest value sets the axis
+
+
+@pytest.fixture
+def hostile_categories(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    n = 600
+    ref = pd.DataFrame({"x": rng.normal(size=n), HOSTILE[0]: rng.choice(["a", "b", HOSTILE[1]], n)})
+    cur = pd.DataFrame({"x": rng.normal(1, 1, size=n), HOSTILE[0]: rng.choice(["a", HOSTILE[0], HOSTILE[2]], n)})
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    return tmp_path
+
+
+def test_drift_html_draws_each_drifted_columns_distribution_with_hostile_categories_as_text(hostile_categories):
+    report = check_drift({"project_dir": str(hostile_categories), "reference": "ref.csv", "current": "cur.csv"})
+    assert all(c.drifted for c in report.columns)
+    text = (hostile_categories / report.html_path).read_text()
+    page = assert_self_contained(text)
+    svg = text[text.index("Reference vs current, per drifted column") :]
+    assert svg.count('<svg viewBox="0 0 720') == 2  # a histogram for x, category bars for the hostile column
+    assert svg.count('fill-opacity="0.5"') >= 10  # the histogram's current bars, over the reference's
+    visible = "".join(page.text)
+    for name in HOSTILE:
+        assert f"{name}: " in visible  # each category's bar hover names it ...
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "<script>" not in text  # ... escaped
+    assert "The values the test compared" in visible and "The test's cells" in visible
+
+
+@pytest.mark.parametrize(("columns", "limit"), [(50, 1_000_000), (500, 3_000_000)])
+def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, limit, capsys):
+    rng = np.random.default_rng(2)
+    n = 400
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(columns)})
+    cur = ref + 1.0
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    report = check_drift({"project_dir": str(tmp_path), "reference": "ref.csv", "current": "cur.csv"})
+    assert report.features_drifted == columns and all(c.distribution for c in report.columns)
+    html = (tmp_path / report.html_path).stat().st_size
+    saved = (tmp_path / report.report_path).stat().st_size
+    with capsys.disabled():
+        print(f"\n{columns} drifted columns: HTML {html:,} bytes, JSON {saved:,} bytes")
+    assert html < limit / 4  # well under the issue's bound

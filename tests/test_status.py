@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -147,6 +148,32 @@ def test_reports_saved_in_the_older_envelope_are_still_read(new_project):
     report = project_status({"project_dir": str(new_project)})
     assert [(r.kind, r.runs, r.ok, r.summary) for r in report.reports] == [("validation", 2, True, "passed: 0 errors")]
     assert report.reports[0].path == path.relative_to(new_project).as_posix()
+
+
+def test_status_saves_its_report_json_and_html(new_project):
+    report = project_status({"project_dir": str(new_project)})
+    assert report.report_path.startswith(".omgml/reports/status/") and report.report_path.endswith("-status.json")
+    assert report.html_path == report.report_path.removesuffix(".json") + ".html"
+    saved = json.loads((new_project / report.report_path).read_text())
+    assert {k: v for k, v in saved.items() if k not in ("omgml_version", "created_at")} == report.model_dump(
+        mode="json"
+    )
+    assert "<svg" in (new_project / report.html_path).read_text()
+
+
+def test_status_reports_are_no_evidence_and_only_the_newest_are_kept(new_project, monkeypatch):
+    from omgml.project import status
+
+    monkeypatch.setattr(status, "STATUS_KEPT", 3)
+    first = project_status({"project_dir": str(new_project)})
+    paths = [project_status({"project_dir": str(new_project)}).report_path for _ in range(4)]
+    folder = new_project / ".omgml" / "reports" / "status"
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == sorted(name for path in paths[-3:] for name in (Path(path).name, Path(path).stem + ".html"))
+    again = project_status({"project_dir": str(new_project)})
+    assert again.reports == first.reports == []  # five saved status reports, none of them evidence
+    assert [s.state for s in again.stages] == [s.state for s in first.stages]
+    assert again.headline == first.headline
 
 
 def test_iteration_is_done_when_retraining_follows_monitoring(new_project):

@@ -457,3 +457,55 @@ def test_a_float_label_with_few_values_is_a_class_target(project):
     report = check(project, data="labels.csv", target="churned")
     found = {f.check: f for f in report.findings}
     assert found["class_imbalance"].count == 15 and found["target_nulls"].count == 1
+
+
+# ---------------------------------------------------------------- bounds: what the range chart draws
+
+
+def test_bounds_count_the_values_outside_the_contract_as_numpy_does(project, monkeypatch):
+    from omgml.data import parquet_table
+
+    rng = np.random.default_rng(11)
+    n = 5000
+    f = rng.normal(size=n) * 3
+    f[rng.random(n) < 0.05] = np.nan
+    f[rng.random(n) < 0.01] = np.inf
+    f[rng.random(n) < 0.01] = -np.inf
+    data = pd.DataFrame(
+        {
+            "f": f,
+            "i": rng.integers(-40, 40, n),
+            "only_max": rng.exponential(2.0, n),
+            "text": rng.choice(["1", "2", "x"], n),
+            "free": rng.normal(size=n),
+        }
+    )
+    data.loc[:1199, "f"] = data.loc[:1199, "f"].clip(-1, 1)  # a first batch inside the bounds: skipped, not miscounted
+    data.to_parquet(project / "batch.parquet")
+    data.assign(text=rng.integers(0, 3, n)).to_parquet(project / "clean.parquet")
+    check(project, data="clean.parquet", save_contract="c")
+    path = project / ".omgml/contracts/c.json"
+    contract = json.loads(path.read_text())
+    rules = {c["name"]: c for c in contract["columns"]}
+    rules["f"].update(min=-2.5, max=4.0, bounds="exact")
+    rules["i"].update(min=-10.5, max=25, bounds="exact")  # a fractional bound on an integer column
+    rules["only_max"].update(min=None, max=3.0, bounds="exact")
+    rules["free"].update(min=None, max=None)
+    path.write_text(json.dumps(contract))
+    monkeypatch.setattr(parquet_table, "PARQUET_BATCH_ROWS", 700)  # many batches
+    report = check(project, data="batch.parquet", contract="c")
+
+    summary = {c.name: c for c in report.column_summary}
+    for name, low, high in (("f", -2.5, 4.0), ("i", -10.5, 25), ("only_max", None, 3.0)):
+        values = data[name].to_numpy(dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        bounds = summary[name].bounds
+        assert (bounds.min, bounds.max) == (low, high)
+        assert bounds.below == (int((finite < low).sum()) if low is not None else 0)
+        assert bounds.above == int((finite > high).sum())
+        assert (summary[name].min, summary[name].max) == (finite.min(), finite.max())
+        finding = next(x for x in report.findings if x.check == "out_of_range" and x.column == name)
+        assert finding.count == bounds.below + bounds.above > 0
+    assert summary["text"].bounds is None  # read as text: dtype_mismatch speaks, not a zero count
+    assert summary["free"].bounds is None
+    assert check(project, data="batch.parquet").column_summary[0].bounds is None  # no contract, no bounds

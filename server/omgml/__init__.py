@@ -18,6 +18,8 @@ _API = {
     "InitResult": "omgml.project.models",
     "StatusRequest": "omgml.project.models",
     "StatusReport": "omgml.project.models",
+    "load_report": "omgml.project.reports",
+    "show_report": "omgml.project.reports",
     "validate_data": "omgml.validation.service",
     "ValidateDataRequest": "omgml.validation.models",
     "ValidationReport": "omgml.validation.models",
@@ -62,9 +64,11 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "check_drift",
     "compare_models",
     "init_project",
+    "load_report",
     "project_status",
     "promote_model",
     "rollback_model",
+    "show_report",
     "train_baseline",
     "validate_data",
 ]
@@ -77,6 +81,7 @@ if TYPE_CHECKING:
     from omgml.errors import OmgmlError
     from omgml.project.init import init_project
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
+    from omgml.project.reports import load_report, show_report
     from omgml.project.status import project_status
     from omgml.registry.models import (
         CompareModelsRequest,

@@ -33,7 +33,7 @@ ProjectDir = Annotated[
     str,
     Field(
         max_length=PATH_MAX,
-        description="Project folder inside the workspace root.",
+        description="Project folder in the workspace root.",
     ),
 ]
 DryRun = Annotated[bool, Field(description="Report what would be written; write nothing.")]

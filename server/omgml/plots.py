@@ -132,31 +132,117 @@ def hbars(
 # models are not imported, so this module stays a leaf).
 
 
+EFFECT_AXIS = 10  # the effect axis ends at most this many times the largest threshold
+
+
 def effect_chart(columns: Sequence) -> Chart:
-    """Drift: every tested column's effect size, largest first, each with its own threshold tick."""
+    """Drift: every tested column's effect size, largest first, each with its own threshold tick.
+
+    One huge effect (a Wasserstein distance of hundreds of stds after an outlier) would shrink every threshold
+    tick to the axis start, so the axis stops at ``EFFECT_AXIS`` times the largest threshold: a longer bar
+    reaches the end, and its value is printed.
+    """
     ranked = sorted(columns, key=lambda c: -c.effect.value if math.isfinite(c.effect.value) else -math.inf)
+    cap = EFFECT_AXIS * max((c.effect.threshold for c in ranked), default=0)
+    largest = max((c.effect.value for c in ranked), default=0)
     return hbars(
         [(f"{c.column} ({c.effect.measure})", [c.effect.value]) for c in ranked],
         marks=[c.effect.threshold for c in ranked],
         flagged=[c.drifted for c in ranked],
+        scale=nice_max(cap) if 0 < cap < largest else None,
     )
 
 
-def signals_chart(signal) -> Chart:
-    """Drift: one column's reference-vs-current shares of missing, infinite, new, vanished and out-of-range values.
+def category_chart(distribution) -> Chart:
+    """Drift: a categorical column's cells, each side's share of its values side by side (the test's counts)."""
+    ref_total, cur_total = sum(distribution.reference) or 1, sum(distribution.current) or 1
+    return hbars(
+        [
+            (label, [r / ref_total, c / cur_total])
+            for label, r, c in zip(distribution.labels, distribution.reference, distribution.current, strict=True)
+        ],
+        series=("reference", "current"),
+        text=percent,
+    )
 
-    The drift result keeps these shares, not the histograms the tests binned, so this is what can be drawn from
-    it; per-bin counts would need the result to carry them.
+
+HIST_LEFT = 48  # room for the share labels left of the plot
+HIST_PLOT = 160  # height of the plot area
+MAX_TICKS = 7  # value labels under a histogram
+
+
+@dataclass(frozen=True)
+class BinBar:
+    x: float
+    width: float
+    y: float
+    height: float
+    series: int  # 0 reference, 1 current (drawn over it, translucent)
+    title: str  # the bin and the share, for a hover
+
+
+@dataclass(frozen=True)
+class BinChart:
+    bars: tuple[BinBar, ...]
+    width: float
+    height: float
+    x0: float
+    span: float
+    top: float
+    base: float  # y of the value axis
+    ticks: tuple[tuple[float, str], ...]  # (x, value) under the axis
+    levels: tuple[tuple[float, str], ...]  # (y, share) left of the plot
+    series: tuple[str, ...]
+
+
+def histogram_chart(distribution) -> BinChart:
+    """Drift: a numeric column's bins, reference and current shares overlaid, bins side by side at equal width.
+
+    Equal width on screen, not on the value axis: the outer bins may hold a long tail, and a decile bin is as wide
+    as its neighbours, so the labels under the axis are the bins' edges (or, one bin per value, the values).
     """
-    rows = [
-        ("missing", [signal.null_rate_reference, signal.null_rate_current]),
-        ("infinite", [signal.infinite_rate_reference, signal.infinite_rate_current]),
-        ("in new categories", [0.0, signal.new_category_share]),
-        ("in vanished categories", [signal.vanished_reference_share, 0.0]),
-    ]
-    if signal.out_of_range_share is not None:
-        rows.append(("outside reference min..max", [0.0, signal.out_of_range_share]))
-    return hbars(rows, series=("reference", "current"), text=percent)
+    edges, ref, cur = distribution.edges, distribution.reference, distribution.current
+    bins = len(ref)
+    shares = [[count / (sum(side) or 1) for count in side] for side in (ref, cur)]
+    top_share = nice_max(max(max(s) for s in shares))
+    span = WIDTH - HIST_LEFT - 8
+    slot = span / bins
+    base = PAD + HIST_PLOT
+    bars = []
+    for series, (name, side) in enumerate(zip(("reference", "current"), shares)):
+        for i, share in enumerate(side):
+            if not share:
+                continue  # nothing to draw; the hover of an empty bin would only add bytes
+            height = HIST_PLOT * share / top_share
+            where = distribution.labels[i] if distribution.labels else f"{fmt(edges[i])} to {fmt(edges[i + 1])}"
+            bars.append(
+                BinBar(
+                    x=HIST_LEFT + i * slot,
+                    width=max(slot - 1, 0.5),
+                    y=base - height,
+                    height=height,
+                    series=series,
+                    title=f"{where}: {percent(share)} of {name} ({(ref, cur)[series][i]:,})",
+                )
+            )
+    every = math.ceil((bins + 1) / MAX_TICKS)
+    if distribution.labels:  # one bin per value: label the bins, not the edges between them
+        ticks = tuple((HIST_LEFT + (i + 0.5) * slot, distribution.labels[i]) for i in range(0, bins, every))
+    else:
+        ticks = tuple((HIST_LEFT + i * slot, fmt(edges[i])) for i in range(0, bins + 1, every))
+    levels = tuple((base - HIST_PLOT * k / 2, percent(top_share * k / 2)) for k in range(3))
+    return BinChart(
+        bars=tuple(bars),
+        width=WIDTH,
+        height=base + PAD,
+        x0=HIST_LEFT,
+        span=span,
+        top=PAD,
+        base=base,
+        ticks=ticks,
+        levels=levels,
+        series=("reference", "current"),
+    )
 
 
 def findings_chart(findings: Sequence) -> Chart:
@@ -198,6 +284,114 @@ def leaderboard_chart(leaderboard: Sequence, candidates: Sequence) -> Chart:
         marks=[dummy] * len(leaderboard),
         errors=[row.primary_std for row in leaderboard],
     )
+
+
+# Validation: out-of-range values against the contract's bounds.
+
+RANGE_ROW = 26  # a range row is taller than a bar row: a band with a bar inside it
+RANGE_COUNTS_WIDTH = 130  # room right of the track for "12 below · 3 above"
+RANGE_MARGIN = 0.04  # share of a track left empty at each end, so a bar at the edge stays visible
+RANGE_PAD = 8  # above the first row and below the last: no axis to make room for
+
+
+@dataclass(frozen=True)
+class RangeRow:
+    label: str
+    y: float  # top of the row's band
+    band: tuple[float, float]  # x of the contract's min and max; an unbounded side runs to the track's end
+    open_low: bool  # the contract has no min
+    open_high: bool  # the contract has no max
+    observed: tuple[float, float] | None  # x of the data's min and max; None when it has no finite value
+    outside: tuple[tuple[float, float], ...]  # the parts of the observed bar beyond the band
+    below: int
+    above: int
+    severity: str | None  # the out_of_range finding's severity, None when nothing is outside
+    text: str  # the counts as printed
+    tip: str  # every number, for the hover title
+
+
+@dataclass(frozen=True)
+class RangeChart:
+    rows: tuple[RangeRow, ...]
+    width: float
+    height: float
+    x0: float
+    span: float
+    band_height: float
+    hidden: int
+
+
+def _finite(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def range_chart(summary: Sequence, findings: Sequence = (), limit: int = 60) -> RangeChart:
+    """Each bounded column's contract [min, max] as a band and its observed [min, max] as a bar across it.
+
+    Every row has its own scale, the union of the two ranges (a shared axis would squeeze a column in [0, 1]
+    beside one in the millions to a dot). Columns with values outside come first, most outside first, then
+    the others in table order; rows past ``limit`` are counted in ``hidden``.
+    """
+    severity = {f.column: f.severity for f in findings if f.check == "out_of_range"}
+    bounded = [c for c in summary if c.bounds is not None]
+    ranked = sorted(bounded, key=lambda c: -(c.bounds.below + c.bounds.above))  # stable: table order among ties
+    shown = ranked[:limit]
+    span = WIDTH - LABEL_WIDTH - RANGE_COUNTS_WIDTH
+    band_height = RANGE_ROW - 8
+    rows = []
+    for i, c in enumerate(shown):
+        low, high = _finite(c.bounds.min), _finite(c.bounds.max)
+        seen = (_finite(c.min), _finite(c.max))
+        observed = seen if None not in seen else None
+        ends = [v for v in (low, high, *(observed or ())) if v is not None] or [0.0]
+        lo, hi = min(ends), max(ends)
+        pad = (hi - lo) * RANGE_MARGIN or max(abs(lo), 1.0) * 0.5  # a single value sits mid-track
+        start, scale = lo - pad, span / (hi - lo + 2 * pad)
+        band = (
+            LABEL_WIDTH if low is None else LABEL_WIDTH + (low - start) * scale,
+            LABEL_WIDTH + span if high is None else LABEL_WIDTH + (high - start) * scale,
+        )
+        bar = None if observed is None else tuple(LABEL_WIDTH + (v - start) * scale for v in observed)
+        outside: tuple[tuple[float, float], ...] = ()
+        if bar is not None:
+            parts = ((bar[0], min(bar[1], band[0])), (max(bar[0], band[1]), bar[1]))
+            outside = tuple(p for p in parts if p[1] > p[0])
+        b = c.bounds
+        rows.append(
+            RangeRow(
+                label=c.name,
+                y=RANGE_PAD + i * RANGE_ROW + (RANGE_ROW - band_height) / 2,
+                band=band,
+                open_low=low is None,
+                open_high=high is None,
+                observed=bar,
+                outside=outside,
+                below=b.below,
+                above=b.above,
+                severity=severity.get(c.name),
+                text=f"{b.below:,} below · {b.above:,} above" if b.below or b.above else "all within",
+                tip=(
+                    f"{c.name}: contract [{_exact(b.min, '-inf')}, {_exact(b.max, 'inf')}], "
+                    f"observed [{_exact(c.min, '–')}, {_exact(c.max, '–')}], {b.below:,} below, {b.above:,} above"
+                ),
+            )
+        )
+    return RangeChart(
+        rows=tuple(rows),
+        width=WIDTH,
+        height=RANGE_PAD * 2 + RANGE_ROW * len(shown),
+        x0=LABEL_WIDTH,
+        span=span,
+        band_height=band_height,
+        hidden=len(ranked) - len(shown),
+    )
+
+
+def _exact(value, none: str) -> str:
+    """A bound or extreme for the hover text: integers whole, floats to six significant digits."""
+    if value is None:
+        return none
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,17 @@ from pydantic import BaseModel
 from omgml.assets import asset_dir
 from omgml.errors import ConfigError, first_line
 from omgml.plots import (
+    category_chart,
     compare_difference_chart,
     compare_scores_chart,
     effect_chart,
     findings_chart,
     fmt,
+    histogram_chart,
     leaderboard_chart,
     null_chart,
     percent,
-    signals_chart,
+    range_chart,
     stage_strip,
 )
 from omgml.workspace import OMGML_DIR, resolve_inside
@@ -58,11 +60,13 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     # The HTML reports' charts: geometry computed in Python (omgml.plots), drawn by templates/reports/_charts.html.j2.
     env.globals.update(
         effect_chart=effect_chart,
-        signals_chart=signals_chart,
+        category_chart=category_chart,
+        histogram_chart=histogram_chart,
         findings_chart=findings_chart,
         null_chart=null_chart,
         stage_strip=stage_strip,
         leaderboard_chart=leaderboard_chart,
+        range_chart=range_chart,
         fmt=fmt,
         percent=percent,
         compare_scores_chart=compare_scores_chart,

@@ -378,6 +378,7 @@ class Report(BaseModel):
 
 
 STAMP_KEYS = ("omgml_version", "created_at")  # what ``Store.stamp`` adds to every file it saves
+SHOWN_TIME = "%Y-%m-%d %H:%M:%S UTC"  # the save time in an HTML report's header (rendered again from the stamp)
 
 
 class Store:
@@ -495,7 +496,7 @@ class Store:
         html = path.with_suffix(".html") if has_template(report, "html", self.project) else None
         report.html_path = html.relative_to(self.project).as_posix() if html else None
         if html is not None:
-            created = now.strftime("%Y-%m-%d %H:%M:%S UTC")
+            created = now.strftime(SHOWN_TIME)
             self.write_text(html, render(report, "html", self.project, created_at=created))
         self.write(path, report.model_dump(mode="json"), now=now)
         return path
@@ -503,6 +504,16 @@ class Store:
     def history(self, kind: str) -> list[Path]:
         """Saved reports of one kind, oldest first (names sort by time)."""
         return self.listing(self.reports(kind), f"*-{kind}.json")
+
+    def keep_latest(self, kind: str, keep: int) -> None:
+        """Delete all but the newest ``keep`` (at least one) reports of ``kind``, each JSON with its HTML: for a
+        kind saved on every call, so that calls in a loop cannot fill the folder."""
+        for old in self.history(kind)[: -max(keep, 1)]:
+            for path in (old, old.with_suffix(".html")):
+                try:
+                    path.unlink(missing_ok=True)  # a symlink is removed itself, never what it points at
+                except OSError:
+                    pass  # housekeeping: a file that cannot be removed now is tried again by the next call
 
 
 class Project:

@@ -1,4 +1,4 @@
-"""The shell face: ``omgml init|status|validate|drift|baseline|serve|install``. Thin: parse, call the service, print.
+"""The shell face: ``omgml init|status|report|validate|drift|baseline|serve|install``. Thin: parse, call the service, print.
 
 Errors a user can fix print one line to stderr and exit 2; any other exception is a bug in omgml:
 its traceback, then one line asking for a report, go to stderr, and the exit code is 70 (EX_SOFTWARE:
@@ -50,6 +50,7 @@ def _root(
 # One explicit registry of commands: adding a capability adds its lines here.
 app.command()(project.init)
 app.command()(project.status)
+app.command()(project.report)
 app.command()(validation.validate)
 app.command()(drift.drift)
 app.command()(baseline.baseline)

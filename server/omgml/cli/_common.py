@@ -15,11 +15,25 @@ import typer
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from omgml.errors import InvalidInput, PathError
 from omgml.progress import Reporter, reporting
 
 BAR_AFTER = 1.0  # seconds of work before a bar appears: a quick command prints its report and nothing else
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the full result as JSON (same object as the MCP tool).")]
+HtmlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--html",
+        metavar="PATH",
+        help="Also write the HTML report to PATH (relative to the current folder; an existing file is kept "
+        "unless --replace-html). '-' prints the HTML instead of the markdown.",
+    ),
+]
+ReplaceHtmlFlag = Annotated[bool, typer.Option("--replace-html", help="Let --html replace an existing file.")]
+# How a command shows its result, not what it computes: options with no field in the request (tests/test_faces.py).
+OUTPUT_OPTIONS = ("as_json", "html", "replace_html")
+STDOUT = "-"
 
 
 @dataclass(frozen=True)
@@ -72,14 +86,100 @@ def argument(arg: Any, *, note: str = "", **kwargs: Any) -> Any:
     return typer.Argument(**_typer_kwargs(arg, note), **kwargs)
 
 
-def emit(result: BaseModel, as_json: bool, project_dir: str | Path = ".") -> None:
-    """Print ``result``: JSON for machines, its markdown rendering (``project_dir`` may override it) for people."""
+@dataclass(frozen=True)
+class HtmlCopy:
+    """Where ``--html`` sends the HTML report: the file ``path``, or stdout when ``path`` is None."""
+
+    path: Path | None
+    replace: bool = False
+
+    @classmethod
+    def of(cls, html: str | None, replace: bool, as_json: bool = False, as_md: bool = False) -> HtmlCopy | None:
+        """The copy ``--html`` asks for, checked before the work starts (a 40 s baseline must not end in "file
+        exists"); None without ``--html``."""
+        from omgml.workspace import expand_home, resolve_path
+
+        if html is None:
+            return None
+        if html == STDOUT:
+            if as_json or as_md:
+                raise InvalidInput(
+                    f"--html - and {'--json' if as_json else '--md'} both print to stdout",
+                    "stdout carries one document",
+                    "drop one of them, or write the HTML to a file: --html PATH",
+                )
+            return cls(None)
+        path = resolve_path(expand_home(html, "--html file"), "--html file", html)
+        if path.is_dir():
+            raise PathError(f"--html {html}: {path} is a folder", "--html names the file to write", "add a file name")
+        if not path.parent.is_dir():
+            raise PathError(
+                f"--html {html}: the folder {path.parent} does not exist",
+                "omgml writes the file, not the folders above it",
+                "create the folder first, or give another path",
+            )
+        if path.exists() and not replace:
+            raise _exists(html, path)
+        return cls(path, replace)
+
+    def send(self, page: str) -> None:
+        """Print ``page``, or write it to the file: replaced atomically, or created only if still absent."""
+        from omgml.workspace import atomic_write, create_new
+
+        if self.path is None:
+            typer.echo(page, nl=False)
+            return
+        try:
+            if self.replace:
+                atomic_write(self.path, page)
+            elif not create_new(self.path, page):  # made by someone else since the check
+                raise _exists(str(self.path), self.path)
+        except OSError as exc:
+            raise PathError(
+                f"Cannot write the HTML report to {self.path}",
+                f"the operating system refused it ({exc.strerror or exc})",
+                "check the folder's permissions and free space, or give another path",
+            ) from exc
+
+
+def _exists(html: str, path: Path) -> PathError:
+    return PathError(
+        f"--html {html}: {path} already exists",
+        "omgml replaces a file only when told to, so a mistyped path cannot destroy one",
+        "add --replace-html, or give another path",
+    )
+
+
+def saved_html(result: BaseModel, project_dir: str | Path) -> str:
+    """The HTML report of ``result``: the page saved beside its JSON, byte for byte, or rendered now when the
+    result was not saved (status of a folder that is not an omgml project, drift that only saved a profile)."""
+    saved = getattr(result, "html_path", None)
+    if saved:
+        from omgml.workspace import read_inside
+
+        return read_inside(Path(project_dir).resolve(), saved, "saved HTML report").decode("utf-8")
+    from omgml.render import render
+
+    return render(result, "html", project_dir)
+
+
+def emit(result: BaseModel, as_json: bool, project_dir: str | Path = ".", html: HtmlCopy | None = None) -> None:
+    """Print ``result``: JSON for machines, its markdown rendering (``project_dir`` may override it) for people;
+    ``html`` also writes its HTML report to a file, or prints it instead of the markdown."""
+    if html is not None:
+        html.send(saved_html(result, project_dir))
+        if html.path is None:
+            return
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
     from omgml.render import render
 
-    text = render(result, "md", project_dir)
+    print_markdown(render(result, "md", project_dir))
+
+
+def print_markdown(text: str) -> None:
+    """Markdown to stdout: drawn by rich on a terminal, as written everywhere else (a pipe, a file, CI)."""
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown

@@ -24,7 +24,7 @@ from omgml.baseline.models import (
     TimeBudget,
     TrainingTable,
 )
-from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
+from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 
 
 def baseline(
@@ -43,6 +43,8 @@ def baseline(
     register: Annotated[bool, option(RegisterModel, "--register/--no-register")] = True,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
+    html: HtmlOption = None,
+    replace_html: ReplaceHtmlFlag = False,
 ) -> None:
     """Cross-validate baselines, log them to MLflow and register the best one."""
     from omgml.baseline.service import train_baseline
@@ -64,4 +66,5 @@ def baseline(
         "model_name": model_name,
         "register_model": register,
     }
-    emit(with_progress(train_baseline, request), as_json, project_dir)
+    html_copy = HtmlCopy.of(html, replace_html, as_json)
+    emit(with_progress(train_baseline, request), as_json, project_dir, html_copy)

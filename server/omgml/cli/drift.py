@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
+from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.drift.models import (
     Columns,
     Current,
@@ -43,6 +43,8 @@ def drift(
     window: Annotated[str | None, option(Window)] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
+    html: HtmlOption = None,
+    replace_html: ReplaceHtmlFlag = False,
 ) -> None:
     """Check whether CURRENT drifted from REFERENCE: the right test per column, effect size first."""
     from omgml.drift.service import check_drift
@@ -62,8 +64,9 @@ def drift(
         "time_column": time_column,
         "window": window,
     }
+    html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(check_drift, request)
-    emit(report, as_json, project_dir)
+    emit(report, as_json, project_dir, html_copy)
     if report.drifted:
         raise typer.Exit(code=1)
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
+from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.validation.models import (
     AgainstTable,
     ContractRef,
@@ -40,6 +40,8 @@ def validate(
     encoding: Annotated[str | None, option(Encoding, "--encoding")] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
+    html: HtmlOption = None,
+    replace_html: ReplaceHtmlFlag = False,
 ) -> None:
     """Check a table is fit to train on; exit 1 when a finding is an error."""
     from omgml.validation.service import validate_data
@@ -58,7 +60,8 @@ def validate(
         "delimiter": delimiter,
         "encoding": encoding,
     }
+    html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(validate_data, request)
-    emit(report, as_json, project_dir)
+    emit(report, as_json, project_dir, html_copy)
     if not report.passed:
         raise typer.Exit(1)

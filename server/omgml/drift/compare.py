@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from omgml.drift.columns import untestable_kind
+from omgml.drift.distribution import category_distribution, numeric_distribution, quantile_distribution
 from omgml.drift.histogram import Grid, bin_counts, quantile_bins
-from omgml.drift.models import ColumnDrift, ColumnSignals, EffectSize, Role, SkippedColumn
+from omgml.drift.models import ColumnDrift, ColumnSignals, Distribution, EffectSize, Role, SkippedColumn
 from omgml.drift.scan import THREADS
 from omgml.drift.selection import Facts, select_test
 from omgml.drift.stattests import BY_NAME, Outcome, StatTest, aligned_counts, effect_test, holm, z
@@ -54,6 +55,7 @@ class _Pending:
     outcome: Outcome
     effect_spec: StatTest
     effect: Outcome
+    counts: tuple | None  # the cells a counts test read, with their labels
 
 
 @dataclass
@@ -63,8 +65,11 @@ class Comparison:
     signals: list[ColumnSignals]
 
 
-def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
-    """Test every pair, correct the p-values together, decide; signals for every pair."""
+def compare(pairs: list[Pair], thresholds: dict[str, float], distributions: bool = True) -> Comparison:
+    """Test every pair, correct the p-values together, decide; signals for every pair.
+
+    With ``distributions``, drifted columns (and the target and prediction) carry the counts their test read.
+    """
     pending: list[_Pending] = []
     skipped: list[SkippedColumn] = []
     signals = []
@@ -91,6 +96,10 @@ def compare(pairs: list[Pair], thresholds: dict[str, float]) -> Comparison:
     pvalued = [p for p in pending if p.spec.score == "pvalue"]
     adjusted = dict(zip((id(p) for p in pvalued), holm([p.outcome.pvalue for p in pvalued])))
     columns = [_decide(p, adjusted.get(id(p)), thresholds) for p in pending]
+    if distributions:
+        for p, column in zip(pending, columns):
+            if column.drifted or column.role != "feature":
+                column.distribution = distribution_of(p)
     signals.sort(key=lambda s: s.severity, reverse=True)  # stable: columns without alerts keep their order
     return Comparison(columns=columns, skipped=skipped, signals=signals)
 
@@ -292,7 +301,17 @@ def _run(pair: Pair, thresholds: dict[str, float]) -> _Pending:
         counts = _category_cells(pair, kind)  # once, for the test and its effect size alike
     outcome = _apply(spec, pair, counts)
     effect = outcome if effect_spec is spec else _apply(effect_spec, pair, counts)
-    return _Pending(pair, kind, spec, why, outcome, effect_spec, effect)
+    return _Pending(pair, kind, spec, why, outcome, effect_spec, effect, counts)
+
+
+def distribution_of(p: _Pending) -> Distribution:
+    """What the column's chart draws: the cells the test (or its effect size) read, else its values binned."""
+    ref, cur = p.pair.reference, p.pair.current
+    if p.counts is not None and not (p.kind == "numeric" and isinstance(ref, NumericSummary)):
+        return category_distribution(*p.counts)
+    if p.counts is not None:
+        return quantile_distribution(ref.hist, cur.hist, reference_grid(ref))
+    return numeric_distribution(ref.hist, cur.hist)
 
 
 def _buckets(pair: Pair) -> str:

@@ -96,6 +96,23 @@ class EffectSize(BaseModel):
     material: bool
 
 
+class Distribution(BaseModel):
+    """The counts a column's chart draws: the values the test compared, per bin or category cell, on each side.
+
+    ``bins``: a numeric column counted in ``edges`` (as ``numpy.histogram``: each bin ``[a, b)``, the last
+    ``[a, b]``). ``values``: the same, one bin per distinct value (edges half-way between), the values as
+    ``labels``. ``categories``: the test's cells after pooling rare ones, by ``labels``. Counts are exact and sum
+    to each side's values.
+    """
+
+    kind: Literal["bins", "values", "categories"]
+    edges: list[float] | None = None
+    labels: list[str] | None = None
+    reference: list[int]
+    current: list[int]
+    note: str = Field(description="What the cells are")
+
+
 class ColumnDrift(BaseModel):
     column: str
     role: Role
@@ -116,6 +133,9 @@ class ColumnDrift(BaseModel):
     rows_current: int
     statistic_bound: float = Field(description="Largest possible difference from the raw-data statistic (0: exact)")
     near_threshold: bool = Field(description="The decision could flip within statistic_bound")
+    distribution: Distribution | None = Field(
+        None, description="Reference and current counts behind the test (drifted columns, target and prediction)"
+    )
 
 
 class ColumnSignals(BaseModel):

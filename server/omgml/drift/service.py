@@ -473,7 +473,7 @@ def _windows(
         pairs = [
             Pair(n, roles[n], ref_summaries[n], w.columns[n], forced.get(n)) for n in roles if plans[n].skip is None
         ]
-        result = compare(pairs, thresholds)
+        result = compare(pairs, thresholds, distributions=False)  # a window keeps its verdict, not the columns
         if not result.columns:
             out.append(_skipped_window(start, end, w.rows, "no column could be tested in this window"))
             continue

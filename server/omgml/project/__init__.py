@@ -1,1 +1,2 @@
-"""Project capabilities: scaffold a project (``init_project``) and report where it stands (``project_status``)."""
+"""Project capabilities: scaffold a project (``init_project``), report where it stands (``project_status``), show a
+saved report again (``show_report``)."""

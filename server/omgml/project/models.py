@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, DryRun, ProjectDir
+from omgml.args import COLUMN_MAX, METRIC_CHOICES, PATH_MAX, TASK_CHOICES, DryRun, ProjectDir, one_of
 from omgml.config import ProjectConfig, Task
 from omgml.tracking import TrackingSummary
 from omgml.workspace import Report
@@ -102,6 +102,27 @@ class SavedReport(BaseModel):
     summary: str
     ok: bool
     runs: int = Field(description="how many reports of this kind are stored")
+
+
+# Every kind of saved report `omgml report` can show again: the result model it is read into ("module:Name",
+# imported only when one is read) and the command that saves one. A new kind of report is added here.
+REPORT_KINDS = {
+    "validation": ("omgml.validation.models:ValidationReport", "omgml validate DATA"),
+    "drift": ("omgml.drift.models:DriftReport", "omgml drift REFERENCE CURRENT"),
+    "baseline": ("omgml.baseline.models:BaselineReport", "omgml baseline"),
+    "status": ("omgml.project.models:StatusReport", "omgml status"),
+}
+
+# The arguments of `omgml report` and ``show_report``, declared once.
+ReportRef = Annotated[
+    str | None,
+    Field(
+        max_length=PATH_MAX,
+        description=f"A kind ({one_of(REPORT_KINDS)}: its latest saved report) or a saved report's JSON path, "
+        "relative to the project; default: the latest of any kind.",
+    ),
+]
+ReportFormat = Literal["md", "html", "json"]
 
 
 class StatusRequest(BaseModel):

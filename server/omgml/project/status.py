@@ -21,6 +21,8 @@ from omgml.tracking import TrackingSummary, project_tracking_uri, read_tracking_
 from omgml.workspace import Project
 
 MAX_DATA_FILES = 1000
+# Status is saved on every call, often in a loop: only the newest are kept (oldest JSON and HTML deleted first).
+STATUS_KEPT = 10
 
 
 def project_status(request: StatusRequest | dict | None = None, *, root: Path | None = None) -> StatusReport:
@@ -37,9 +39,10 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
     -------
     StatusReport
         Config, git state, data inventory, saved reports, MLflow summary, the eight lifecycle
-        stages with evidence and next step, and the readiness checklist. Reads only, except
-        that file fingerprints are cached in ``.omgml/`` of an omgml project and MLflow runs left
-        RUNNING by a process that died are marked FAILED (only FINISHED runs are counted).
+        stages with evidence and next step, and the readiness checklist. In an omgml project it
+        is saved under ``.omgml/reports/status/`` (JSON and HTML; the newest ``STATUS_KEPT`` are
+        kept) and file fingerprints are cached in ``.omgml/``; MLflow runs left RUNNING by a
+        process that died are marked FAILED (only FINISHED runs are counted). Nothing else is written.
     """
     request = parse_request(StatusRequest, request, "status")
     project = Project.open(request.project_dir, root)
@@ -63,7 +66,7 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
         done = sum(s.state == "done" for s in stages)
         ready = sum(item.ok for item in readiness)
         headline = f"{config.name}: {done}/{len(stages)} lifecycle stages done, {ready}/{len(readiness)} readiness practices in place."
-    return StatusReport(
+    report = StatusReport(
         project_dir=str(project.root),
         is_project=config is not None,
         ok=config is not None,
@@ -77,6 +80,10 @@ def project_status(request: StatusRequest | dict | None = None, *, root: Path | 
         readiness=readiness,
         next_step=next_step or "",
     )
+    if config is not None:  # a folder that is not an omgml project is only read, never written into
+        project.store.save(report)
+        project.store.keep_latest("status", STATUS_KEPT)
+    return report
 
 
 def _data_areas(project: Project) -> list[tuple[str, Path]]:
@@ -122,11 +129,14 @@ def _inventory(project: Project) -> list[DataFile]:
 
 
 def _saved_reports(project: Project) -> list[SavedReport]:
-    """The latest saved report of each kind. A report is saved as itself (``headline`` at the top); one saved
-    before that sits in an envelope with its ``summary`` beside the result, and is read as well."""
+    """The latest saved report of each kind but status's own (a status is no evidence of anything). A report is
+    saved as itself (``headline`` at the top); one saved before that sits in an envelope with its ``summary``
+    beside the result, and is read as well."""
     folder = project.store.reports()
     reports = []
     for kind_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if kind_dir.name == "status":
+            continue
         history = project.store.history(kind_dir.name)
         latest = project.store.read_json(history[-1]) if history else None
         if latest is None:

@@ -110,6 +110,15 @@ class SeverityCounts(BaseModel):
     info: int = 0
 
 
+class ColumnBounds(BaseModel):
+    """A numeric column's contract range and how many of this data's values fall outside it."""
+
+    min: float | int | None = Field(description="the contract's min; null: unbounded below")
+    max: float | int | None = Field(description="the contract's max; null: unbounded above")
+    below: int = Field(description="finite values below min")
+    above: int = Field(description="finite values above max")
+
+
 class ColumnSummary(BaseModel):
     name: str
     kind: Kind
@@ -123,6 +132,9 @@ class ColumnSummary(BaseModel):
     min: Example = None
     max: Example = None
     findings: int = Field(description="findings about this column")
+    bounds: ColumnBounds | None = Field(
+        None, description="the contract's numeric min/max beside min and max above; null: none to check"
+    )
 
 
 class CheckRun(BaseModel):

@@ -10,6 +10,7 @@ from omgml.errors import InvalidInput, parse_request, unknown_column
 from omgml.validation.models import (
     SEVERITIES,
     CheckRun,
+    ColumnBounds,
     ColumnSummary,
     Contract,
     Finding,
@@ -356,6 +357,7 @@ def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
     for f in findings:
         if f.column is not None:
             per_column[f.column] = per_column.get(f.column, 0) + 1
+    rules = {rule.name: rule for rule in ctx.contract.columns} if ctx.contract else {}
     return [
         ColumnSummary(
             name=c.name,
@@ -370,6 +372,26 @@ def _summaries(ctx, findings: list[Finding]) -> list[ColumnSummary]:
             min=jsonable(c.min),
             max=jsonable(c.max),
             findings=per_column.get(c.name, 0),
+            bounds=_bounds(rules.get(c.name), c),
         )
         for c in ctx.columns()
     ]
+
+
+def _bounds(rule, column) -> ColumnBounds | None:
+    """The contract's numeric range beside the counts the pass made against it.
+
+    Only where the pass counted (a column read as numbers, a numeric bound): a text column under a numeric
+    rule is dtype_mismatch's to report, and zero below/above there would read as "all within".
+    """
+    if rule is None or column.physical not in ("integer", "float"):
+        return None
+    numeric = [isinstance(b, (int, float)) and not isinstance(b, bool) for b in (rule.min, rule.max)]
+    if not any(numeric):
+        return None
+    return ColumnBounds(
+        min=rule.min if numeric[0] else None,
+        max=rule.max if numeric[1] else None,
+        below=column.below,
+        above=column.above,
+    )

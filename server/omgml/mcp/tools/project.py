@@ -56,5 +56,6 @@ async def omgml_status(
 
 SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(omgml_init, "Scaffold an ML project", read_only=False, destructive=False, idempotent=True),
-    ToolSpec(omgml_status, "ML project status", read_only=True, idempotent=True),
+    # Saves its report under .omgml/reports/status/ (the newest ten are kept); reads everything else.
+    ToolSpec(omgml_status, "ML project status", read_only=False, destructive=False, idempotent=False),
 )
