@@ -9,7 +9,16 @@ import pkgutil
 import pytest
 
 import omgml
-from omgml import check_drift, project_status, show_report, train_baseline, validate_data
+from omgml import (
+    check_drift,
+    compare_models,
+    project_status,
+    promote_model,
+    rollback_model,
+    show_report,
+    train_baseline,
+    validate_data,
+)
 from omgml.errors import InvalidInput, OmgmlError, PathError
 from omgml.project.models import REPORT_KINDS
 from omgml.render import render
@@ -32,6 +41,8 @@ def saved(tmp_path_factory):
     shifted = frame.assign(signal=frame["signal"] + 1.5)
     write_table(project / "data" / "processed", shifted, "current.csv")
     where = {"project_dir": str(project)}
+    # a first version (the champion), so compare, promote and roll back have two to work with
+    train_baseline({**where, "data_path": "data/raw/train.csv", "cv": 2, "models": ["linear"], "seed": 1})
     results = {
         "validation": validate_data({**where, "data": "data/raw/train.csv", "target": "churned"}),
         "drift": check_drift({**where, "reference": "data/raw/train.csv", "current": "data/processed/current.csv"}),
@@ -40,6 +51,11 @@ def saved(tmp_path_factory):
         ),
         "status": project_status(where),
     }
+    results["compare"] = compare_models(
+        {**where, "challengers": ["2"], "data": "data/processed/current.csv", "resamples": 100}
+    )
+    results["promote"] = promote_model({**where, "ref": "2", "force": True, "reason": "round trip"})
+    results["rollback"] = rollback_model(where)
     return project, results
 
 
@@ -146,8 +162,8 @@ ERRORS = {
     "unknown kind": (
         lambda p, r: "frob",
         (
-            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status; "
-            "a saved report is a .json file. Fix: give a kind, or the path of a report"
+            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status, "
+            "compare, promote, rollback; a saved report is a .json file. Fix: give a kind, or the path of a report"
         ),
     ),
     "missing": (lambda p, r: "missing.json", "No saved report at missing.json. The path names no file."),
@@ -215,7 +231,10 @@ def test_no_report_saved_yet(new_project):
     )
     line = one_line_error(run_cli("report", cwd=new_project))
     assert line.startswith("omgml: error: No report is saved in .omgml/reports of ")
-    assert "`omgml validate`, `omgml drift`, `omgml baseline` or `omgml status` runs" in line
+    assert (
+        "`omgml validate`, `omgml drift`, `omgml baseline`, `omgml status`, `omgml compare`, `omgml promote` or "
+        in line
+    )
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,9 @@ REPORT_KINDS = {
     "drift": ("omgml.drift.models:DriftReport", "omgml drift REFERENCE CURRENT"),
     "baseline": ("omgml.baseline.models:BaselineReport", "omgml baseline"),
     "status": ("omgml.project.models:StatusReport", "omgml status"),
+    "compare": ("omgml.registry.models:CompareReport", "omgml compare"),
+    "promote": ("omgml.registry.models:PromoteResult", "omgml promote REF"),
+    "rollback": ("omgml.registry.models:RollbackResult", "omgml rollback"),
 }
 
 # The arguments of `omgml report` and ``show_report``, declared once.
