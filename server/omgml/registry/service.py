@@ -224,7 +224,7 @@ def _bootstrap(scores: list[RowScores], resamples: int, seed: int) -> Any:
                     draws[m, b] = model.on(sample)
                 except ValueError:
                     pass  # only one class in the resample: the metric is undefined there
-            if b % 50 == 49:
+            if b % 50 == 49 or b == resamples - 1:
                 advance("bootstrap resamples", b + 1, resamples)
     return draws
 
