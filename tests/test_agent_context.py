@@ -110,15 +110,18 @@ def test_lean_input_keeps_the_meaning():
             "title": {"anyOf": [{"type": "string", "maxLength": 9}, {"type": "null"}], "default": None, "title": "T"},
             "task": {"anyOf": [{"enum": ["a", "b"], "type": "string"}, {"type": "null"}], "description": "Task."},
             "cv": {"type": "integer", "minimum": 2, "default": 5, "title": "Cv"},
+            "unit": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": "s"},
         },
         "required": ["cv"],
     }
     assert mcp_server.lean_input(schema) == {
         "type": "object",
         "properties": {
-            "title": {"type": ["string", "null"]},  # a property may be called "title"
-            "task": {"enum": ["a", "b", None], "type": ["string", "null"], "description": "Task."},
+            # null is the default: leaving the argument out says it, so only the value's type is published
+            "title": {"type": "string"},  # a property may be called "title"
+            "task": {"enum": ["a", "b"], "type": "string", "description": "Task."},
             "cv": {"type": "integer", "minimum": 2, "default": 5},
+            "unit": {"type": ["string", "null"], "default": "s"},  # here null means something omitting does not
         },
         "required": ["cv"],
     }

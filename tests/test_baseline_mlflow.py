@@ -455,6 +455,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     monkeypatch.setattr(tracking, "_register", registry_down)
     write_table(shared, mixed_frame(120, seed=9), "fail.parquet")
     before = len(Store(shared).history("baseline"))
+    pages = len(list(Store(shared).reports("baseline").glob("*.html")))
     with pytest.raises(TrackingError) as info:
         train_baseline(
             {
@@ -471,6 +472,7 @@ def test_a_logging_failure_marks_the_run_failed_and_registers_nothing(shared, mo
     assert "RuntimeError: registry down" in message and "marked FAILED, and no model version was registered" in message
     assert f"Fix: check that {shared / 'mlflow.db'} and file://" in message and "tracking server" not in message
     assert len(Store(shared).history("baseline")) == before  # no report for a half-done run
+    assert len(list(Store(shared).reports("baseline").glob("*.html"))) == pages  # nor its HTML page
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{shared / 'mlflow.db'}")
@@ -654,7 +656,7 @@ def test_scaffolded_project_trains_and_its_test_passes(tmp_path, empty_store, cl
 
     done = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_train.py")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert "2 passed" in done.stdout  # a first training, and a second one registered as @challenger
 
     # The case: wine's magnesium is a float column of whole numbers, which JSON.stringify writes as 127.
     wine = datasets.load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})

@@ -299,3 +299,21 @@ def test_a_quoted_crlf_on_a_read_block_edge_keeps_its_line_feed(tmp_path, monkey
     assert data[63:65] == b"\r\n"
     rows = table._parse_segment((100, memoryview(data)))[1][0].to_pylist()
     assert rows == [{"a": 1, "b": "y" * 60 + "\r\nsecond line"}, {"a": 2, "b": "z"}]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_header_with_a_quoted_newline_keeps_every_row(tmp_path, monkeypatch, tiny_segments, split):
+    """Arrow's skip_rows counts lines, not records: skipping one line left half the header as a row of data."""
+    path = tmp_path / "h.csv"
+    rows = [[str(i), f"v{i}"] for i in range(300)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["a|b\nc", 'say "x"\r\nthen'], *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    if not split:
+        monkeypatch.setattr(csv_table.CsvTable, "_splittable", lambda self: False)
+    table = open_table(path)
+    assert table.schema.names == ["a|b\nc", 'say "x"\r\nthen']
+    assert table._splittable() is split
+    read = table.read_all()
+    assert read.column(0).to_pylist() == list(range(300)) and read.column(1).to_pylist()[-1] == "v299"
+    assert table.ragged.count == 0

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from omgml import check_drift, validate_data
-from omgml.plots import effect_chart, hbars, nice_max
+from omgml.plots import CHAR_WIDTH, VALUE_GAP, effect_chart, fmt, hbars, nice_max, stage_strip, tick_values
 from omgml.render import render
 
 HOSTILE = ["<script>alert(1)</script>", '"; DROP', "a|b`c`"]
@@ -82,6 +82,8 @@ def test_drift_html_is_saved_beside_the_json_and_draws_the_drifted_columns(table
     # one effect-size chart plus one reference-vs-current chart per drifted column
     assert text.count('<svg viewBox="0 0 720') == 1 + len(drifted)
     assert "Reference vs current: c1" in visible
+    assert visible.count(report.verdict) == 2  # the page title and the headline; not repeated under it
+    assert text.count('<div class="chart"><svg') == text.count('role="img"')  # each chart scrolls in its own box
 
 
 def test_validation_html_charts_findings_and_null_rates(tables):
@@ -92,6 +94,16 @@ def test_validation_html_charts_findings_and_null_rates(tables):
     assert "Missing values per column" in visible
     assert HOSTILE[0] in visible and "&lt;script&gt;" in text
     assert ("Rows affected, by column and check" in visible) == bool(report.findings)
+
+
+def test_validation_html_shows_example_values_as_text(tables):
+    validate_data({"project_dir": str(tables), "data": "ref.csv", "save_contract": "ref"})
+    report = validate_data({"project_dir": str(tables), "data": "cur.csv", "contract": "ref"})
+    (unseen,) = [f for f in report.findings if f.check == "unseen_category"]
+    assert unseen.examples == ["<img src=x onerror=alert(1)>"]
+    text = (tables / report.html_path).read_text()
+    assert "<code>&lt;img src=x onerror=alert(1)&gt;</code>" in text  # escaped as HTML, not as JSON (\u003c)
+    assert "\\u003c" not in text
 
 
 def test_rendering_adds_little_time(tables):
@@ -133,6 +145,41 @@ def test_bar_geometry():
     two = hbars([("m", [0.1, 0.4])], series=("ref", "cur"))
     ref, cur = two.bars
     assert (ref.series, cur.series) == (0, 1) and cur.y == ref.y + ref.height and cur.width == 4 * ref.width
+    assert ref.height == a.height  # each series a full bar: two values' text never shares one bar's height
+    assert two.height - 2 * two.top == 2 * ref.height + 4 and ref.label_y - 4 == cur.y  # label centred on both
+
+
+def test_a_value_prints_past_its_bar_threshold_tick_and_spread():
+    chart = hbars(
+        [("short", [0.05]), ("spread", [0.6]), ("long", [0.9])], marks=[0.1, None, 0.1], errors=[None, 0.2, None]
+    )
+    short, spread, long = chart.bars
+    assert short.text_x == pytest.approx(short.mark + 1 + VALUE_GAP)  # the tick is past the bar's end
+    assert spread.text_x == pytest.approx(spread.spread[1] + VALUE_GAP)  # the whisker is
+    assert long.text_x == pytest.approx(chart.x0 + long.width + VALUE_GAP)  # the bar is
+
+
+def test_axis_numbers_are_short_and_ticks_are_round():
+    assert [fmt(v) for v in (0, 0.0933, 3.28, 2700, 9450, -2700, 27_000, 27_500, 999_950, 1.5e6, 1e-5)] == [
+        "0", "0.0933", "3.28", "2,700", "9,450", "-2,700", "27k", "27.5k", "1M", "1.5M", "1.00e-05",
+    ]  # fmt: skip
+    assert [round(v, 9) for v in tick_values(0.5)] == [0, 0.1, 0.2, 0.3, 0.4, 0.5]  # not 12 % and 38 %
+    assert tick_values(2) == [0, 0.5, 1, 1.5, 2] and tick_values(10) == [0, 2, 4, 6, 8, 10]
+    share = hbars([("a", [0.45])], scale=0.5, text=lambda v: f"{v:.0%}")
+    assert [label for _, label in share.ticks] == ["0%", "10%", "20%", "30%", "40%", "50%"]
+
+
+def test_stage_names_wrap_to_two_lines_inside_their_box():
+    from types import SimpleNamespace as NS
+
+    names = ["problem definition", "feature engineering", "deployment", "a name far too long to fit two lines"]
+    boxes = stage_strip([NS(name=n, state="done") for n in names * 2])
+    assert [[t for _, t in b.lines] for b in boxes[:4]] == [
+        ["problem", "definition"], ["feature", "engineering"], ["deployment"], ["a name far", "too long…"],
+    ]  # fmt: skip
+    assert all(len(t) * CHAR_WIDTH <= b.width - 8 for b in boxes for _, t in b.lines)
+    (one,), (top, bottom) = boxes[2].lines, boxes[0].lines
+    assert top[0] < one[0] < bottom[0] and bottom[0] - top[0] >= 14  # centred, a line apart
 
 
 def test_effect_chart_ranks_largest_first(tables):
@@ -261,6 +308,13 @@ def test_validation_html_draws_penguins_against_their_contract(tmp_path):
         assert row.above == (int((values > high).sum()) if high is not None else 0), row.label
     assert (chart.rows[0].above, chart.rows[1].below, chart.rows[2].above) == (3, 2, 1)
     assert all(r.outside for r in chart.rows[:3]) and not any(r.outside for r in chart.rows[3:])
+    html = (tmp_path / report.html_path).read_text()
+    severities = {f.severity for f in report.findings if f.check == "out_of_range"}
+    legend = html[html.index("contract min..max") :]
+    legend = legend[: legend.index("</div>")]
+    assert ('class="flag"' in legend) == ("error" in severities)  # a swatch for each colour drawn, and only those
+    assert ('fill="#bf8700"' in legend) == ("warning" in severities)
+    assert "<code>20000.0</code>" in html  # a planted value among the examples, as the data holds it
 
     text = (tmp_path / report.html_path).read_text()
     visible = "".join(assert_self_contained(text).text)
@@ -294,16 +348,18 @@ def test_histogram_geometry_overlays_shares_bin_by_bin():
     heights = [b.height for b in chart.bars]  # shares 1/4, 1/2, 1/4 and 1/2, 1/2 on an axis up to 50 %
     assert heights == pytest.approx([HIST_PLOT / 2, HIST_PLOT, HIST_PLOT / 2, HIST_PLOT, HIST_PLOT])
     assert all(b.y + b.height == pytest.approx(chart.base) for b in chart.bars)  # bars stand on the axis
-    assert [label for _, label in chart.ticks] == ["0", "1", "2", "3"]
-    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + k * slot for k in range(4)])
+    assert [label for _, label, _ in chart.ticks] == ["0", "1", "2", "3"]
+    assert [x for x, _, _ in chart.ticks] == pytest.approx([HIST_LEFT + k * slot for k in range(4)])
+    # the outer edges' labels stay inside the plot: clear of the 0 % label on the left, not cut at the right
+    assert [anchor for _, _, anchor in chart.ticks] == ["start", "middle", "middle", "end"]
     assert [label for _, label in chart.levels] == ["0%", "25%", "50%"]
     assert chart.bars[1].title == "1 to 2: 50% of reference (2)"
     values = Distribution(
         kind="values", edges=[-0.5, 0.5, 1.5], labels=["0", "1"], reference=[3, 1], current=[1, 3], note=""
     )
     chart = histogram_chart(values)
-    assert [label for _, label in chart.ticks] == ["0", "1"]  # one bin per value: ticks name the values
-    assert [x for x, _ in chart.ticks] == pytest.approx([HIST_LEFT + chart.span / 4, HIST_LEFT + 3 * chart.span / 4])
+    assert [label for _, label, _ in chart.ticks] == ["0", "1"]  # one bin per value: ticks name the values
+    assert [x for x, _, _ in chart.ticks] == pytest.approx([HIST_LEFT + chart.span / 4, HIST_LEFT + 3 * chart.span / 4])
     wide = Distribution(kind="bins", edges=list(range(41)), reference=[1] * 40, current=[1] * 40, note="")
     assert len(histogram_chart(wide).ticks) <= 7
 

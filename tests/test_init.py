@@ -37,6 +37,9 @@ EXPECTED = {
     "data/raw/.gitkeep",
     "data/processed/.gitkeep",
     "data/reference/.gitkeep",
+    "data/batches/.gitkeep",
+    ".github/workflows/ci.yml",
+    ".github/workflows/monitor.yml",
 }
 
 

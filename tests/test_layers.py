@@ -23,6 +23,7 @@ ENGINES = (
     "tracking",
     "render",
     "plots",
+    "images",
     "git",
     "assets",
     "args",

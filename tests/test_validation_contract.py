@@ -237,6 +237,10 @@ def test_a_saved_contract_passes_a_fresh_half_and_catches_a_planted_value(tmp_pa
     report = _validate(tmp_path, planted, "planted.csv", contract="first")
     errors = [(f.check, f.column) for f in report.findings if f.severity == "error"]
     assert errors == [("out_of_range", "score")]
+    # The inferred bounds are long floats: the message prints them to 4 digits, the contract keeps them exact.
+    low, high = saved["score"]["min"], saved["score"]["max"]
+    message = next(f.message for f in report.findings if f.check == "out_of_range")
+    assert f"inferred range [{low:.4g}, {high:.4g}]" in message and str(high) not in message
 
 
 def test_a_16_row_name_column_is_not_a_category_list(tmp_path):

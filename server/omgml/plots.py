@@ -7,6 +7,7 @@ Pure functions on plain numbers, so a chart's layout is unit-tested without a br
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ WIDTH = 720  # the chart's viewBox width; the page scales it to the column it si
 LABEL_WIDTH = 220  # room for the category labels left of the bars
 VALUE_WIDTH = 70  # room for the value printed right of each bar
 ROW = 20  # height of one bar's row
+BAR = ROW - 4  # height of one series' bar: a two-series row is two bars tall, so 11-unit values never overlap
+VALUE_GAP = 6  # between a bar's value and whatever ends that row (bar, threshold tick or spread whisker)
 PAD = 24  # room above the first row and below the last one for the axis
 
 
@@ -26,6 +29,8 @@ class Bar:
     width: float
     height: float
     text: str  # the value as printed
+    text_x: float  # where the value starts: past the bar, its threshold tick and its spread, whichever ends last
+    label_y: float  # baseline of the row's label, centred on the row's bars
     mark: float | None = None  # x of this bar's own threshold, when it has one
     flagged: bool = False  # drawn in the alert colour (drifted, over its threshold)
     spread: tuple[float, float] | None = None  # x of value - error and value + error (a fold-spread whisker)
@@ -53,12 +58,33 @@ def nice_max(value: float) -> float:
 
 
 def fmt(value: float) -> str:
-    """A value short enough to print beside its bar."""
-    if value == 0:
-        return "0"
-    if 0.001 <= abs(value) < 100_000:
+    """A value short enough to print beside its bar, to 3 significant digits: 0.0933, 2,700, 27k, 1.2M.
+
+    ``.3g`` alone prints 2700 as "2.7e+03", which reads as a formula; thousands get a separator or a suffix.
+    """
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    rounded = float(f"{value:.3g}")  # round first, so 999,950 becomes "1M", not "1e+03k"
+    size = abs(rounded)
+    if 0.001 <= size < 1000:
         return f"{value:.3g}"
+    if 1000 <= size < 10_000:
+        return f"{rounded:,.0f}"
+    for suffix, unit in (("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)):
+        if 10_000 <= size < unit * 1000:
+            return f"{rounded / unit:.3g}{suffix}"
     return f"{value:.2e}"
+
+
+def tick_values(top: float, most: int = 5) -> list[float]:
+    """Ticks from 0 to ``top`` at a step of 1, 2 or 5 times a power of ten, at most ``most`` steps (0, 10 %, ... 50 %).
+
+    Quarters of a nice maximum are not nice steps: a 50 % axis would read 12 % and 38 %.
+    """
+    raw = top / most
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(s * power for s in (1, 2, 5, 10) if s * power >= raw * (1 - 1e-9))
+    return [k * step for k in range(math.floor(top / step * (1 + 1e-9)) + 1)]
 
 
 def percent(value: float) -> str:
@@ -91,34 +117,40 @@ def hbars(
     top_value = scale if scale is not None else nice_max(largest)
     span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     per_row = max((len(values) for _, values in shown), default=1)
-    height = (ROW - 4) / per_row
+    row = per_row * BAR + ROW - BAR
 
     def x(value: float) -> float:
         return LABEL_WIDTH + span * min(max(value, 0.0), top_value) / top_value
 
     bars = []
     for i, (label, values) in enumerate(shown):
+        mark = None if marks[i] is None else x(marks[i])
         for s, value in enumerate(values):
             drawn = min(max(value, 0.0), top_value) if math.isfinite(value) else 0.0
+            spread = None if errors[i] is None else (x(value - errors[i]), x(value + errors[i]))
+            # The tick is 2 units wide (1 past its x); a value printed over it or over the whisker is misread.
+            ends = [LABEL_WIDTH + span * drawn / top_value, *([mark + 1] if mark is not None else []), *(spread or ())]
             bars.append(
                 Bar(
                     label=label,
                     value=value,
                     series=s,
-                    y=PAD + i * ROW + 2 + s * height,
+                    y=PAD + i * row + 2 + s * BAR,
                     width=span * drawn / top_value,
-                    height=height,
+                    height=BAR,
                     text=text(value),
-                    mark=None if marks[i] is None else x(marks[i]),
+                    text_x=max(ends) + VALUE_GAP,
+                    label_y=PAD + i * row + row / 2 + 4,
+                    mark=mark,
                     flagged=flagged[i],
-                    spread=None if errors[i] is None else (x(value - errors[i]), x(value + errors[i])),
+                    spread=spread,
                 )
             )
-    ticks = tuple((LABEL_WIDTH + span * k / 4, text(top_value * k / 4)) for k in range(5))
+    ticks = tuple((LABEL_WIDTH + span * v / top_value, text(v)) for v in tick_values(top_value))
     return Chart(
         bars=tuple(bars),
         width=WIDTH,
-        height=PAD * 2 + ROW * len(shown),
+        height=PAD * 2 + row * len(shown),
         x0=LABEL_WIDTH,
         span=span,
         top=PAD,
@@ -190,7 +222,7 @@ class BinChart:
     span: float
     top: float
     base: float  # y of the value axis
-    ticks: tuple[tuple[float, str], ...]  # (x, value) under the axis
+    ticks: tuple[tuple[float, str, str], ...]  # (x, value, text-anchor) under the axis
     levels: tuple[tuple[float, str], ...]  # (y, share) left of the plot
     series: tuple[str, ...]
 
@@ -227,9 +259,12 @@ def histogram_chart(distribution) -> BinChart:
             )
     every = math.ceil((bins + 1) / MAX_TICKS)
     if distribution.labels:  # one bin per value: label the bins, not the edges between them
-        ticks = tuple((HIST_LEFT + (i + 0.5) * slot, distribution.labels[i]) for i in range(0, bins, every))
+        ticks = tuple((HIST_LEFT + (i + 0.5) * slot, distribution.labels[i], "middle") for i in range(0, bins, every))
     else:
-        ticks = tuple((HIST_LEFT + i * slot, fmt(edges[i])) for i in range(0, bins + 1, every))
+        # The outer edges' labels start and end at their tick: centred, the first meets the 0 % label left of the
+        # axis and the last is cut at the drawing's edge.
+        anchor = {0: "start", bins: "end"}
+        ticks = tuple((HIST_LEFT + i * slot, fmt(edges[i]), anchor.get(i, "middle")) for i in range(0, bins + 1, every))
     levels = tuple((base - HIST_PLOT * k / 2, percent(top_share * k / 2)) for k in range(3))
     return BinChart(
         bars=tuple(bars),
@@ -259,18 +294,34 @@ def null_chart(summary: Sequence) -> Chart:
     return hbars([(c.name, [c.missing_fraction]) for c in summary], scale=1.0, text=percent, limit=100)
 
 
+STRIP_HEIGHT = 56  # the lifecycle strip's drawing: boxes 40 high, from y=4
+CHAR_WIDTH = 6.5  # a generous average width of an 11-unit system-ui character, for wrapping a stage name
+LINE = 14  # between the baselines of a stage name's two lines
+
+
 @dataclass(frozen=True)
 class Box:
     label: str
     state: str
     x: float
     width: float
+    lines: tuple[tuple[float, str], ...]  # (baseline y, text): the name in at most two lines that fit the box
 
 
 def stage_strip(stages: Sequence, gap: float = 6) -> tuple[Box, ...]:
-    """Status: the lifecycle stages as equal boxes left to right, each coloured by its state in the template."""
+    """Status: the lifecycle stages as equal boxes left to right, each coloured by its state in the template.
+
+    Eight boxes in 720 units leave 85 for a name: "feature engineering" fits only on two lines.
+    """
     width = (WIDTH - gap * (len(stages) - 1)) / max(len(stages), 1)
-    return tuple(Box(s.name, s.state, i * (width + gap), width) for i, s in enumerate(stages))
+    chars = max(int((width - 8) // CHAR_WIDTH), 1)
+    boxes = []
+    for i, s in enumerate(stages):
+        words = textwrap.wrap(s.name, chars, max_lines=2, placeholder="…") or [""]
+        first = 28 - LINE / 2 * (len(words) - 1)  # 28: one line's baseline, centred in the box
+        lines = tuple((first + LINE * k, w) for k, w in enumerate(words))
+        boxes.append(Box(s.name, s.state, i * (width + gap), width, lines))
+    return tuple(boxes)
 
 
 def leaderboard_chart(leaderboard: Sequence, candidates: Sequence) -> Chart:

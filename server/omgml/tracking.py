@@ -636,6 +636,7 @@ def log_session(
     experiment: ExperimentRef,
     record: SessionRecord,
     before_register: Callable[[LoggedSession], Callable[[], None]] | None = None,
+    before_end: Callable[[LoggedSession], None] | None = None,
 ) -> LoggedSession:
     """Log the parent run, its nested runs, the dataset, the model and its registration, or nothing usable.
 
@@ -644,6 +645,10 @@ def log_session(
     undo itself. On any failure every run this call created is marked FAILED, a model version it
     created is deleted, the hook is undone, and ``TrackingError`` says what happened (an ``OmgmlError``
     from the hook is raised as it is).
+
+    ``before_end`` runs after the registration, while the parent run is still open (the baseline saves its
+    final report there and logs it to the run). What it raises undoes nothing: the run ends FINISHED, the
+    version stays, and its error is raised after.
     """
     from mlflow.tracking import MlflowClient
 
@@ -651,6 +656,7 @@ def log_session(
     open_runs: list[str] = []
     undo: list[Any] = []
     alive = process_tags()  # lets a later call tell a run whose process died from one still going
+    after_registration: Exception | None = None
     try:
         parent = client.create_run(
             experiment.experiment_id, run_name=record.parent.name, tags={**record.parent.tags, **alive}
@@ -685,9 +691,13 @@ def log_session(
             undo.append(before_register(logged))
         if record.model is not None and record.model.registered_name:
             _register(client, record.model, parent_id, model_id, location, logged, undo)
+        if before_end is not None:
+            try:
+                before_end(logged)
+            except Exception as exc:  # noqa: BLE001 -- raised below, once the run has ended as logged
+                after_registration = exc
         client.set_terminated(parent_id, "FAILED" if record.parent.failed else "FINISHED")
         open_runs.remove(parent_id)
-        return logged
     except Exception as exc:
         # Best effort: the original error is what the user needs, so a failing cleanup step must not hide it.
         for step in reversed(undo):
@@ -709,6 +719,29 @@ def log_session(
             else f"check that {store} and {experiment.artifact_location} are writable and have space, then run the "
             "baseline again",
         ) from exc
+    if after_registration is not None:
+        raise after_registration
+    return logged
+
+
+def log_files(uri: str, run_id: str, folder: str, files: dict[str, bytes]) -> str | None:
+    """Log ``files`` (name -> content) as artifacts of run ``run_id`` under ``folder``, in one upload.
+
+    None when they are logged, else why not in one line: a report the artifact store refuses is still the
+    report, so the caller says so instead of failing.
+    """
+    import tempfile
+
+    from mlflow.tracking import MlflowClient
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="omgml-artifacts-") as staging:
+            for name, content in files.items():
+                Path(staging, name).write_bytes(content)
+            MlflowClient(tracking_uri=uri).log_artifacts(run_id, staging, folder)
+    except Exception as exc:  # noqa: BLE001 -- any failure of the artifact store: said, not raised
+        return f"{type(exc).__name__}: {first_line(exc)}"
+    return None
 
 
 def _log_values(client: Any, run_id: str, run: RunRecord) -> None:

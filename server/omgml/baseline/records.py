@@ -26,12 +26,15 @@ def log_baseline(
     prepared: Prepared,
     final_model,
     data_path: Path,
+    finish: Callable[[BaselineReport], BaselineReport],
     save: Callable[[BaselineReport], Path],
 ) -> BaselineReport:
     """Log the parent run, a nested run per candidate, the dataset and the model; register it with its aliases.
 
-    ``save`` writes the report once everything but the registration is logged: a report that cannot be
-    saved leaves no registered version, and a failed registration removes the saved report.
+    ``save`` writes the ``finish``ed report once everything but the registration is logged: a report that
+    cannot be saved leaves no registered version, and a failed registration removes the saved report. After
+    the registration it saves the final report in the same place, and the run gets that HTML report and the
+    leaderboard's PNG as artifacts under ``report/`` before it ends. The final report is what this returns.
     """
     from omgml._version import __version__
     from omgml.git import git_state
@@ -149,11 +152,66 @@ def log_baseline(
     )
 
     def before_register(logged: LoggedSession) -> Callable[[], None]:
-        path = save(_tracked(report, logged, request, experiment, final_model))
-        return lambda: path.unlink(missing_ok=True)  # a registration that fails leaves no report claiming it
+        path = save(finish(_tracked(report, logged, request, experiment, final_model)))
 
-    logged = log_session(experiment, record, before_register)
-    return _tracked(report, logged, request, experiment, final_model)
+        def undo() -> None:  # a registration that fails leaves no report claiming it
+            path.unlink(missing_ok=True)
+            path.with_suffix(".html").unlink(missing_ok=True)
+
+        return undo
+
+    final: list[BaselineReport] = []
+
+    def before_end(logged: LoggedSession) -> None:
+        done = finish(_tracked(report, logged, request, experiment, final_model))
+        final.append(_saved_and_logged(done, project, experiment.uri, save))
+
+    log_session(experiment, record, before_register, before_end)
+    return final[0]
+
+
+ARTIFACT_FOLDER = "report"
+REPORT_ARTIFACT = "baseline_report.html"
+LEADERBOARD_ARTIFACT = "leaderboard.png"
+
+
+def _saved_and_logged(
+    report: BaselineReport, project: Project, uri: str, save: Callable[[BaselineReport], Path]
+) -> BaselineReport:
+    """``report`` saved, then its HTML and the leaderboard's PNG logged to its parent run, each written once.
+
+    A picture that cannot be drawn or an artifact store that refuses the files costs those artifacts, never the
+    report: the reason goes into the tracking note (and the report is saved again when the upload failed).
+    """
+    from omgml.errors import OmgmlError, first_line
+    from omgml.images import leaderboard_png
+    from omgml.tracking import log_files
+    from omgml.workspace import read_inside
+
+    files: dict[str, bytes] = {}
+    try:  # drawn before the save, so a note saying it failed is in the HTML the run gets
+        png = leaderboard_png(report)
+    except Exception as exc:  # noqa: BLE001 -- a bug in drawing costs the picture, not the run
+        png = None
+        report = _noted(report, f"the leaderboard PNG could not be drawn ({type(exc).__name__}: {first_line(exc)})")
+    save(report)
+    if png is not None:
+        files[LEADERBOARD_ARTIFACT] = png
+    try:
+        if report.html_path:  # the bytes just saved, so the run's copy is the file
+            files[REPORT_ARTIFACT] = read_inside(project.root, report.html_path, "saved HTML report")
+        failed = log_files(uri, report.tracking.parent_run_id, ARTIFACT_FOLDER, files) if files else None
+    except OmgmlError as exc:
+        failed = exc.what
+    if failed:
+        report = _noted(report, f"the run has no {ARTIFACT_FOLDER}/ artifacts: {failed}")
+        save(report)
+    return report
+
+
+def _noted(report: BaselineReport, problem: str) -> BaselineReport:
+    note = f"{report.tracking.note}; {problem}"
+    return report.model_copy(update={"tracking": report.tracking.model_copy(update={"note": note})})
 
 
 def _tracked(report: BaselineReport, logged, request: TrainBaselineRequest, experiment, final_model) -> BaselineReport:

@@ -214,7 +214,7 @@ class _Session:
         )
         # The report is saved before the model is registered (and saved again with the version), so a
         # report that cannot be written leaves no registered version behind.
-        report = log_baseline(
+        return log_baseline(
             report,
             request=request,
             project=self.project,
@@ -223,11 +223,9 @@ class _Session:
             prepared=prepared,
             final_model=final_model,
             data_path=data_path,
-            save=lambda draft: self._save(finish(draft, self.budget.elapsed())),
+            finish=lambda draft: finish(draft, self.budget.elapsed()),
+            save=self._save,
         )
-        report = finish(report, self.budget.elapsed())
-        self._save(report)
-        return report
 
     def _check_names(self) -> None:
         """The experiment and registered model names MLflow would refuse, refused before any work."""

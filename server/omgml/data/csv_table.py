@@ -17,6 +17,7 @@ A record longer than two read blocks, which Arrow refuses, is read again in larg
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import re
 from collections.abc import Iterator
@@ -79,14 +80,21 @@ class CsvTable(Table):
     _resume: Any = None  # the first pass's reader, going on from where settling the types stopped
     _block_bytes: int = 0  # the read block, when a long record made it larger than READ_BLOCK_BYTES
     _spare: Any = None  # segment buffers parsed already, for the segment reader to read into again
+    _header_lines: int = 1  # physical lines the header record spans (a quoted name may hold a newline)
 
     def _csv_reader(
-        self, columns: list[str] | None, source: Any = None, skip_rows: int = 1, skipped: _SkipRagged | None = None
+        self,
+        columns: list[str] | None,
+        source: Any = None,
+        skip_rows: int | None = None,
+        skipped: _SkipRagged | None = None,
     ) -> Any:
-        """The raw Arrow reader: small blocks, this schema's types, batches under the names Arrow reads."""
+        """The raw Arrow reader: small blocks, this schema's types, batches under the names Arrow reads
+        (``skip_rows`` None: from the file's start, skipping the header)."""
         import pyarrow.csv as pc
 
-        read, parse, convert = self._csv_options(columns, skip_rows, skipped or _SkipRagged(self.ragged))
+        lines = self._header_lines if skip_rows is None else skip_rows
+        read, parse, convert = self._csv_options(columns, lines, skipped or _SkipRagged(self.ragged))
         return pc.open_csv(self._path if source is None else source, read, parse, convert)
 
     def _csv_names(self, columns: list[str] | None) -> tuple[list[str], list[str] | None, list[str] | None]:
@@ -164,7 +172,7 @@ class CsvTable(Table):
                     with pa.OSFile(str(self._path)) as stream:
                         stream.seek(offset)
                         skipped = _SkipRagged(self.ragged, records)
-                        yield from self._csv_reader(None, stream, 0 if offset else 1, skipped)
+                        yield from self._csv_reader(None, stream, 0 if offset else self._header_lines, skipped)
                     return
                 table, ragged, count = piece
                 self.ragged.merge(ragged, records)
@@ -214,7 +222,7 @@ class CsvTable(Table):
         sentinel = self._sentinel()
         ragged = RaggedRows()
         skipped = _SkipRagged(ragged)
-        read, parse, convert = self._csv_options(None, 0 if offset else 1, skipped)
+        read, parse, convert = self._csv_options(None, 0 if offset else self._header_lines, skipped)
         if _crlf_on_block_edge(data, read.block_size):
             read.block_size = len(data) + 1  # one block: no edge for Arrow to drop the LF at
         try:
@@ -305,7 +313,10 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
     try:
-        header = next(csv.reader(_first_lines(text, 1) or [""], delimiter=delimiter))
+        # The header as one csv record: a quoted name may hold a newline, and Arrow's skip_rows counts lines.
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(records, [""])
+        header_lines = max(records.line_num, 1)
     except csv.Error as exc:  # a header field over Python's 128 KB field limit
         raise DataError(
             f"{path} has a header that is not a row of column names: {exc}",
@@ -345,6 +356,7 @@ def open_csv(path: Path, fmt: str, head: bytes, delimiter: str | None, encoding:
         encoding=encoding,
         _path=path,
         _block_bytes=block,
+        _header_lines=header_lines,
     )
     table._settle_types(CSV_BLOCK_BYTES)
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote, urlparse
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel
+from mcp.types import CallToolResult, ImageContent, TextContent
+from pydantic import BaseModel, Field
 
-from omgml.errors import OmgmlError, PathError, unexpected_error
+from omgml.errors import OmgmlError, PathError, first_line, unexpected_error
 from omgml.progress import reporting
 from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside, too_broad
 
 logger = logging.getLogger("omgml.mcp")
+
+# A presentation option of this face, not a request field: the CLI and the Python API have the HTML report.
+IncludeImage = Annotated[bool, Field(description="Add a PNG of the main chart.")]
+# What draws a result's main chart: the PNG, or the sentence that says why there is none.
+Picture = Callable[[BaseModel], bytes | str]
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,11 @@ def request_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, A
 
 
 async def call_service(
-    service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None
+    service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None, picture: Picture | None = None
 ) -> CallToolResult:
     """Run a service off the event loop; return its result as structured content plus rendered markdown.
 
+    With ``picture`` (the tool's ``include_image``), the markdown is followed by the main chart as a PNG image.
     An ``OmgmlError`` becomes a tool error with its text; any other exception is a bug: the agent gets one line
     that says which service failed and asks for a report, and the traceback goes to stderr (the log).
     """
@@ -104,7 +111,26 @@ async def call_service(
     except Exception as exc:
         logger.exception("%s raised an unexpected %s", service.__name__, type(exc).__name__)
         raise ToolError(unexpected_error(service.__name__, exc)) from exc
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+    content: list[TextContent | ImageContent] = [TextContent(type="text", text=text)]
+    if picture is not None:
+        content.append(await anyio.to_thread.run_sync(_drawn, picture, result))
+    return CallToolResult(content=content, structured_content=structured)
+
+
+def _drawn(picture: Picture, result: BaseModel) -> TextContent | ImageContent:
+    """The chart as image content, or a line saying why there is none.
+
+    A chart that fails to draw is a bug, but the result is computed and saved: the agent gets the result, the
+    reason in one line, and the traceback goes to the log.
+    """
+    try:
+        drawn = picture(result)
+    except Exception as exc:  # the result above stands without its picture
+        logger.exception("drawing the chart of a %s failed", type(result).__name__)
+        drawn = f"No image: drawing the chart failed ({type(exc).__name__}: {first_line(exc)}); please report it."
+    if isinstance(drawn, str):
+        return TextContent(type="text", text=drawn)
+    return ImageContent(type="image", data=base64.b64encode(drawn).decode("ascii"), mime_type="image/png")
 
 
 def _reporter(ctx: Context | None) -> Any:

@@ -138,7 +138,8 @@ _UNPUBLISHED = frozenset({"title", "maxLength", "minLength", "maxItems", "minIte
 
 
 def lean_input(schema: Any) -> Any:
-    """An input schema without titles or size guards, and ``anyOf [X, null]`` folded into ``type: [X, "null"]``.
+    """An input schema without titles or size guards; ``anyOf [X, null]`` is ``X`` when null is the default, else
+    ``type: [X, "null"]``.
 
     Same meaning, fewer bytes: every agent conversation carries ``tools/list`` in its context.
     """
@@ -156,6 +157,10 @@ def lean_input(schema: Any) -> Any:
         other = branches[1 - branches.index({"type": "null"})]
         if isinstance(other.get("type"), str):
             del out["anyOf"]
+            if schema.get("default") is None:
+                # null is what leaving the argument out means already: publish the value's type alone (the
+                # server still accepts null, so a caller that sends it is not refused)
+                return {**other, **out}
             folded = {**other, "type": [other["type"], "null"]}
             if "enum" in folded:
                 folded["enum"] = [*folded["enum"], None]

@@ -492,6 +492,19 @@ def _numbers(*values: Any) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
+def _bound(value: Any, none: str) -> str:
+    """A bound as the message prints it: as written when short (0.0, 10.5), else to 4 significant digits.
+
+    An inferred bound is a computed float (863.6071012036132); its exact value stays in the contract and in the
+    column summary's bounds.
+    """
+    if value is None:
+        return none
+    if not isinstance(value, float) or not np.isfinite(value) or value.is_integer() or float(f"{value:.4g}") == value:
+        return str(value)
+    return f"{value:.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
+
+
 def out_of_range(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
     for rule, column in ctx.ruled_columns():
@@ -499,7 +512,7 @@ def out_of_range(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
             continue
         count = column.below + column.above
         severity, how = range_severity(rule, column)
-        bounds = f"[{rule.min if rule.min is not None else '-inf'}, {rule.max if rule.max is not None else 'inf'}]"
+        bounds = f"[{_bound(rule.min, '-inf')}, {_bound(rule.max, 'inf')}]"
         which = "exact" if how == "an exact bound" else "inferred"
         suggestion = "check these values at the source; if they are legitimate, widen min/max in the contract"
         if severity == "warning":

@@ -32,7 +32,7 @@ from omgml.baseline.models import (
     TrainBaselineRequest,
     TrainingTable,
 )
-from omgml.mcp._common import ToolSpec, call_service, request_of
+from omgml.mcp._common import IncludeImage, ToolSpec, call_service, request_of
 
 
 async def omgml_train_baseline(
@@ -50,16 +50,23 @@ async def omgml_train_baseline(
     model_name: ModelName = None,
     register_model: RegisterModel = True,
     project_dir: ProjectDir = ".",
+    include_image: IncludeImage = False,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, BaselineReport]:
-    """Cross-validate dummy, linear and boosted-tree baselines, log them to MLflow, register the best."""
+    """Cross-validate dummy, linear and boosted-tree baselines; log to MLflow; register the best."""
     from omgml.baseline.service import train_baseline
 
-    return await call_service(train_baseline, request_of(TrainBaselineRequest, locals()), ctx)
+    request = request_of(TrainBaselineRequest, locals())
+    return await call_service(train_baseline, request, ctx, _picture if include_image else None)
+
+
+def _picture(report: BaselineReport) -> bytes | str:
+    """The leaderboard with fold spread and the dummy's score, as the HTML report and the MLflow run hold it."""
+    from omgml.images import leaderboard_png
+
+    return leaderboard_png(report) or "No image: no candidate produced a score, so there is no leaderboard to draw."
 
 
 SPECS: tuple[ToolSpec, ...] = (
-    ToolSpec(
-        omgml_train_baseline, "Train cross-validated baselines", read_only=False, destructive=False, idempotent=False
-    ),
+    ToolSpec(omgml_train_baseline, "Train baselines", read_only=False, destructive=False, idempotent=False),
 )

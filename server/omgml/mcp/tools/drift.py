@@ -28,7 +28,7 @@ from omgml.drift.models import (
     TimeColumn,
     Window,
 )
-from omgml.mcp._common import ToolSpec, call_service, request_of
+from omgml.mcp._common import IncludeImage, ToolSpec, call_service, request_of
 
 
 async def omgml_check_drift(
@@ -45,12 +45,22 @@ async def omgml_check_drift(
     replace_reference: ReplaceReference = False,
     time_column: TimeColumn = None,
     window: Window = None,
+    include_image: IncludeImage = False,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, DriftReport]:
-    """Check whether current data drifted from a reference, per column, with the right test."""
+    """Check current data for drift from a reference, per column, with the right test."""
     from omgml.drift.service import check_drift
 
-    return await call_service(check_drift, request_of(DriftRequest, locals()), ctx)
+    return await call_service(check_drift, request_of(DriftRequest, locals()), ctx, _picture if include_image else None)
+
+
+def _picture(report: DriftReport) -> bytes | str:
+    """The ranked effect sizes with each column's threshold, as the HTML report draws them."""
+    from omgml.images import effect_png
+
+    if not report.checked:
+        return "No image: this call only saved a reference profile; the chart needs current data to compare with it."
+    return effect_png(report) or "No image: no column was tested, so there is no chart."
 
 
 SPECS: tuple[ToolSpec, ...] = (

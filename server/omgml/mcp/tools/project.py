@@ -48,7 +48,7 @@ async def omgml_init(
 async def omgml_status(
     project_dir: ProjectDir = ".", ctx: Context | None = None
 ) -> Annotated[CallToolResult, StatusReport]:
-    """Where the project stands in the ML lifecycle, from evidence (files, reports, MLflow)."""
+    """Where the project stands in the ML lifecycle, from evidence: files, reports, MLflow."""
     from omgml.project.status import project_status
 
     return await call_service(project_status, request_of(StatusRequest, locals()), ctx)
