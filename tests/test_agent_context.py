@@ -14,7 +14,7 @@ from omgml.mcp.server import build_server
 from omgml.mcp.tools import TOOLS
 from omgml.workspace import too_broad
 from tests.conftest import VENV_BIN
-from tests.test_mcp import SCENARIOS, write_scenario_data
+from tests.test_mcp import BEFORE, SCENARIOS, write_scenario_data
 
 pytestmark = pytest.mark.anyio
 
@@ -134,6 +134,8 @@ async def test_the_sdk_client_validates_structured_content_against_the_published
     outline = mcp_server.outline
     async with Client(build_server()) as client:
         for name, arguments in SCENARIOS.items():  # every tool, validated by the client against the lean schema
+            for before in BEFORE.get(name, []):
+                await client.call_tool(*before)
             result = await client.call_tool(name, arguments)
             assert result.is_error is False, result.content
     monkeypatch.setattr(mcp_server, "outline", lambda s: {**outline(s), "required": ["no_such_field"]})

@@ -25,6 +25,7 @@ from omgml.cli import drift as cli_drift
 from omgml.cli import install as cli_install
 from omgml.cli import monitor as cli_monitor
 from omgml.cli import project as cli_project
+from omgml.cli import registry as cli_registry
 from omgml.cli import validation as cli_validation
 from omgml.cli._common import OUTPUT_OPTIONS
 from omgml.drift.models import DriftRequest
@@ -34,9 +35,11 @@ from omgml.mcp.tools import baseline as mcp_baseline
 from omgml.mcp.tools import drift as mcp_drift
 from omgml.mcp.tools import monitor as mcp_monitor
 from omgml.mcp.tools import project as mcp_project
+from omgml.mcp.tools import registry as mcp_registry
 from omgml.mcp.tools import validation as mcp_validation
 from omgml.monitor.models import MonitorBatchRequest
 from omgml.project.models import InitRequest, StatusRequest
+from omgml.registry.models import CompareModelsRequest, PromoteModelRequest, RollbackModelRequest
 from omgml.validation.models import ValidateDataRequest
 
 BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern")
@@ -90,6 +93,15 @@ CAPABILITIES = (
         mcp_only=frozenset({"include_image"}),
     ),
     Capability("install", InstallRequest, cli_install.install),
+    Capability(
+        "compare",
+        CompareModelsRequest,
+        cli_registry.compare,
+        mcp_registry.omgml_compare_models,
+        {"challenger": "challengers"},
+    ),
+    Capability("promote", PromoteModelRequest, cli_registry.promote, mcp_registry.omgml_promote_model),
+    Capability("rollback", RollbackModelRequest, cli_registry.rollback, mcp_registry.omgml_rollback_model),
     # uninstall removes whatever launcher wrote the entry: it has no launcher to choose.
     Capability("uninstall", InstallRequest, cli_install.uninstall, not_on_cli=frozenset({"launcher"})),
     Capability("skills install", SkillsInstallRequest, cli_install.skills_install, cli_renames={"client": "clients"}),

@@ -15,9 +15,12 @@ from mcp.types import ListRootsResult, Root
 
 from omgml import (
     BaselineReport,
+    CompareReport,
     DriftReport,
     InitResult,
     MonitorReport,
+    PromoteResult,
+    RollbackResult,
     StatusReport,
     ValidationReport,
     init_project,
@@ -38,6 +41,22 @@ SCENARIOS = {
     "omgml_check_drift": {"project_dir": "proj", "reference": "data/raw/train.csv", "current": "data/raw/current.csv"},
     "omgml_train_baseline": {"project_dir": "proj", "data_path": "data/raw/train.csv", "cv": 3, "models": ["linear"]},
     "omgml_monitor_batch": {"project_dir": "proj", "batch": "data/raw/current.csv"},
+    "omgml_compare_models": {
+        "project_dir": "proj",
+        "challengers": ["baseline"],
+        "data": "data/raw/current.csv",
+        "resamples": 100,
+    },
+    "omgml_promote_model": {"project_dir": "proj", "ref": "baseline", "force": True, "reason": "scenario"},
+    "omgml_rollback_model": {"project_dir": "proj"},
+}
+# Calls a scenario needs first: compare wants two versions, and the scenario table has too little signal to register one.
+SIGNAL = {"project_dir": "proj", "data_path": "data/raw/signal.csv", "cv": 3}
+BEFORE = {
+    "omgml_compare_models": [
+        ("omgml_train_baseline", {**SIGNAL, "models": ["linear"]}),
+        ("omgml_train_baseline", {**SIGNAL, "models": ["linear"], "seed": 1}),
+    ],
 }
 RESULT_MODELS = {
     "omgml_init": InitResult,
@@ -46,6 +65,9 @@ RESULT_MODELS = {
     "omgml_check_drift": DriftReport,
     "omgml_train_baseline": BaselineReport,
     "omgml_monitor_batch": MonitorReport,
+    "omgml_compare_models": CompareReport,
+    "omgml_promote_model": PromoteResult,
+    "omgml_rollback_model": RollbackResult,
 }
 
 
@@ -88,12 +110,18 @@ def write_scenario_data(root: Path) -> None:
     rows = "".join(f"{i % 7},{'ab'[i % 3 == 0]},{i % 2}\n" for i in range(60))
     (raw / "train.csv").write_text("x,c,churned\n" + rows)
     (raw / "current.csv").write_text("x,c,churned\n" + rows)
+    # churned follows x here, so the baseline surely registers a model (BEFORE: a second version)
+    (raw / "signal.csv").write_text(
+        "x,c,churned\n" + "".join(f"{i % 7},{'ab'[i % 3 == 0]},{int(i % 7 > 3)}\n" for i in range(60))
+    )
 
 
 async def test_each_tool_scenario_returns_its_result_and_markdown(root, mode):
     write_scenario_data(root)
     async with Client(build_server(), mode=mode) as client:
         for name, arguments in SCENARIOS.items():
+            for before in BEFORE.get(name, []):
+                assert (await client.call_tool(*before)).is_error is False
             result = await client.call_tool(name, arguments)
             assert result.is_error is False, result.content
             model = RESULT_MODELS[name].model_validate(result.structured_content)
@@ -251,6 +279,10 @@ INSPECTOR_CALLS = [
     ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", 'models=["linear"]']),
     ("omgml_monitor_batch", ["project_dir=cancer", "batch=data/processed/current.csv"]),
     ("omgml_init", ["project_dir=cancer", "task=binary", "target=diagnosis", "name=Cancer Screening", "dry_run=true"]),
+    ("omgml_train_baseline", ["project_dir=cancer", "data_path=data/raw/train.csv", "cv=3", 'models=["hgb"]']),
+    ("omgml_compare_models", ["project_dir=cancer", "data=data/raw/train.csv", "resamples=100", 'challengers=["1"]']),
+    ("omgml_promote_model", ["project_dir=cancer", "ref=baseline", "force=true", "reason=inspector"]),
+    ("omgml_rollback_model", ["project_dir=cancer"]),
 ]
 
 

@@ -9,7 +9,17 @@ import pkgutil
 import pytest
 
 import omgml
-from omgml import check_drift, monitor_batch, project_status, show_report, train_baseline, validate_data
+from omgml import (
+    check_drift,
+    compare_models,
+    monitor_batch,
+    project_status,
+    promote_model,
+    rollback_model,
+    show_report,
+    train_baseline,
+    validate_data,
+)
 from omgml.errors import InvalidInput, OmgmlError, PathError
 from omgml.project.models import REPORT_KINDS
 from omgml.render import render
@@ -32,6 +42,8 @@ def saved(tmp_path_factory):
     shifted = frame.assign(signal=frame["signal"] + 1.5)
     write_table(project / "data" / "processed", shifted, "current.csv")
     where = {"project_dir": str(project)}
+    # a first version (the champion), so compare, promote and roll back have two to work with
+    train_baseline({**where, "data_path": "data/raw/train.csv", "cv": 2, "models": ["linear"], "seed": 1})
     results = {
         # first: it validates the batch too, and the validation report of this fixture must be the newest
         "monitor": monitor_batch({**where, "batch": "data/processed/current.csv"}),
@@ -42,6 +54,11 @@ def saved(tmp_path_factory):
         ),
         "status": project_status(where),
     }
+    results["compare"] = compare_models(
+        {**where, "challengers": ["2"], "data": "data/processed/current.csv", "resamples": 100}
+    )
+    results["promote"] = promote_model({**where, "ref": "2", "force": True, "reason": "round trip"})
+    results["rollback"] = rollback_model(where)
     return project, results
 
 
@@ -148,8 +165,9 @@ ERRORS = {
     "unknown kind": (
         lambda p, r: "frob",
         (
-            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status, monitor; "
-            "a saved report is a .json file. Fix: give a kind, or the path of a report"
+            "'frob' is neither a kind of report nor the path of one. The kinds are validation, drift, baseline, status, "
+            "monitor, compare, promote, rollback; a saved report is a .json file. Fix: give a kind, or the path of a "
+            "report"
         ),
     ),
     "missing": (lambda p, r: "missing.json", "No saved report at missing.json. The path names no file."),
@@ -217,7 +235,10 @@ def test_no_report_saved_yet(new_project):
     )
     line = one_line_error(run_cli("report", cwd=new_project))
     assert line.startswith("omgml: error: No report is saved in .omgml/reports of ")
-    assert "`omgml validate`, `omgml drift`, `omgml baseline`, `omgml status` or `omgml monitor` runs" in line
+    assert (
+        "`omgml validate`, `omgml drift`, `omgml baseline`, `omgml status`, `omgml monitor`, `omgml compare`, "
+        "`omgml promote` or `omgml rollback` runs" in line
+    )
 
 
 @pytest.mark.parametrize(

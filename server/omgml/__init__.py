@@ -34,9 +34,20 @@ _API = {
     "monitor_batch": "omgml.monitor.service",
     "MonitorBatchRequest": "omgml.monitor.models",
     "MonitorReport": "omgml.monitor.models",
+    "compare_models": "omgml.registry.service",
+    "promote_model": "omgml.registry.service",
+    "rollback_model": "omgml.registry.service",
+    "CompareModelsRequest": "omgml.registry.models",
+    "CompareReport": "omgml.registry.models",
+    "PromoteModelRequest": "omgml.registry.models",
+    "PromoteResult": "omgml.registry.models",
+    "RollbackModelRequest": "omgml.registry.models",
+    "RollbackResult": "omgml.registry.models",
 }
 __all__ = [  # spelled out (not built from _API) so type checkers and linters see the names
     "BaselineReport",
+    "CompareModelsRequest",
+    "CompareReport",
     "DriftReport",
     "DriftRequest",
     "Finding",
@@ -45,6 +56,10 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "MonitorBatchRequest",
     "MonitorReport",
     "OmgmlError",
+    "PromoteModelRequest",
+    "PromoteResult",
+    "RollbackModelRequest",
+    "RollbackResult",
     "StatusReport",
     "StatusRequest",
     "TrainBaselineRequest",
@@ -52,10 +67,13 @@ __all__ = [  # spelled out (not built from _API) so type checkers and linters se
     "ValidationReport",
     "__version__",
     "check_drift",
+    "compare_models",
     "init_project",
     "load_report",
     "monitor_batch",
     "project_status",
+    "promote_model",
+    "rollback_model",
     "show_report",
     "train_baseline",
     "validate_data",
@@ -73,6 +91,15 @@ if TYPE_CHECKING:
     from omgml.project.models import InitRequest, InitResult, StatusReport, StatusRequest
     from omgml.project.reports import load_report, show_report
     from omgml.project.status import project_status
+    from omgml.registry.models import (
+        CompareModelsRequest,
+        CompareReport,
+        PromoteModelRequest,
+        PromoteResult,
+        RollbackModelRequest,
+        RollbackResult,
+    )
+    from omgml.registry.service import compare_models, promote_model, rollback_model
     from omgml.validation.models import Finding, ValidateDataRequest, ValidationReport
     from omgml.validation.service import validate_data
 

@@ -93,7 +93,7 @@ class Tracking(BaseModel):
     uri: str = DEFAULT_TRACKING_URI
 
 
-class Registry(BaseModel):
+class RegistryConfig(BaseModel):
     """``[registry]``: how ``compare`` decides. A margin that is not a number is refused when the file is read."""
 
     model_config = ConfigDict(extra="allow")
@@ -183,8 +183,8 @@ class ProjectConfig(BaseModel):
     description: str = ""
     data: DataPaths = Field(default_factory=DataPaths)
     tracking: Tracking = Field(default_factory=Tracking)
-    registry: Registry = Field(default_factory=Registry)
     monitor: Monitor = Field(default_factory=Monitor)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
 
 SECTIONS = (

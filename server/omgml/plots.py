@@ -694,3 +694,87 @@ def recent_performance_chart(entries: Sequence) -> Chart:
         marks=[e.performance.noise for e in shown],
         flagged=[bool(e.performance.significant) for e in shown],
     )
+
+
+@dataclass(frozen=True)
+class Interval:
+    label: str
+    y: float  # the row's centre line
+    low: float  # x of the interval's ends and of its point estimate
+    point: float
+    high: float
+    text: str  # "point [low, high]" as printed
+    good: bool  # drawn in the good colour (a challenger that would be promoted)
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    rows: tuple[Interval, ...]
+    width: float
+    height: float
+    x0: float
+    span: float
+    top: float
+    ticks: tuple[tuple[float, str], ...]
+    lines: tuple[tuple[float, str], ...]  # (x, label) of reference lines: zero, the margin
+
+
+def intervals(
+    rows: Sequence[tuple[str, float, float, float]],
+    *,
+    lines: Sequence[tuple[float, str]] = (),
+    good: Sequence[bool] | None = None,
+    text=fmt,
+) -> IntervalChart:
+    """One row per ``(label, low, point, high)`` on a shared axis that also holds every reference line.
+
+    Unlike ``hbars`` the axis need not start at 0: a difference can be negative, and scores near 1 differ in
+    the third digit, so the axis spans the values and lines with 5 % room each side.
+    """
+    values = [v for _, *triple in rows for v in triple if math.isfinite(v)] + [v for v, _ in lines]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    room = (hi - lo) * 0.05 or max(abs(hi), 1.0) * 0.05
+    lo, hi = lo - room, hi + room
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH - 80  # the printed "point [low, high]" is wider than one value
+
+    def x(value: float) -> float:
+        return LABEL_WIDTH + span * (min(max(value, lo), hi) - lo) / (hi - lo)
+
+    good = list(good or [False] * len(rows))
+    drawn = tuple(
+        Interval(
+            label=label,
+            y=PAD + i * ROW + ROW / 2,
+            low=x(low),
+            point=x(point),
+            high=x(high),
+            text=f"{text(point)} [{text(low)}, {text(high)}]",
+            good=good[i],
+        )
+        for i, (label, low, point, high) in enumerate(rows)
+    )
+    ticks = tuple((x(lo + (hi - lo) * k / 4), text(lo + (hi - lo) * k / 4)) for k in range(5))
+    return IntervalChart(
+        rows=drawn,
+        width=WIDTH,
+        height=PAD * 2 + ROW * len(rows),
+        x0=LABEL_WIDTH,
+        span=span,
+        top=PAD,
+        ticks=ticks,
+        lines=tuple((x(v), label) for v, label in lines),
+    )
+
+
+def compare_scores_chart(champion, challengers: Sequence) -> IntervalChart:
+    """Compare: each model's score on the held-out rows with its bootstrap interval, the champion first."""
+    rows = [(f"champion: version {champion.version}", champion.low, champion.score, champion.high)]
+    rows += [(f"version {c.model.version}", c.model.low, c.model.score, c.model.high) for c in challengers]
+    return intervals(rows, good=[False] + [c.decision == "promote" for c in challengers])
+
+
+def compare_difference_chart(challengers: Sequence, margin: float) -> IntervalChart:
+    """Compare: each challenger's gain over the champion with its paired interval, against 0 and the margin."""
+    rows = [(f"version {c.model.version}", c.low, c.difference, c.high) for c in challengers]
+    lines = [(0.0, "0")] + ([(margin, f"margin {fmt(margin)}")] if margin else [])
+    return intervals(rows, lines=lines, good=[c.decision == "promote" for c in challengers])

@@ -22,6 +22,8 @@ from omgml.errors import ConfigError, first_line
 from omgml.plots import (
     STRIP_HEIGHT,
     category_chart,
+    compare_difference_chart,
+    compare_scores_chart,
     confusion_grid,
     effect_chart,
     findings_chart,
@@ -81,6 +83,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         fmt=fmt,
         percent=percent,
         STRIP_HEIGHT=STRIP_HEIGHT,
+        compare_scores_chart=compare_scores_chart,
+        compare_difference_chart=compare_difference_chart,
     )
     return env
 

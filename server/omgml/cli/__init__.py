@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from omgml import __version__
-from omgml.cli import baseline, drift, install, monitor, project, validation
+from omgml.cli import baseline, drift, install, monitor, project, registry, validation
 from omgml.errors import OmgmlError, unexpected_error
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
@@ -59,6 +59,9 @@ app.command()(install.install)
 app.command()(install.uninstall)
 app.command()(install.doctor)
 app.command()(monitor.monitor)
+app.command()(registry.compare)
+app.command()(registry.promote)
+app.command()(registry.rollback)
 skills_app = typer.Typer(help="The omgml skill pack for agents.", no_args_is_help=True)
 skills_app.command("install")(install.skills_install)
 app.add_typer(skills_app, name="skills")

@@ -29,6 +29,8 @@ omgml gives computed, repeatable answers for building ML systems; prefer its too
 - omgml_train_baseline for the first model: cross-validated dummy, linear and boosted trees, logged to MLflow, best registered.
 - omgml_check_drift to compare new data with the training data (save a reference profile once with save_reference).
 - omgml_monitor_batch on each new batch: validation, drift, champion performance, alert rules from omgml.toml, history.
+- omgml_compare_models before moving @champion: champion vs challengers on held-out rows, decision with a CI.
+- omgml_promote_model on a compare decision that says promote; omgml_rollback_model to go back to @previous.
 Paths are relative to the project root; results are structured, and markdown summaries are short.
 """
 

@@ -130,6 +130,9 @@ REPORT_KINDS = {
     "baseline": ("omgml.baseline.models:BaselineReport", "omgml baseline"),
     "status": ("omgml.project.models:StatusReport", "omgml status"),
     "monitor": ("omgml.monitor.models:MonitorReport", "omgml monitor BATCH"),
+    "compare": ("omgml.registry.models:CompareReport", "omgml compare"),
+    "promote": ("omgml.registry.models:PromoteResult", "omgml promote REF"),
+    "rollback": ("omgml.registry.models:RollbackResult", "omgml rollback"),
 }
 
 # The arguments of `omgml report` and ``show_report``, declared once.

@@ -36,7 +36,7 @@ def load_report(kind_or_path: str | None = None, *, project_dir: str = ".", root
     Parameters
     ----------
     kind_or_path
-        validation, drift, baseline, status or monitor (the newest saved report of that kind), or the path of a saved
+        a kind in project.models.REPORT_KINDS (the newest saved report of that kind), or the path of a saved
         report's JSON relative to the project; None: the newest saved report of any kind.
     project_dir
         The project folder.
