@@ -4,11 +4,13 @@ server on 127.0.0.1, the champion scored on labelled batches, and the three face
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -332,8 +334,9 @@ def _by_hand(root: Path, batch: str):
 
     from omgml.tracking import DEFAULT_TRACKING_URI, resolve_tracking_uri
 
-    mlflow.set_tracking_uri(resolve_tracking_uri(root, DEFAULT_TRACKING_URI))
-    model = mlflow.sklearn.load_model("models:/wine-model@champion")
+    # Through the environment for this call only: mlflow.set_tracking_uri would stay set for every later test.
+    with mock.patch.dict(os.environ, {"MLFLOW_TRACKING_URI": resolve_tracking_uri(root, DEFAULT_TRACKING_URI)}):
+        model = mlflow.sklearn.load_model("models:/wine-model@champion")
     frame = pd.read_csv(root / f"data/batches/{batch}.csv")
     y = frame.pop("cultivar").to_numpy()
     return accuracy_score(y, model.predict(frame)), len(y)
