@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from omgml.baseline.models import ClassCount, DataSummary, Decision, Finding, TrainBaselineRequest
+from omgml.data.files import fingerprint
 from omgml.data.tasks import IMBALANCE_RATIO
 from omgml.errors import InvalidInput, unknown_column
 from omgml.workspace import Project
@@ -170,7 +171,7 @@ def prepare(
                     "class is found.",
                 )
             )
-    sha = _sha256(project, data_path, data_rel)
+    sha = fingerprint(project, data_path, data_rel)
     summary = DataSummary(
         path=data_rel,
         sha256=sha,
@@ -188,16 +189,6 @@ def prepare(
     return task, Prepared(
         X, y, frame_used, groups, summary, classes, positive, findings, plan.numeric, plan.categorical
     )
-
-
-def _sha256(project: Project, path: Path, rel: str) -> str:
-    from omgml.data.files import FingerprintCache
-
-    cache = FingerprintCache(project.store)
-    digest = cache.sha256(path, rel)
-    if project.config is not None:  # the same cache status keeps; only omgml projects get one
-        cache.save()
-    return digest
 
 
 def task_and_features(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omgml.errors import OmgmlError
-from omgml.workspace import Store
+from omgml.workspace import Project, Store
 
 TABLE_FORMATS = {
     ".csv": "csv",
@@ -100,6 +100,15 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(4 * 1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def fingerprint(project: Project, path: Path, rel: str) -> str:
+    """``path``'s sha256 through the project's cache, which status reads too (only omgml projects keep one)."""
+    cache = FingerprintCache(project.store)
+    digest = cache.sha256(path, rel)
+    if project.config is not None:
+        cache.save()
+    return digest
 
 
 class FingerprintCache:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from omgml.config import ProjectConfig
+from omgml.data.files import fingerprint
 from omgml.errors import ConfigError, InvalidInput, OmgmlError, listing, parse_request, unknown_column
 from omgml.monitor.history import DriftedColumn
 from omgml.monitor.models import DriftPart, MonitorBatchRequest, MonitorReport, ValidationPart
@@ -107,7 +108,7 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
     if performance is None:
         why_not["performance_drop"] = f"not measured: {missing}"
 
-    fingerprint = _fingerprint(project, batch_path, batch)
+    batch_sha256 = fingerprint(project, batch_path, batch)
     previous = read_history(project.root)
     notes.extend(previous.notes)
     dataset_drift = drift_part.dataset_drift if drift_part else None
@@ -124,7 +125,7 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
 
     entry = BatchEntry(
         batch=batch,
-        fingerprint=fingerprint,
+        fingerprint=batch_sha256,
         rows=validation.rows,
         validation_errors=validation.counts.error,
         validation_warnings=validation.counts.warning,
@@ -143,7 +144,7 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
         headline=_headline(batch, validation, drift_part, performance, alerts, fired),
         ok=not fired,
         batch=batch,
-        fingerprint=fingerprint,
+        fingerprint=batch_sha256,
         rows=validation.rows,
         validation=ValidationPart(
             headline=validation.headline,
@@ -363,15 +364,6 @@ def _bootstrap_std(scores: Any) -> float | None:
             if math.isfinite(value):
                 values.append(value)
     return float(np.std(values, ddof=1)) if len(values) >= 2 else None
-
-
-def _fingerprint(project: Project, path: Path, rel: str) -> str:
-    from omgml.data.files import FingerprintCache
-
-    cache = FingerprintCache(project.store)
-    digest = cache.sha256(path, rel)
-    cache.save()
-    return digest
 
 
 def _float(value: Any) -> float | None:

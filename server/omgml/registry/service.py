@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from omgml.data.files import fingerprint
 from omgml.errors import InvalidInput, OmgmlError, parse_request
 from omgml.progress import advance
 from omgml.registry.models import (
@@ -148,7 +149,7 @@ def _compare(request: CompareModelsRequest, root: Path | None) -> CompareReport:
     evaluation = Evaluation(
         data=data_rel,
         data_source=data_source,
-        sha256=_sha256(project, data_path, data_rel),
+        sha256=fingerprint(project, data_path, data_rel),
         rows=len(champion_rows.y),
         rows_dropped=champion_rows.rows_dropped,
         target=config.target,
@@ -306,15 +307,6 @@ def _compare_next_steps(champion: ModelScore, best: ChallengerResult | None) -> 
         f"Keep version {champion.version} as @champion; retrain, or compare on more held-out rows.",
         "To promote anyway, say why: `omgml promote REF --force --reason TEXT`.",
     ]
-
-
-def _sha256(project: Project, path: Path, rel: str) -> str:
-    from omgml.data.files import FingerprintCache
-
-    cache = FingerprintCache(project.store)
-    digest = cache.sha256(path, rel)
-    cache.save()
-    return digest
 
 
 # --- promote and rollback ---------------------------------------------------------------------------------
