@@ -443,15 +443,16 @@ def test_a_changed_training_file_makes_model_development_stale_with_retrain_next
     assert model.next_step.startswith("Retrain: data changed since the model trained (data/raw/train.csv).")
     assert "`omgml baseline`" in model.next_step  # the configured training file: no argument needed
     assert any(line.startswith("data/raw/train.csv changed since the model trained (") for line in model.evidence)
-    assert any("which recorded no sha256" in line for line in validation_evidence(report))
-
-    validation = stage(report, "data processing")  # the validation recorded no fingerprint: times are compared
+    validation = stage(report, "data processing")  # the validation recorded a fingerprint too
     assert validation.state == "stale"
-    assert (validation.stale[0].file, validation.stale[0].recorded_sha256) == ("data/raw/train.csv", None)
+    assert (validation.stale[0].file, validation.stale[0].recorded_sha256) == ("data/raw/train.csv", recorded)
+    assert validation.stale[0].current_sha256 == changed.current_sha256
+    assert any(line.startswith("data/raw/train.csv changed since the validation (") for line in validation.evidence)
     assert "`omgml validate data/raw/train.csv`" in validation.next_step
     monitoring = stage(report, "monitoring")
     assert monitoring.state == "stale"
     assert monitoring.stale[0].evidence == ".omgml/references/churn.json"
+    assert monitoring.stale[0].recorded_sha256 == recorded
     assert "--save-reference churn --replace-reference" in monitoring.next_step
 
     assert report.next_step.startswith("Rerun what is stale, in order: (1) Validate again")
@@ -461,26 +462,58 @@ def test_a_changed_training_file_makes_model_development_stale_with_retrain_next
     assert "[!] **model development** (stale)" in text
 
 
-def test_a_rewrite_with_the_same_bytes_leaves_the_model_but_not_the_validation(project_copy):
-    """The baseline recorded a fingerprint, so only a content change counts; the validation and the reference
-    profile recorded none, so a later modification time is all they can go by."""
-    from omgml import validate_data
+def test_a_touch_or_a_rewrite_with_the_same_bytes_is_no_change(project_copy):
+    """Every stage's evidence recorded the file's sha256, so only a content change counts, not a newer time."""
+    train = project_copy / "data" / "raw" / "train.csv"
+    later(train)
+    assert not any(s.stale for s in status_of(project_copy).stages)
+    train.write_bytes(train.read_bytes())
+    later(train, 10)
+    report = status_of(project_copy)
+    states = {s.name: s.state for s in report.stages}
+    assert states["data processing"] == states["model development"] == states["monitoring"] == "done", report.stages
+    assert "stale" not in report.headline
+
+
+def forget_fingerprints(project: Path) -> None:
+    """Make the validation report and the reference profile look saved before they recorded a sha256."""
+    for path in [
+        *(project / ".omgml" / "reports" / "validation").glob("*.json"),
+        project / ".omgml/references/churn.json",
+    ]:
+        saved = json.loads(path.read_text())
+        assert isinstance(saved.pop("sha256"), str)
+        path.write_text(json.dumps(saved))
+
+
+def test_evidence_without_a_fingerprint_goes_by_modification_time(project_copy):
+    from omgml import check_drift, validate_data
 
     train = project_copy / "data" / "raw" / "train.csv"
+    forget_fingerprints(project_copy)
     train.write_bytes(train.read_bytes())
     later(train)
     report = status_of(project_copy)
-    assert stage(report, "model development").state == "done"
+    assert stage(report, "model development").state == "done"  # the baseline recorded one
     assert stage(report, "data processing").state == stage(report, "monitoring").state == "stale"
+    assert stage(report, "data processing").stale[0].recorded_sha256 is None
+    assert any("which recorded no sha256" in line for line in validation_evidence(report))
     assert report.next_step.startswith("Rerun what is stale, in order: (1) Validate again, data/raw/train.csv")
     assert "Retrain" not in report.next_step
 
     import os
 
-    past = os.stat(train).st_mtime - 3600  # validated again: the evidence is newer than the file
+    past = os.stat(train).st_mtime - 3600  # older than the profile, which still has no fingerprint
     os.utime(train, (past, past))
+    assert stage(status_of(project_copy), "monitoring").state == "done"
+    later(train)
     validate_data({"project_dir": str(project_copy), "data": "data/raw/train.csv"})
-    assert stage(status_of(project_copy), "data processing").state == "done"
+    check_drift(
+        {"project_dir": str(project_copy), "reference": "data/raw/train.csv", "save_reference": "churn",
+         "replace_reference": True}
+    )  # fmt: skip
+    report = status_of(project_copy)  # saved again, with a fingerprint: the file's later time no longer counts
+    assert stage(report, "data processing").state == stage(report, "monitoring").state == "done"
 
 
 def batch(name, *, drift, share=0.4, errors=0, performance=None, alerts=()):

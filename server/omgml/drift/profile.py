@@ -105,6 +105,7 @@ class ReferenceProfile(_Strict):
     created_at: str
     omgml_version: str
     source: str
+    sha256: str | None = None  # of the source when saved; profiles saved before it was recorded have none
     rows: int = Field(ge=0)
     exact_cap: int
     max_categories: int
@@ -312,7 +313,14 @@ def load_profile(project: Path, name: str) -> ReferenceProfile:
 
 
 def save_profile(
-    project: Path, name: str, source: str, rows: int, columns: dict[str, SavedColumn], *, replace: bool = False
+    project: Path,
+    name: str,
+    source: str,
+    rows: int,
+    columns: dict[str, SavedColumn],
+    *,
+    sha256: str | None = None,
+    replace: bool = False,
 ) -> Path:
     """Save a reference profile under ``name``; without ``replace`` only if none has that name (of concurrent
     savers exactly one wins, the others get ``profile_exists``)."""
@@ -323,6 +331,7 @@ def save_profile(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         omgml_version=__version__,
         source=source,
+        sha256=sha256,
         rows=rows,
         exact_cap=EXACT_CAP,
         max_categories=MAX_CATEGORIES,

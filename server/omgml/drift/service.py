@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omgml.data.files import fingerprint
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
@@ -81,8 +82,10 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         )
     if request.save_reference and not request.replace_reference:
         _refuse_overwrite(project, request.save_reference)
+    # Before the rows are read: a change while reading then reads as stale, never as fresh.
+    ref_sha256 = _source_sha256(project, reference) if request.save_reference else None
     if request.current is None:
-        return _save_only(project, request, reference)
+        return _save_only(project, request, reference, ref_sha256)
 
     current_path = project.resolve(request.current, "current data")
     current = open_table(current_path)
@@ -150,6 +153,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
             reference.label,
             ref_rows,
             profile_columns(ref_scan.schema, ref_summaries, ref_rows),
+            sha256=ref_sha256,
             replace=request.replace_reference,
         )
         notes.append(
@@ -372,11 +376,21 @@ def _refuse_overwrite(project: Project, name: str) -> None:
         raise profile_exists(project.root, name)
 
 
-def _save_only(project: Project, request: DriftRequest, reference: Reference) -> DriftReport:
+def _source_sha256(project: Project, reference: Reference) -> str:
+    return fingerprint(project, project.resolve(reference.label, "reference data"), reference.label)
+
+
+def _save_only(project: Project, request: DriftRequest, reference: Reference, sha256: str | None) -> DriftReport:
     rows, columns = stream_profile(reference.table)
     _check_rows("reference", reference.label, rows)
     path = save_profile(
-        project.root, request.save_reference, reference.label, rows, columns, replace=request.replace_reference
+        project.root,
+        request.save_reference,
+        reference.label,
+        rows,
+        columns,
+        sha256=sha256,
+        replace=request.replace_reference,
     )
     rel = project.rel(path)
     tested = sum(1 for c in columns.values() if c.kind != "untested")

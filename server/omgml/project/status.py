@@ -370,7 +370,7 @@ class _Evidence:
         report = self.reports.get("validation")
         if report:
             saved = self._saved("validation")
-            changed, note = self._changed(saved.get("source"), report.path, report.created_at)
+            changed, note = self._changed(saved.get("source"), report.path, report.created_at, saved.get("sha256"))
             evidence = [f"validation {_when(report.created_at)}: {report.summary}", *([note] if note else [])]
             if changed:
                 contract = saved.get("contract")
@@ -541,7 +541,7 @@ class _Evidence:
         for path in self.references:
             profile = self.project.store.read_json(path) or {}
             changed, note = self._changed(
-                profile.get("source"), self.project.rel(path), str(profile.get("created_at", ""))
+                profile.get("source"), self.project.rel(path), str(profile.get("created_at", "")), profile.get("sha256")
             )
             evidence.extend([note] if note else [])
             if changed:

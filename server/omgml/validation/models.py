@@ -148,6 +148,7 @@ class CheckRun(BaseModel):
 class ValidationReport(Report):
     kind: Literal["validation"] = "validation"
     source: str = Field(description="the data checked, relative to the project")
+    sha256: str | None = Field(None, description="of the file checked (None for a DataFrame)")
     format: str
     rows: int
     columns: int

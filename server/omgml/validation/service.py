@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from omgml.config import ProjectConfig
+from omgml.data.files import fingerprint
 from omgml.errors import InvalidInput, parse_request, unknown_column
 from omgml.validation.models import (
     SEVERITIES,
@@ -63,8 +64,10 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         path = project.resolve(request.data, "data file")
         source = project.rel(path)
         table = _open(path, source, request.delimiter, request.encoding)
+        sha256 = fingerprint(project, path, source)  # before the rows are read: a change while reading reads stale
     else:
         source = "<DataFrame>"
+        sha256 = None
         table = open_table(request.data, repeated_names=True)
     names = table.column_names
 
@@ -172,6 +175,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         headline=headline,
         ok=passed,
         source=source,
+        sha256=sha256,
         format=table.format,
         rows=profile.rows,
         columns=len(profile.names),
