@@ -99,7 +99,7 @@ def test_the_python_api_reads_and_renders_the_same(saved):
         show_report("drift", "pdf", project_dir=str(project))
 
 
-@pytest.mark.parametrize("command", ["status", "validate", "drift", "baseline"])
+@pytest.mark.parametrize("command", ["status", "validate", "drift", "baseline", "monitor", "compare"])
 def test_html_path_writes_a_copy_and_never_overwrites_unasked(saved, command, tmp_path):
     project, _ = saved
     args = {
@@ -107,6 +107,9 @@ def test_html_path_writes_a_copy_and_never_overwrites_unasked(saved, command, tm
         "validate": ["validate", "data/raw/train.csv", "--project-dir", str(project)],
         "drift": ["drift", "data/raw/train.csv", "data/processed/current.csv", "--project-dir", str(project)],
         "baseline": ["baseline", "data/raw/train.csv", "--cv", "2", "--models", "dummy", "--project-dir", str(project)],
+        "monitor": ["monitor", "data/processed/current.csv", "--project-dir", str(project)],
+        "compare": ["compare", "--challenger", "2", "--data", "data/processed/current.csv", "--resamples", "100"]
+        + ["--project-dir", str(project)],
     }[command]
     done = run_cli(*args, "--json", "--html", "out/copy.html", cwd=tmp_path.parent)
     assert "does not exist" in one_line_error(done)  # checked before any work: nothing saved

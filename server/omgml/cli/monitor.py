@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
+from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.monitor.models import Batch, LabelKey, Labels, MonitorContract, MonitorReference
 
 
@@ -25,6 +25,8 @@ def monitor(
     reference: Annotated[str | None, option(MonitorReference)] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
+    html: HtmlOption = None,
+    replace_html: ReplaceHtmlFlag = False,
 ) -> None:
     """Monitor a new BATCH: validation, drift, the champion's performance, alert rules; exit 1 on an alert."""
     from omgml.monitor.service import monitor_batch
@@ -37,7 +39,8 @@ def monitor(
         "contract": contract,
         "reference": reference,
     }
+    html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(monitor_batch, request)
-    emit(report, as_json, project_dir)
+    emit(report, as_json, project_dir, html_copy)
     if report.fired:
         raise typer.Exit(code=1)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from omgml.args import ProjectDir
-from omgml.cli._common import JsonFlag, argument, emit, option, with_progress
+from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.registry.models import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -37,6 +37,8 @@ def compare(
     seed: Annotated[int, option(Seed, "--seed")] = DEFAULT_SEED,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
+    html: HtmlOption = None,
+    replace_html: ReplaceHtmlFlag = False,
 ) -> None:
     """Compare the champion with challengers on held-out rows; exit 1 when the champion is kept."""
     from omgml.registry.service import compare_models
@@ -50,8 +52,9 @@ def compare(
         "resamples": resamples,
         "seed": seed,
     }
+    html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(compare_models, request)
-    emit(report, as_json, project_dir)
+    emit(report, as_json, project_dir, html_copy)
     if not report.ok:
         raise typer.Exit(1)
 
