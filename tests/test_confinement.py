@@ -195,7 +195,7 @@ def test_a_folder_in_place_of_a_store_file_is_named(project):
 def test_a_damaged_fingerprint_cache_is_ignored_and_rebuilt(project, text, capsys):
     import hashlib
 
-    from omgml.baseline.prepare import _sha256
+    from omgml.data.files import fingerprint
 
     cache = project / ".omgml/fingerprints.json"
     cache.parent.mkdir(exist_ok=True)
@@ -205,7 +205,7 @@ def test_a_damaged_fingerprint_cache_is_ignored_and_rebuilt(project, text, capsy
     assert [f.sha256 for f in status.data if f.path == "data/raw/t.csv"] == [expected]
     assert json.loads(cache.read_text())["files"]["data/raw/t.csv"]["sha256"] == expected
     cache.write_text(text)
-    assert _sha256(Project(project), project / "data/raw/t.csv", "data/raw/t.csv") == expected
+    assert fingerprint(Project(project), project / "data/raw/t.csv", "data/raw/t.csv") == expected
     assert capsys.readouterr().out == ""
 
 
