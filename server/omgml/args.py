@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from omgml.config import METRICS, TASKS
+from omgml.config import METRICS, TASKS, Engine
 
 PATH_MAX = 4096  # a file path, as PATH_MAX on Linux
 COLUMN_MAX = 256  # a column name
@@ -37,3 +37,7 @@ ProjectDir = Annotated[
     ),
 ]
 DryRun = Annotated[bool, Field(description="Report what would be written; write nothing.")]
+EngineChoice = Annotated[
+    Engine | None,
+    Field(description="Where to compute: local (this process) or spark ([spark] master); default: [data] engine."),
+]

@@ -86,6 +86,21 @@ class DataPaths(BaseModel):
     reference: str = "data/reference"
     train: str | None = Field(default=None, description="the main training table, when known")
     validation: str | None = Field(default=None, description="held-out rows no model was fit on: what compare scores")
+    engine: Engine = Field(default="local", description="where validation and drift profiles are computed")
+
+
+Engine = Literal["local", "spark"]
+ENGINES: tuple[str, ...] = ("local", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
+
+
+class SparkConfig(BaseModel):
+    """``[spark]``: where the Spark engine runs. ``master`` is a master URL (``local[*]``, ``spark://host:7077``,
+    ``yarn``) or a Spark Connect address (``sc://host:15002``); ``conf`` holds extra Spark settings."""
+
+    model_config = ConfigDict(extra="allow")
+    master: str = Field(default=DEFAULT_SPARK_MASTER, min_length=1, description="master URL or sc:// address")
+    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings, e.g. spark.executor.memory")
 
 
 class Tracking(BaseModel):
@@ -185,6 +200,7 @@ class ProjectConfig(BaseModel):
     tracking: Tracking = Field(default_factory=Tracking)
     monitor: Monitor = Field(default_factory=Monitor)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
 
 
 SECTIONS = (
@@ -193,6 +209,7 @@ SECTIONS = (
     "tracking",
     "registry",
     "monitor",
+    "spark",
 )  # the tables omgml reads; other tables are the user's own
 
 

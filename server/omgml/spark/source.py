@@ -1,0 +1,133 @@
+"""What the Spark engine reads: a Spark DataFrame, a catalog table (``spark:db.table``), or a path.
+
+A path on this machine (a parquet or orc file, a folder of them, hive-partitioned included, or a glob) must
+stay inside the project, as every path omgml reads; a URI with a scheme (``s3a://``, ``abfss://``, ``hdfs://``,
+``dbfs:/``) is the cluster's to resolve. Text tables are refused: Spark's csv type inference is not the local
+engine's, so the two engines would report different columns for the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from omgml.errors import PathError
+from omgml.spark.session import SparkError, spark_errors, spark_message
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+    from omgml.workspace import Project
+
+CATALOG_PREFIX = "spark:"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # s3a://, hdfs://, dbfs:/, file:/
+_GLOB = re.compile(r"[*?\[{]")
+_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".orc": "orc"}
+_CATALOG_NAME = re.compile(r"^[A-Za-z0-9_`.-]{1,512}$")
+
+
+@dataclass
+class SparkSource:
+    frame: DataFrame
+    shown: str  # how reports name it: the path relative to the project, spark:db.table, or <Spark DataFrame>
+    local_path: Any = None  # the resolved path on this machine, when it is one (fingerprints, status)
+
+
+def is_spark_frame(value: Any) -> bool:
+    """Whether ``value`` is a Spark DataFrame (classic or Spark Connect), without importing pyspark."""
+    return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pyspark.")
+
+
+def spark_source(spark: SparkSession, project: Project, source: Any, what: str) -> SparkSource:
+    """Open ``source`` on ``spark``; ``what`` names the argument in messages ("reference table")."""
+    if is_spark_frame(source):
+        return SparkSource(source, "<Spark DataFrame>")
+    text = str(source)
+    if text.startswith(CATALOG_PREFIX):
+        return SparkSource(_catalog_table(spark, text[len(CATALOG_PREFIX) :], what), text)
+    if _SCHEME.match(text):
+        return SparkSource(_read_path(spark, text, _format_of(text), text, None), text)
+    match = _GLOB.search(text)
+    static = text[: match.start()] if match else text
+    base = static.rsplit("/", 1)[0] if match and "/" in static else (static if not match else ".")
+    resolved = project.resolve(base or ".", what)
+    if match:
+        location = str(resolved / text[len(base) :].lstrip("/")) if base not in ("", ".") else str(resolved / text)
+        shown = text
+    else:
+        if not resolved.exists():
+            raise PathError(
+                f"The {what} {text} does not exist", "there is no file or folder at that path", "check the path"
+            )
+        location, shown = str(resolved), project.rel(resolved)
+    base_path = str(resolved) if match else None  # hive partition columns are found below the glob's folder
+    return SparkSource(
+        _read_path(spark, location, _format_of(text), shown, base_path), shown, None if match else resolved
+    )
+
+
+def _format_of(path: str) -> str:
+    for suffix, fmt in _FORMATS.items():
+        if path.lower().rstrip("/").endswith(suffix):
+            return fmt
+    if re.search(r"\.(csv|tsv|jsonl|ndjson|json)$", path.lower()):
+        raise SparkError(
+            f"The Spark engine does not read the text table {path}",
+            "Spark infers csv and JSON types its own way, so its report would not be the local engine's",
+            "convert the table to parquet, or read it with engine local",
+        )
+    return "parquet"  # a folder or a glob of parquet files, as a data lake lays them out
+
+
+def _read_path(spark: SparkSession, location: str, fmt: str, shown: str, base_path: str | None) -> DataFrame:
+    try:
+        reader = spark.read.format(fmt)
+        if base_path is not None:
+            reader = reader.option("basePath", base_path)
+        frame = reader.load(location)
+        frame.schema  # noqa: B018 -- resolves the files now, so a bad path fails here and not mid-job
+    except Exception as exc:
+        message = spark_message(exc)
+        if "PATH_NOT_FOUND" in message or "does not exist" in message:
+            raise PathError(
+                f"{shown} matches no {fmt} file",
+                "Spark found nothing at that path or glob",
+                "check the path; a glob like data/events/*/part-*.parquet must match at least one file",
+            ) from exc
+        if "CANNOT_MERGE_SCHEMAS" in message or "CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE" in message:
+            raise SparkError(
+                f"The files of {shown} disagree on their columns' types: {message}",
+                "every partition of one table must have the same schema",
+                "rewrite the odd partitions with the common schema, or read one consistent subset",
+            ) from exc
+        raise SparkError(f"Spark could not read {shown}: {message}", "", "check the path and its format") from exc
+    return frame
+
+
+def _catalog_table(spark: SparkSession, name: str, what: str) -> DataFrame:
+    if not _CATALOG_NAME.match(name):
+        raise SparkError(
+            f"'{CATALOG_PREFIX}{name}' is not a catalog table name",
+            "a Spark table is named db.table (or catalog.db.table)",
+            f"write it as {CATALOG_PREFIX}db.table",
+        )
+    with spark_errors(f"the {what} {CATALOG_PREFIX}{name}"):
+        exists = spark.catalog.tableExists(name)
+    if not exists:
+        raise SparkError(
+            f"The Spark catalog has no table '{name}'",
+            f"the {what} {CATALOG_PREFIX}{name} names a table Spark does not know",
+            "check the name with SHOW TABLES, or pass the table's path instead",
+        )
+    with spark_errors(f"the {what} {CATALOG_PREFIX}{name}"):
+        return spark.table(name)
+
+
+def arrow_schema(frame: DataFrame) -> pa.Schema:
+    """The Arrow schema the partitions' batches will have."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    with spark_errors("the table's schema"):
+        return to_arrow_schema(frame.schema)
