@@ -29,6 +29,7 @@ ENGINES = (
     "args",
     "_version",
     "progress",
+    "spark",
 )
 
 
