@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omgml.data.files import resolve_data
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for
@@ -45,7 +46,7 @@ def open_reference(project: Project, text: str) -> Reference:
     is_name = bool(re.match(SAVED_NAME_PATTERN, text))
     if is_name and profile_path(project.root, text).is_file():
         return Reference(kind="profile", label=text, profile=load_profile(project.root, text))
-    path = project.resolve(text, "reference data")
+    path = resolve_data(project, text, "reference data")
     if not path.exists() and is_name and not Path(text).suffix:
         load_profile(project.root, text)  # raises: no such profile, and lists the saved ones
     table = open_table(path)

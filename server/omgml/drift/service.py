@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omgml.data.files import fingerprint
+from omgml.data.files import fingerprint, resolve_data
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
@@ -87,7 +87,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if request.current is None:
         return _save_only(project, request, reference, ref_sha256)
 
-    current_path = project.resolve(request.current, "current data")
+    current_path = resolve_data(project, request.current, "current data")
     current = open_table(current_path)
     current_label = project.rel(current_path)
     notes: list[str] = []
@@ -377,7 +377,7 @@ def _refuse_overwrite(project: Project, name: str) -> None:
 
 
 def _source_sha256(project: Project, reference: Reference) -> str:
-    return fingerprint(project, project.resolve(reference.label, "reference data"), reference.label)
+    return fingerprint(project, resolve_data(project, reference.label, "reference data"), reference.label)
 
 
 def _save_only(project: Project, request: DriftRequest, reference: Reference, sha256: str | None) -> DriftReport:
