@@ -138,6 +138,21 @@ def test_a_dataset_fingerprint_covers_its_file_names_and_contents(tmp_path):
     assert stage.state == "stale" and stage.stale[0].file == PENGUINS
 
 
+def test_monitor_takes_a_dataset_as_its_batch(tmp_path):
+    from omgml import init_project, monitor_batch
+
+    root = tmp_path / "proj"
+    init_project({"project_dir": str(root), "name": "Penguins", "task": "binary", "target": "sex"})
+    oracle = _write_penguins(root / PENGUINS)
+    pq.write_table(oracle, root / SAME_ROWS)
+    check_drift({"project_dir": str(root), "reference": SAME_ROWS, "save_reference": "penguins"})
+    batch = PENGUINS + "/species=*/year=2009/*.parquet"
+    report = monitor_batch({"project_dir": str(root), "batch": batch})
+    assert (report.batch, report.rows) == (batch, oracle.filter(pc.equal(oracle["year"], 2009)).num_rows)
+    assert report.fingerprint == validate_data({"project_dir": str(root), "data": batch}).sha256
+    assert report.drift is not None and report.drift.features_tested == 7  # every column but the target
+
+
 # --- bad input: one clear error naming the pattern, the column or the file, within seconds ----------------
 
 
@@ -172,6 +187,10 @@ def test_files_that_disagree_on_a_column_are_named(tmp_path):
     error = _refusal(tmp_path, "data/events")
     assert error.what == "The files of data/events disagree: column 'id' is int64 in a.parquet but string in b.parquet"
     assert error.what == _refusal(tmp_path, "data/events/*.parquet").what.replace("/*.parquet", "")
+
+    _parquet(tmp_path / "data/broken/a.parquet", id=[1])
+    (tmp_path / "data/broken/c.parquet").write_bytes(b"PAR1 not really")
+    assert _refusal(tmp_path, "data/broken").what.startswith("data/broken/c.parquet is not a readable parquet file")
 
     _parquet(tmp_path / "data/more/a.parquet", id=[1], x=[0.5])
     _parquet(tmp_path / "data/more/b.parquet", id=[2])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from omgml.data.files import list_dataset
-from omgml.data.parquet_table import PARQUET_BUFFER_BYTES
+from omgml.data.parquet_table import PARQUET_BUFFER_BYTES, unreadable
 from omgml.data.tables import PARQUET_BATCH_ROWS, DataError, Table, rebatch
 from omgml.errors import first_line
 
@@ -85,11 +85,7 @@ def _file_schema(path: Path, base: Path, files: list[Path]) -> tuple[pa.Schema, 
             with pq.ParquetFile(file) as handle:
                 own, rows = handle.schema_arrow, rows + handle.metadata.num_rows
         except (pa.ArrowException, OSError) as exc:
-            raise DataError(
-                f"{path}: {name} is not a readable parquet file: {first_line(exc)}",
-                "its footer or magic bytes are missing or damaged",
-                "re-export the file, or move it out of the dataset",
-            ) from exc
+            raise unreadable(file, exc) from exc
         if schema is None:
             schema, origin = own.remove_metadata(), dict.fromkeys(own.names, name)
             continue

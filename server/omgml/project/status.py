@@ -132,7 +132,7 @@ def _inventory(project: Project, cache: FingerprintCache) -> list[DataFile]:
     for area, location in _data_areas(project):
         candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
         datasets = _dataset_folders(location, candidates)
-        if area == "train" and not candidates and is_dataset(location):  # [data] train names a glob
+        if area == "train" and is_dataset(location):  # [data] train names a folder or a glob: one table
             datasets = [location]
         candidates = sorted({c for c in candidates if not any(d in c.parents for d in datasets)} | set(datasets))
         for path in candidates:
