@@ -102,15 +102,22 @@ def list_dataset(path: Path, confine: Callable[[Path], object] | None = None) ->
         base, pattern = split
         matches = [base / match for match in glob.glob(pattern, root_dir=base, recursive=True)]
     files: set[Path] = set()
-    for match in matches:
-        if _hidden(match, base):
-            continue
-        if confine is not None:
-            confine(match)
-        if match.is_dir():
-            files.update(_walk(match, confine, set()))
-        elif match.is_file():
-            files.add(match)
+    try:
+        for match in matches:
+            if _hidden(match, base):
+                continue
+            if confine is not None:
+                confine(match)
+            if match.is_dir():
+                files.update(_walk(match, confine, set()))
+            elif match.is_file():
+                files.add(match)
+    except OSError as exc:
+        raise DataError(
+            f"Cannot list the files of {path}: {exc.strerror or exc}",
+            "a folder in it could not be read",
+            "check the folder's permissions",
+        ) from exc
     if not files:
         raise DataError(
             f"{path} matches no file" if split else f"{path} is a folder with no table file in it",
