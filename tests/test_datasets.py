@@ -212,6 +212,14 @@ def test_a_partition_key_that_repeats_a_column_and_text_files_are_refused(tmp_pa
     assert error.what == "data/csvs holds a.csv, a csv file" and "every file in it is parquet" in error.why
 
 
+def test_a_file_reached_by_two_names_is_read_once(tmp_path):
+    _parquet(tmp_path / "data/events/a.parquet", x=[1, 2])
+    (tmp_path / "data/events/up").symlink_to("..", target_is_directory=True)  # a loop under **
+    (tmp_path / "data/events/b.parquet").symlink_to("a.parquet")
+    for source in ("data/**/*.parquet", "data/events", "data/events/*"):
+        assert validate_data({"project_dir": str(tmp_path), "data": source}).rows == 2, source
+
+
 def test_a_glob_or_a_folder_cannot_lead_out_of_the_project(tmp_path):
     root, outside = tmp_path / "proj", tmp_path / "outside"
     _parquet(outside / "secret.parquet", x=[1])

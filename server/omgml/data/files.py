@@ -87,8 +87,9 @@ def is_dataset(path: Path) -> bool:
 
 
 def list_dataset(path: Path, confine: Callable[[Path], object] | None = None) -> DatasetFiles:
-    """The parquet files of the folder or glob ``path``, sorted; names starting with ``.`` or ``_`` (``_SUCCESS``,
-    ``.crc`` files, temporary folders) are skipped, as Spark and pyarrow skip them.
+    """The parquet files of the folder or glob ``path``, sorted, each file once however many names reach it;
+    names starting with ``.`` or ``_`` (``_SUCCESS``, ``.crc`` files, temporary folders) are skipped, as Spark
+    and pyarrow skip them.
 
     ``confine`` is called on every match and every symlinked folder before it is entered, and raises for one
     that leads out. A dataset with no file, or with a file that is not parquet, is a ``DataError`` naming it.
@@ -126,7 +127,10 @@ def list_dataset(path: Path, confine: Callable[[Path], object] | None = None) ->
             if split
             else "write the parquet files into it, or name a table file",
         )
-    ordered = sorted(files)
+    unique: dict[str, Path] = {}
+    for file in sorted(files):  # one file reached by two names (a symlink, a loop under **) is read once
+        unique.setdefault(os.path.realpath(file), file)
+    ordered = list(unique.values())
     other = next((f for f in ordered if table_format(f) != "parquet"), None)
     if other is not None:
         fmt = table_format(other)
