@@ -27,7 +27,7 @@ from omgml.baseline.records import log_baseline
 from omgml.config import METRICS, ProjectConfig
 from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
 from omgml.progress import advance
-from omgml.tracking import stdout_to_stderr
+from omgml.tracking import redact, stdout_to_stderr
 from omgml.workspace import Project
 
 
@@ -204,7 +204,7 @@ class _Session:
             best=best,
             findings=findings,
             tracking=TrackingInfo(
-                uri=uri,
+                uri=redact(uri),  # the report is saved and shown: a password in the URI stays out of it
                 experiment=self.name,
                 experiment_id=experiment.experiment_id,
                 parent_run_id=None,
