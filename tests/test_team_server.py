@@ -119,13 +119,17 @@ def _wait(server: Server, deadline: float) -> None:
     pytest.fail(f"mlflow server did not answer /health in {START_TIMEOUT_S} s:\n{server.log()}")
 
 
-def _stop(server: Server) -> None:
-    if server.process.poll() is None:
+def _stop(servers: list[Server]) -> None:
+    """Both at once: uvicorn's graceful stop waits for idle keep-alive connections (this process's) for seconds."""
+    running = [s for s in servers if s.process.poll() is None]
+    for server in running:
         os.killpg(server.process.pid, signal.SIGTERM)  # its own session: the server and its uvicorn worker
+    deadline = time.monotonic() + 5
+    for server in running:
         try:
-            server.process.wait(timeout=15)
+            server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
+            os.killpg(server.process.pid, signal.SIGKILL)  # its stores are this module's temporary files
             server.process.wait()
 
 
@@ -156,8 +160,7 @@ def servers(tmp_path_factory):
         _create_user(started[1], USER)
         yield tuple(started)
     finally:
-        for server in started:
-            _stop(server)
+        _stop(started)
 
 
 @pytest.fixture
@@ -276,17 +279,36 @@ def test_the_whole_loop_against_a_plain_team_server(servers, tracking_env, tmp_p
     _whole_loop(plain, _project(tmp_path / "wine", "Wine"), None)
 
 
-def test_the_whole_loop_against_a_basic_auth_server_as_an_ordinary_user(servers, tracking_env, tmp_path):
+def test_the_whole_loop_against_a_basic_auth_server_as_an_ordinary_user(servers, tracking_env, tmp_path, capfd):
     _, auth = servers
     tracking_env(auth.uri, USER)
     root = _project(tmp_path / "wine", "Wine")
     _whole_loop(auth, root, USER)
-    # Credentials in the URI work too, and no report or saved file shows the password.
+    # Credentials in the URI work too, and no report, saved file or printed line (MLflow prints run links
+    # made of the URI) shows the password.
     tracking_env(auth.uri.replace("http://", f"http://{USER[0]}:{USER[1]}@"))
+    capfd.readouterr()
+    third = _train(root, "data/raw/train.csv")
+    shown = auth.uri.replace("http://", f"http://{USER[0]}:***@")
+    assert third.tracking.model_version == "3" and third.tracking.uri == shown
     status = project_status({"project_dir": str(root)})
-    assert status.tracking.runs > 0 and status.tracking.uri == auth.uri.replace("http://", f"http://{USER[0]}:***@")
+    assert status.tracking.runs > 0 and status.tracking.uri == shown
+    out, err = capfd.readouterr()
+    assert out == "" and f"View run baseline at: {shown}" in err and USER[1] not in err
     saved = [p.read_text(errors="replace") for p in (root / ".omgml").rglob("*") if p.is_file()]
     assert saved and not any(USER[1] in text for text in saved)
+
+
+def test_a_password_in_a_uri_or_in_the_environment_is_never_shown(monkeypatch):
+    from omgml.tracking import redact
+
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cr3t-from-env")
+    text = "API request to https://bob:p%40ss:w@rd@mlflow.example.com/api failed (key s3cr3t-from-env); http://h:1/x"
+    assert redact(text) == "API request to https://bob:***@mlflow.example.com/api failed (key ***); http://h:1/x"
+    assert redact("http://bob@host:5000") == "http://bob@host:5000"  # a user name alone is not a secret
+    with pytest.raises(TrackingError) as caught:
+        raise TrackingError("at http://u:pw@h", "s3cr3t-from-env was refused", "fix http://u:pw@h")
+    assert "pw" not in str(caught.value) and "s3cr3t" not in str(caught.value)
 
 
 # --- failures: in seconds, one line, nothing half-logged ---------------------------------------------------------

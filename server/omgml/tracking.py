@@ -456,7 +456,8 @@ class TrackingError(OmgmlError):
 
 
 # MLflow (through requests) takes credentials from the URI's user info; its errors quote the URL it called.
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):[^/@\s]*@")
+# The password runs to the authority's last "@", so an unescaped "@" in it hides all of it.
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):[^/\s]*@")
 SECRET_VARS = ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
 CREDENTIAL_VARS = "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
 
@@ -504,19 +505,34 @@ _redirect_depth = 0
 _saved_stdout: Any = None
 
 
+class _Redacted:
+    """A text stream that writes to ``target`` with passwords masked."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        self._target.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding: the target's own
+        return getattr(self._target, name)
+
+
 @contextmanager
 def stdout_to_stderr() -> Iterator[None]:
     """Send Python-level ``print``/``sys.stdout`` writes to stderr while the block runs.
 
     MLflow writes "View run ... at: ..." to ``sys.stdout`` when a run ends on a tracking server;
     on the MCP stdio transport and under ``omgml ... --json`` stdout must carry only the protocol
-    or the JSON. Re-entrant and thread-safe: the first caller in swaps, the last one out restores.
+    or the JSON. That link is the tracking URI, password included, so the writes are ``redact``ed.
+    Re-entrant and thread-safe: the first caller in swaps, the last one out restores.
     """
     global _redirect_depth, _saved_stdout
     with _redirect_lock:
         if _redirect_depth == 0:
             _saved_stdout = sys.stdout
-            sys.stdout = sys.stderr
+            sys.stdout = _Redacted(sys.stderr)
         _redirect_depth += 1
     try:
         yield
