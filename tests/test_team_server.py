@@ -370,6 +370,9 @@ def test_a_wrong_password_is_unauthorised_and_names_the_variables_and_nothing_is
     message, _ = _timed_error(lambda: compare_models({"project_dir": str(root)}))
     assert "unauthorised (HTTP 401)" in message and "nothing was changed" in message
     assert "unauthorised (HTTP 401)" in project_status({"project_dir": str(root)}).tracking.note
+    # monitor still validates and records the batch, and says why the champion was not scored
+    monitored = monitor_batch({"project_dir": str(root), "batch": "data/batches/new.csv"})
+    assert monitored.performance is None and any("unauthorised (HTTP 401)" in n for n in monitored.notes)
     tracking_env(auth.uri)  # no credentials at all
     message, _ = _timed_error(lambda: _train(root, "data/raw/train.csv"))
     assert "for no user name" in message and "MLFLOW_TRACKING_USERNAME is not set" in message
