@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -151,8 +152,13 @@ def read_tracking_summary(uri: str, metric: str | None, lock: Path | None = None
         with _fail_fast_http():
             return _read(uri, metric, lock)
     except Exception as exc:  # noqa: BLE001 -- an unreachable or damaged store is evidence to report, not a crash
+        denied = _access_denied(uri, exc, "nothing was read")
+        if denied is not None:
+            exc = denied
         reason = str(exc) if isinstance(exc, OmgmlError) else f"{type(exc).__name__}: {exc}"
-        return TrackingSummary(uri=uri, store_found=store is not None, note=f"MLflow store unreadable: {reason}"[:400])
+        return TrackingSummary(
+            uri=redact(uri), store_found=store is not None, note=redact(f"MLflow store unreadable: {reason}")[:400]
+        )
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -302,7 +308,7 @@ def _read(uri: str, metric: str | None, lock: Path | None) -> TrackingSummary:
     if marked:
         note += f"; {marked} run(s) left RUNNING by a process that died were marked FAILED"
     return TrackingSummary(
-        uri=uri,
+        uri=redact(uri),
         store_found=True,
         note=note,
         experiments=[e.name for e in experiments],
@@ -443,12 +449,74 @@ REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
 
 
 class TrackingError(OmgmlError):
-    """MLflow could not be reached, or refused a write."""
+    """MLflow could not be reached, or refused a write. Its text never holds a password (see ``redact``)."""
+
+    def __init__(self, what: str, why: str = "", fix: str = "") -> None:
+        super().__init__(redact(what), redact(why), redact(fix))
+
+
+# MLflow (through requests) takes credentials from the URI's user info; its errors quote the URL it called.
+# The password runs to the authority's last "@", so an unescaped "@" in it hides all of it.
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):[^/\s]*@")
+SECRET_VARS = ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+CREDENTIAL_VARS = "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of any ``scheme://user:password@`` and the values of ``SECRET_VARS`` as ***.
+
+    What reports, messages and saved files show of a tracking URI or of an error that quotes one.
+    """
+    text = _USERINFO.sub(r"\g<head>:***@", text)
+    for var in SECRET_VARS:
+        secret = os.environ.get(var, "")
+        if len(secret) >= 4:  # a one-letter "secret" would blank every such letter of the message
+            text = text.replace(secret, "***")
+    return text
+
+
+def _access_denied(uri: str, exc: BaseException, done: str) -> TrackingError | None:
+    """The one line for a server that refused the credentials (401) or the account (403); None for any other error.
+
+    ``done`` says what that left behind ("nothing was trained or logged").
+    """
+    code = getattr(exc, "error_code", None)
+    if code not in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+        return None
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME") or urlparse(uri).username
+    who = f"user {user!r}" if user else "no user name"
+    if code == "UNAUTHENTICATED":
+        given = "its password was refused" if user else "none was given (MLFLOW_TRACKING_USERNAME is not set)"
+        return TrackingError(
+            f"MLflow tracking at {uri} answered unauthorised (HTTP 401) for {who}",
+            f"the server asks for a user name and password and {given}; {done}",
+            f"set {CREDENTIAL_VARS} to an account of that server (or MLFLOW_TRACKING_TOKEN), then run again",
+        )
+    return TrackingError(
+        f"MLflow tracking at {uri} denied {who} permission (HTTP 403)",
+        f"{first_line(exc)}; {done}",
+        "ask the server's admin for EDIT on the experiment and MANAGE on the registered model, or set "
+        f"{CREDENTIAL_VARS} to an account that has them",
+    )
 
 
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
 _saved_stdout: Any = None
+
+
+class _Redacted:
+    """A text stream that writes to ``target`` with passwords masked."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        self._target.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding: the target's own
+        return getattr(self._target, name)
 
 
 @contextmanager
@@ -457,13 +525,14 @@ def stdout_to_stderr() -> Iterator[None]:
 
     MLflow writes "View run ... at: ..." to ``sys.stdout`` when a run ends on a tracking server;
     on the MCP stdio transport and under ``omgml ... --json`` stdout must carry only the protocol
-    or the JSON. Re-entrant and thread-safe: the first caller in swaps, the last one out restores.
+    or the JSON. That link is the tracking URI, password included, so the writes are ``redact``ed.
+    Re-entrant and thread-safe: the first caller in swaps, the last one out restores.
     """
     global _redirect_depth, _saved_stdout
     with _redirect_lock:
         if _redirect_depth == 0:
             _saved_stdout = sys.stdout
-            sys.stdout = sys.stderr
+            sys.stdout = _Redacted(sys.stderr)
         _redirect_depth += 1
     try:
         yield
@@ -499,7 +568,7 @@ def open_experiment(
     try:
         from mlflow.tracking import MlflowClient
 
-        with store_lock(uri, lock):
+        with _fail_fast_http(), store_lock(uri, lock):
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             experiment = client.get_experiment_by_name(name)
             note = f"experiment '{name}' found"
@@ -531,8 +600,10 @@ def _probe_server(uri: str, source: str) -> None:
     import urllib.error
     import urllib.request
 
+    # /health needs no login, and urllib refuses a URI's user:password@ (MLflow's requests takes it).
+    health = parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl().rstrip("/") + "/health"
     try:
-        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
+        urllib.request.urlopen(health, timeout=PROBE_TIMEOUT_S).close()
     except urllib.error.HTTPError:
         return  # it answered: reachable, whatever it thinks of /health
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -540,6 +611,9 @@ def _probe_server(uri: str, source: str) -> None:
 
 
 def _unreachable(uri: str, source: str, exc: BaseException) -> TrackingError:
+    denied = _access_denied(uri, exc, "nothing was trained or logged")
+    if denied is not None:
+        return denied
     reason = getattr(exc, "reason", None) or exc
     origin = f" (from {source})" if source else ""
     why = f"{type(exc).__name__}: {first_line(reason)}. Nothing was trained or logged"
@@ -650,6 +724,7 @@ def log_session(
     final report there and logs it to the run). What it raises undoes nothing: the run ends FINISHED, the
     version stays, and its error is raised after.
     """
+    from mlflow.entities import LoggedModelStatus
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=experiment.uri, registry_uri=experiment.uri)
@@ -687,6 +762,8 @@ def log_session(
         if record.model is not None:
             model_id, location = _log_model(client, experiment, parent_id, record.model, logged.notes)
             logged.model_uri = f"models:/{model_id}"
+            # A model of a FAILED run is not one to load: it is marked FAILED with it.
+            undo.append(lambda: client.finalize_logged_model(model_id, LoggedModelStatus.FAILED))
         if before_register is not None:
             undo.append(before_register(logged))
         if record.model is not None and record.model.registered_name:
@@ -710,6 +787,9 @@ def log_session(
         marked = f"run(s) {', '.join(open_runs)} marked FAILED" if open_runs else "no run was created"
         if isinstance(exc, OmgmlError):
             raise
+        denied = _access_denied(experiment.uri, exc, f"{marked}, and no model version was registered")
+        if denied is not None:
+            raise denied from exc
         store = local_store_path(experiment.uri)
         raise TrackingError(
             f"Logging the baseline to MLflow at {experiment.uri} failed",
@@ -1089,6 +1169,9 @@ def _registry_state(client: Any, name: str) -> RegistryState:
 
 
 def _registry_unreachable(uri: str, name: str, exc: BaseException) -> TrackingError:
+    denied = _access_denied(uri, exc, "nothing was changed")
+    if denied is not None:
+        return denied
     store = local_store_path(uri)
     return TrackingError(
         f"The MLflow registry at {uri} could not be read for {name}",
@@ -1125,11 +1208,14 @@ def load_sklearn_model(uri: str, source: str) -> tuple[Any, list[InputColumn] | 
             metadata = Model.load(local)
             estimator = mlflow.sklearn.load_model(local)
         except Exception as exc:
+            denied = _access_denied(uri, exc, f"the model at {source} could not be loaded")
+            if denied is not None:
+                raise denied from exc
+            store = "the store (mlruns/)" if local_store_path(uri) is not None else "the server's artifact store"
             raise TrackingError(
                 f"The model at {source} could not be loaded",
                 f"{type(exc).__name__}: {first_line(exc)}",
-                "check its artifacts are still in the store (mlruns/) and this environment has the libraries it "
-                "was saved with",
+                f"check its artifacts are still in {store} and this environment has the libraries it was saved with",
             ) from exc
     schema = metadata.get_input_schema()
     if schema is None or not schema.has_input_names():

@@ -28,7 +28,7 @@ from omgml.config import METRICS, ProjectConfig
 from omgml.data.files import resolve_data
 from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
 from omgml.progress import advance
-from omgml.tracking import stdout_to_stderr
+from omgml.tracking import redact, stdout_to_stderr
 from omgml.workspace import Project
 
 
@@ -205,7 +205,7 @@ class _Session:
             best=best,
             findings=findings,
             tracking=TrackingInfo(
-                uri=uri,
+                uri=redact(uri),  # the report is saved and shown: a password in the URI stays out of it
                 experiment=self.name,
                 experiment_id=experiment.experiment_id,
                 parent_run_id=None,

@@ -62,7 +62,7 @@ class Registry:
     def open(cls, project: Project) -> Registry:
         """The registry of ``project``'s model; a missing omgml.toml, store or registered model is an error."""
         from omgml.config import registered_model_name
-        from omgml.tracking import model_name_problem, project_tracking_uri, read_registry, tracking_lock
+        from omgml.tracking import model_name_problem, project_tracking_uri, read_registry, redact, tracking_lock
 
         config = project.config
         if config is None:
@@ -83,7 +83,7 @@ class Registry:
         state = read_registry(uri, name, tracking_lock(project.root))
         if not state.exists or not state.versions:
             raise InvalidInput(
-                f"The project has no registered model {name!r} in {uri}",
+                f"The project has no registered model {name!r} in {redact(uri)}",
                 "there is no version to load or compare",
                 "train one first: `omgml baseline` registers the best model",
             )
