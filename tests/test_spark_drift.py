@@ -13,8 +13,8 @@ Chan et al.'s update: rounding of about 1e-15), and the decisions the same.
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -55,9 +55,7 @@ def _tables() -> tuple[pa.Table, pa.Table, pa.Table]:
     def arrow(part: pd.DataFrame) -> pa.Table:
         table = pa.Table.from_pandas(part, preserve_index=False)
         quarter = pa.array([[int(m - 1) // 3 + 1, int(y)] for m, y in zip(part["month"], part["year"])])
-        median = pa.array(
-            [None if math.isnan(v) else Decimal(round(v)) for v in part["median"]], pa.decimal128(12, 2)
-        )
+        median = pa.array([None if math.isnan(v) else Decimal(round(v)) for v in part["median"]], pa.decimal128(12, 2))
         table = table.append_column("quarter", quarter).append_column("median_dec", median)
         return table.set_column(table.schema.get_field_index("when"), "when", table["when"].cast(pa.timestamp("us")))
 
