@@ -221,6 +221,24 @@ def test_bad_spark_tables_are_one_clear_error(project, spark, tmp_path):  # noqa
     assert text.startswith("The files of data/mixed disagree on a column's type") and "[year]" in text, text
 
 
+def test_executors_without_omgml_are_named_with_the_fix():
+    from omgml.spark.session import SparkError, spark_errors
+
+    # What Spark Connect raises when the cluster's Python cannot unpickle omgml's partition function.
+    worker = (
+        "\n  An exception was thrown from the Python worker. Please see the stack trace below.\n"
+        "[PYTHON_EXCEPTION] An exception was thrown from the Python worker: Traceback (most recent call last):\n"
+        '  File "/spark/python/pyspark/serializers.py", line 483, in loads\n'
+        "ModuleNotFoundError: No module named 'omgml.drift.spark_scan'\n SQLSTATE: 38000"
+    )
+    with pytest.raises(SparkError) as caught, spark_errors("the drift summaries of data/cur"):
+        raise RuntimeError(worker)
+    assert str(caught.value).startswith(
+        "Spark failed on the drift summaries of data/cur: ModuleNotFoundError: No module named 'omgml.drift.spark_scan'"
+    )
+    assert "install the same omgml on the cluster's Python" in str(caught.value)
+
+
 def test_the_server_and_a_local_drift_never_import_pyspark(project):
     code = (
         "import sys, omgml.mcp.server, omgml.cli\n"

@@ -27,13 +27,14 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from omgml.data.tables import Table
+    from omgml.drift.spark_scan import SparkTable
 
 
 @dataclass
 class Reference:
     kind: str  # "file" | "profile"
     label: str  # the path relative to the project, or the profile name
-    table: Table | None = None
+    table: Table | SparkTable | None = None
     profile: ReferenceProfile | None = None
 
     def physicals(self) -> dict[str, str]:
@@ -59,7 +60,7 @@ def open_reference(project: Project, source: Any, spark: SparkSession | None = N
     return Reference(kind="file", label=project.rel(path), table=open_table(path))
 
 
-def stream_profile(table: Table) -> tuple[int, dict[str, SavedColumn]]:
+def stream_profile(table: Table | SparkTable) -> tuple[int, dict[str, SavedColumn]]:
     """A profile of every column, from mergeable per-batch summaries, in bounded memory.
 
     Pass 1 counts, finds mean and std, and keeps distinct values (integers: all of them, so an

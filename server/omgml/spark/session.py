@@ -148,16 +148,12 @@ def spark_errors(what: str) -> Iterator[None]:
         raise
     except Exception as exc:  # pyspark, py4j and grpc each raise their own families
         message = spark_message(exc)
-        missing = "omgml" in message and ("No module named" in message or "cannot import name" in message)
-        raise SparkError(
-            f"Spark failed on {what}: {message}",
-            "the executors run omgml's own summaries, and their Python lacks this omgml"
-            if missing
-            else f"the full Spark log is in {log_file()}",
-            "install the same omgml on the cluster's Python (pip install omgml, or ship it with spark.submit.pyFiles)"
-            if missing
-            else "fix what the message names; if Spark itself is at fault, run again with engine local",
-        ) from exc
+        why = f"the full Spark log is in {log_file()}"
+        fix = "fix what the message names; if Spark itself is at fault, run again with engine local"
+        if "omgml" in message and ("No module named" in message or "cannot import name" in message):
+            why = "the executors run omgml's own summaries, and their Python has no omgml of this version"
+            fix = "install the same omgml on the cluster's Python (pip install omgml, or spark.submit.pyFiles)"
+        raise SparkError(f"Spark failed on {what}: {message}", why, fix) from exc
 
 
 def spark_message(exc: BaseException) -> str:
