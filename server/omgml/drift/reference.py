@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omgml.data.files import resolve_data
 from omgml.data.kinds import physical_of
@@ -20,19 +20,22 @@ from omgml.drift.histogram import Grid
 from omgml.drift.profile import ReferenceProfile, SavedColumn, column_profile, load_profile, profile_path
 from omgml.drift.scan import scan_table
 from omgml.drift.summaries import EXACT_CAP, CategoryAccumulator, NumericAccumulator, Summary
+from omgml.spark.source import CATALOG_PREFIX
 from omgml.workspace import SAVED_NAME_PATTERN, Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyspark.sql import SparkSession
 
     from omgml.data.tables import Table
+    from omgml.drift.spark_scan import SparkTable
 
 
 @dataclass
 class Reference:
     kind: str  # "file" | "profile"
     label: str  # the path relative to the project, or the profile name
-    table: Table | None = None
+    table: Table | SparkTable | None = None
     profile: ReferenceProfile | None = None
 
     def physicals(self) -> dict[str, str]:
@@ -41,19 +44,28 @@ class Reference:
         return {f.name: physical_of(f.type) for f in self.table.schema}
 
 
-def open_reference(project: Project, text: str) -> Reference:
-    """The saved profile ``text`` if one exists, else the data file at ``text``."""
+def open_reference(project: Project, source: Any, spark: SparkSession | None = None) -> Reference:
+    """The saved profile ``source`` if one exists, else the data at ``source`` (on ``spark`` when given)."""
+    text = source if isinstance(source, str) else ""
     is_name = bool(re.match(SAVED_NAME_PATTERN, text))
     if is_name and profile_path(project.root, text).is_file():
         return Reference(kind="profile", label=text, profile=load_profile(project.root, text))
-    path = resolve_data(project, text, "reference data")
-    if not path.exists() and is_name and not Path(text).suffix:
+    path = None
+    if spark is None:
+        path = resolve_data(project, text, "reference data")
+    elif text and not text.startswith(CATALOG_PREFIX):
+        path = project.resolve(text, "reference data")  # Spark resolves globs and cluster URIs itself
+    if path is not None and not path.exists() and is_name and not Path(text).suffix:
         load_profile(project.root, text)  # raises: no such profile, and lists the saved ones
-    table = open_table(path)
-    return Reference(kind="file", label=project.rel(path), table=table)
+    if spark is not None:
+        from omgml.drift.spark_scan import open_spark_table
+
+        table = open_spark_table(spark, project, source, "reference data")
+        return Reference(kind="file", label=table.source, table=table)
+    return Reference(kind="file", label=project.rel(path), table=open_table(path))
 
 
-def stream_profile(table: Table) -> tuple[int, dict[str, SavedColumn]]:
+def stream_profile(table: Table | SparkTable) -> tuple[int, dict[str, SavedColumn]]:
     """A profile of every column, from mergeable per-batch summaries, in bounded memory.
 
     Pass 1 counts, finds mean and std, and keeps distinct values (integers: all of them, so an
