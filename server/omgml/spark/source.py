@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 CATALOG_PREFIX = "spark:"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # s3a://, hdfs://, dbfs:/, file:/
-_GLOB = re.compile(r"[*?\[{]")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".orc": "orc"}
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9_`.-]{1,512}$")
 
@@ -49,23 +48,18 @@ def spark_source(spark: SparkSession, project: Project, source: Any, what: str) 
         return SparkSource(_catalog_table(spark, text[len(CATALOG_PREFIX) :], what), text)
     if _SCHEME.match(text):
         return SparkSource(_read_path(spark, text, _format_of(text), text, None), text)
-    match = _GLOB.search(text)
-    static = text[: match.start()] if match else text
-    base = static.rsplit("/", 1)[0] if match and "/" in static else (static if not match else ".")
-    resolved = project.resolve(base or ".", what)
-    if match:
-        location = str(resolved / text[len(base) :].lstrip("/")) if base not in ("", ".") else str(resolved / text)
-        shown = text
-    else:
-        if not resolved.exists():
-            raise PathError(
-                f"The {what} {text} does not exist", "there is no file or folder at that path", "check the path"
-            )
-        location, shown = str(resolved), project.rel(resolved)
-    base_path = str(resolved) if match else None  # hive partition columns are found below the glob's folder
-    return SparkSource(
-        _read_path(spark, location, _format_of(text), shown, base_path), shown, None if match else resolved
-    )
+    from omgml.data.files import glob_parts, resolve_data
+
+    fmt = _format_of(text)  # a text table is refused before its files are listed
+    path = resolve_data(project, text, what)  # the file, the folder or every match of the glob: inside the project
+    split = glob_parts(path)
+    if split is None and not path.exists():
+        raise PathError(
+            f"The {what} {text} does not exist", "there is no file or folder at that path", "check the path"
+        )
+    shown = text if split else project.rel(path)
+    base_path = str(split[0]) if split else None  # hive partition columns are found below the glob's folder
+    return SparkSource(_read_path(spark, str(path), fmt, shown, base_path), shown, None if split else path)
 
 
 def _format_of(path: str) -> str:
