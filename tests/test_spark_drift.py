@@ -210,7 +210,7 @@ def test_bad_spark_tables_are_one_clear_error(project, spark, tmp_path):  # noqa
         return text
 
     assert "The Spark catalog has no table 'db.nope'" in error(reference="spark:db.nope", current="data/cur_parts")
-    assert "data/nothing/*.parquet matches no parquet file" in error(
+    assert "data/nothing/*.parquet matches no file" in error(
         reference="data/ref_parts", current="data/nothing/*.parquet"
     )
     mixed = project / "data" / "mixed"
