@@ -3,14 +3,16 @@
 The table is palmerpenguins (342 measured rows) four times over, each copy with its own row id and code (1,368
 ids: past the 1,000 distinct values the pass counts by value, where Spark counts distinct ids itself), then
 defects planted at known rows: exact duplicate rows, repeated ids, rows whose features match but whose species
-differs, rows shared with a test split, a column 40% missing, a body mass past a saved contract's range and an
-island the contract never saw. It is written as a folder of parquet parts, which Spark reads as several
-partitions; the local engine reads the same rows from one file. Both must give the same report: counts exact,
-the same findings (check, column, severity, count, fraction) and columns, the same verdict and saved contract.
+differs, rows shared with a test split, a column 40% missing, a body mass past a saved contract's range, an
+island the contract never saw, text dates that do not read as dates. It is written as a folder of parquet
+parts, which Spark reads as several partitions; the local engine reads the same rows from one file. Both must
+give the same report: counts exact, the same findings (check, column, severity, count, fraction, and messages
+and examples but for row numbers), the same column summary, verdict and saved contract.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 
@@ -45,7 +47,57 @@ def _penguins():
     data = pd.concat(copies, ignore_index=True)
     data.insert(0, "id", np.arange(len(data), dtype=np.int64))
     data.insert(1, "code", [f"P{i:05d}" for i in range(len(data))])
+    data["seen"] = [f"{y}-{i % 12 + 1:02d}-{i % 28 + 1:02d}" for i, y in zip(range(len(data)), data["year"])]
     return data
+
+
+def test_merged_parts_are_one_pass(tmp_path):
+    """ColumnProfile.merge over consecutive parts gives what one pass over the whole gives (no Spark needed)."""
+    from omgml.data.tables import open_table
+    from omgml.validation.column import ColumnRules
+    from omgml.validation.profile import Layout, PassPlan, merge_parts, profile_part, profile_table
+
+    rng = np.random.default_rng(SEED)
+    n = 3000
+    floats = rng.normal(50, 10, n).round(2)
+    floats[rng.choice(n, 30, replace=False)] = np.nan
+    floats[[7, 2500]] = [np.inf, -np.inf]
+    dates = [f"2024-{m:02d}-{d:02d}" for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 29, n))]
+    for i in (100, 1800, 2900):
+        dates[i] = f"not a date {i}"
+    table = pa.table(
+        {
+            "id": np.arange(n) * 7,  # 3,000 distinct: past the value counts
+            "many": rng.integers(0, 1500, n),  # 1,500 possible: the counts overflow when the parts merge
+            "city": rng.choice(["Oslo", "oslo ", "Rome", "Lima"], n),
+            "x": floats,
+            "day": dates,
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    rules = {"x": ColumnRules(min=30.0, max=70.0), "city": ColumnRules(categories=("Oslo", "Rome"))}
+    plan = PassPlan(rules=rules, target="city", sample_rows=500, tails=True)
+    whole = profile_table(open_table(tmp_path / "t.parquet"), plan)
+    cuts = [0, 640, 1100, 2999, n]
+    parts = [profile_part(table.schema, plan, table.slice(a, b - a).to_batches()) for a, b in itertools.pairwise(cuts)]
+    merged = merge_parts(Layout(table.schema, plan), parts)
+    assert merged.rows == whole.rows == n
+    skip = {"sketch", "lowest", "highest", "distinct", "distinct_exact", "all_distinct", "kind", "kind_reason"}
+    skip |= {"sniff_all", "probed", "_seen_in_counts"}
+    for mine, theirs in zip(merged.columns, whole.columns):
+        for name in vars(theirs):
+            # A float's repeats are noticed while its values are counted, which one pass of 3,000 distinct-looking
+            # values skips; nothing reads dup_seen of a float (continuous values are no evidence of an id).
+            if name not in skip and not (name == "dup_seen" and theirs.physical == "float"):
+                assert getattr(mine, name) == getattr(theirs, name), (theirs.name, name)
+        assert np.array_equal(mine.sketch.values, theirs.sketch.values), theirs.name
+        if theirs.lowest is not None:
+            assert np.array_equal(mine.lowest, theirs.lowest) and np.array_equal(mine.highest, theirs.highest)
+    assert merged.columns[3].below and merged.columns[3].inf == 2 and merged.columns[4].date_bad == 3
+    assert merged.columns[1].counts is None and merged.columns[2].unseen_total
+    sample = merged.sample.result()  # the same rows (id names them), in the same order
+    assert sample.schema == whole.sample.schema and sample.num_rows == whole.sample.num_rows == 500
+    assert sample.column("id").to_pylist() == whole.sample.column("id").to_pylist()
 
 
 def _tables(root):
@@ -62,6 +114,7 @@ def _tables(root):
     bad.loc[rng.choice(n, int(0.4 * n), replace=False), "flipper_length_mm"] = np.nan
     bad.loc[[3, 50, 700], "body_mass_g"] = 99_999.0
     bad.loc[[10, 11], "island"] = "Atlantis"
+    bad.loc[[12, 400, 900], "seen"] = ["unknown", "2008-02-31", "n/a"]
     repeats = bad.iloc[[5, 6, 7, 8, 9, 20, 20]].copy()  # 7 exact duplicates (row 20 twice)
     reused = bad.iloc[[30, 31, 32]].copy()  # the same ids, other measurements
     reused["body_mass_g"] = reused["body_mass_g"] + 0.5
@@ -146,6 +199,7 @@ def test_spark_and_local_engines_give_the_same_report(spark, project):  # noqa: 
     assert found[("unseen_category", "island")].count == 2
     assert found[("label_conflict", "species")].count >= 4  # the two planted rows and their originals
     assert found[("train_test_overlap", None)].count == 6
+    assert found[("unparseable_dates", "seen")].count == 3  # decided from the first partition's values on Spark
     assert found[("null_rate", "flipper_length_mm")].count >= int(0.4 * (4 * 342 - 200))
     assert not remote.passed and remote.format == "parquet" and remote.source == "data/defects_parts"
     duplicate = found[("duplicate_rows", None)]

@@ -88,6 +88,9 @@ class LocalRows:
         rows = labelled[order[conflicted[group]]]
         return Matches(len(rows), int(conflicted.sum()), sorted(int(i) for i in rows)[:MAX_EXAMPLES])
 
+    def release(self) -> None:
+        """Nothing to release: the hashes are numpy arrays (SparkRows caches its own in Spark)."""
+
     def overlap(self, other: Against) -> Matches:
         """Rows whose shared columns hash as a row of ``other`` does."""
         hashes = self.profile.common_hashes

@@ -129,21 +129,20 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     else:
         profile = profile_table(table, plan)
         matcher = LocalRows(profile, table)
-    try:
-        if profile.untracked:
-            notes.append(
-                f"Uniqueness of {', '.join(profile.untracked)} was not tracked exactly (memory budget); they are not judged id-like."
-            )
+    if profile.untracked:
+        notes.append(
+            f"Uniqueness of {', '.join(profile.untracked)} was not tracked exactly (memory budget); they are not judged id-like."
+        )
 
-        task, task_reason = _task(profile, target, config, notes)
+    task, task_reason = _task(profile, target, config, notes)
+    leakage_features = []
+    if target is not None:
+        skip = {target, *keys, *profile.id_columns}
+        leakage_features = [c.name for c in profile.first_columns() if c.name not in skip and c.present]
+    try:
         against = None
         if other is not None and common is not None:
             against = _against(profile, other, common, other_shown, matcher if spark is not None else None)
-
-        leakage_features = []
-        if target is not None:
-            skip = {target, *keys, *profile.id_columns}
-            leakage_features = [c.name for c in profile.first_columns() if c.name not in skip and c.present]
         ctx = CheckContext(
             profile=profile,
             matcher=matcher,
@@ -156,74 +155,76 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
             leakage_features=leakage_features,
             source=source,
         )
-
-        findings: list[Finding] = []
-        runs: list[CheckRun] = []
-        for spec in CHECKS:
-            reason = _skip_reason(spec.needs, ctx)
-            if reason:
-                runs.append(
-                    CheckRun(check=spec.id, severity=spec.severity, status="skipped", findings=0, reason=reason)
-                )
-                continue
-            found = spec.fn(spec, ctx)
-            findings.extend(found)
-            looked = spec.looks_at
-            if spec.id == "target_leakage" and profile.sample is not None:
-                looked += f" ({profile.sample.num_rows:,} sampled rows, {len(leakage_features)} features)"
-            runs.append(
-                CheckRun(check=spec.id, severity=spec.severity, status="ran", findings=len(found), reason=looked)
-            )
-
-        order = {spec.id: i for i, spec in enumerate(CHECKS)}
-        rank = {s: i for i, s in enumerate(SEVERITIES)}
-        findings.sort(
-            key=lambda f: (
-                rank[f.severity],
-                -f.fraction if f.check != "target_leakage" else -1.0,
-                order[f.check],
-                f.column or "",
-            )
-        )
-        counts = SeverityCounts(**{s: sum(f.severity == s for f in findings) for s in SEVERITIES})
-        passed = counts.error == 0
-
-        contract_saved = None
-        if request.save_contract:
-            inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
-            contract_saved = project.rel(save_contract(project, inferred, replace=request.replace_contract))
-
-        verdict = "passed" if passed else "FAILED"
-        headline = (
-            f"{verdict}: {source} ({profile.rows:,} rows x {len(profile.names)} columns"
-            f"{', contract ' + contract.name if contract else ''}): "
-            f"{counts.error} error(s), {counts.warning} warning(s), {counts.info} info"
-        )
-        report = ValidationReport(
-            headline=headline,
-            ok=passed,
-            source=source,
-            sha256=sha256,
-            format=fmt,
-            rows=profile.rows,
-            columns=len(profile.names),
-            passed=passed,
-            counts=counts,
-            findings=findings,
-            column_summary=_summaries(ctx, findings),
-            checks=runs,
-            contract=contract_rel,
-            contract_saved=contract_saved,
-            target=target,
-            keys=keys,
-            against=against.source if against else (request.against or None),
-            notes=notes,
-        )
+        findings, runs = _run_checks(ctx)
     finally:
-        if spark is not None:
-            matcher.release()  # the rows' hashes cached in Spark
+        matcher.release()
+
+    order = {spec.id: i for i, spec in enumerate(CHECKS)}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    findings.sort(
+        key=lambda f: (
+            rank[f.severity],
+            -f.fraction if f.check != "target_leakage" else -1.0,
+            order[f.check],
+            f.column or "",
+        )
+    )
+    counts = SeverityCounts(**{s: sum(f.severity == s for f in findings) for s in SEVERITIES})
+    passed = counts.error == 0
+
+    contract_saved = None
+    if request.save_contract:
+        inferred = infer_contract(profile, name=request.save_contract, source=source, target=target, keys=keys)
+        contract_saved = project.rel(save_contract(project, inferred, replace=request.replace_contract))
+
+    verdict = "passed" if passed else "FAILED"
+    headline = (
+        f"{verdict}: {source} ({profile.rows:,} rows x {len(profile.names)} columns"
+        f"{', contract ' + contract.name if contract else ''}): "
+        f"{counts.error} error(s), {counts.warning} warning(s), {counts.info} info"
+    )
+    report = ValidationReport(
+        headline=headline,
+        ok=passed,
+        source=source,
+        sha256=sha256,
+        format=fmt,
+        rows=profile.rows,
+        columns=len(profile.names),
+        passed=passed,
+        counts=counts,
+        findings=findings,
+        column_summary=_summaries(ctx, findings),
+        checks=runs,
+        contract=contract_rel,
+        contract_saved=contract_saved,
+        target=target,
+        keys=keys,
+        against=against.source if against else (request.against or None),
+        notes=notes,
+    )
     project.store.save(report)
     return report
+
+
+def _run_checks(ctx) -> tuple[list[Finding], list[CheckRun]]:
+    """Every registered check's findings, and whether it ran (what it looked at) or was skipped (why)."""
+    from omgml.validation.checks import CHECKS
+
+    findings: list[Finding] = []
+    runs: list[CheckRun] = []
+    for spec in CHECKS:
+        reason = _skip_reason(spec.needs, ctx)
+        if reason:
+            runs.append(CheckRun(check=spec.id, severity=spec.severity, status="skipped", findings=0, reason=reason))
+            continue
+        found = spec.fn(spec, ctx)
+        findings.extend(found)
+        looked = spec.looks_at
+        if spec.id == "target_leakage" and ctx.profile.sample is not None:
+            looked += f" ({ctx.profile.sample.num_rows:,} sampled rows, {len(ctx.leakage_features)} features)"
+        runs.append(CheckRun(check=spec.id, severity=spec.severity, status="ran", findings=len(found), reason=looked))
+    return findings, runs
 
 
 def _refuse_overwrite(project: Project, name: str) -> None:
