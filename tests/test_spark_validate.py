@@ -240,6 +240,33 @@ def test_spark_engine_errors_are_one_line(spark, project):  # noqa: F811
         validate_data({"project_dir": str(project), "data": "data/nothing/*.parquet", "engine": "spark"})
     with pytest.raises(OmgmlError, match="cannot read a Spark DataFrame"):
         validate_data({"project_dir": str(project), "data": "spark:db.t", "engine": "local"})
+    with pytest.raises(OmgmlError, match="The spark engine cannot read a pandas DataFrame"):
+        validate_data({"project_dir": str(project), "data": _penguins(), "engine": "spark"})
+
+
+def test_mixed_schemas_are_one_line(spark, tmp_path):  # noqa: F811
+    (tmp_path / "mixed").mkdir()
+    pq.write_table(pa.table({"a": [1, 2, 3]}), tmp_path / "mixed/part-0.parquet")
+    pq.write_table(pa.table({"a": ["x", "y"]}), tmp_path / "mixed/part-1.parquet")
+    with pytest.raises(OmgmlError) as caught:
+        validate_data({"project_dir": str(tmp_path), "data": "mixed", "engine": "spark"})
+    message = str(caught.value)
+    assert "Data type mismatches when reading Parquet column [a]" in message and "\n" not in message
+
+
+def test_the_configured_engine_and_an_unreachable_master(new_project):
+    """[data] engine = "spark" in omgml.toml is the default engine; a Spark Connect server nobody runs fails fast."""
+    import time
+
+    config = new_project / "omgml.toml"
+    text = config.read_text().replace("[data]\n", '[data]\nengine = "spark"\n', 1)
+    config.write_text(text + '\n[spark]\nmaster = "sc://127.0.0.1:9"\n')
+    pq.write_table(pa.table({"a": [1, 2, 3]}), new_project / "t.parquet")
+    started = time.monotonic()
+    with pytest.raises(OmgmlError, match="No Spark server answers at sc://127.0.0.1:9"):
+        validate_data({"project_dir": str(new_project), "data": "t.parquet"})
+    assert time.monotonic() - started < 10
+    assert validate_data({"project_dir": str(new_project), "data": "t.parquet", "engine": "local"}).rows == 3
 
 
 def test_the_server_starts_without_pyspark():

@@ -480,7 +480,7 @@ def duplicate_rows(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 def duplicate_keys(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
     for key in ctx.keys:
-        if key not in ctx.profile.key_hashes or _distinct_on_every_row(ctx.profile, key):
+        if _distinct_on_every_row(ctx.profile, key):
             continue
         found = ctx.matcher.repeats(key)
         if not found.count:

@@ -6,7 +6,7 @@ reads as numbers or dates, and the contract's range and category counts. Per row
 hash of the whole row (duplicates, overlap), of the key columns, and of features and target
 (label conflicts): 8 bytes a row each. Exact uniqueness of a high-cardinality integer or text
 column keeps 8 bytes a row for that column while no duplicate has been seen, within
-``UNIQUE_BUDGET_ROWS``. With a target, a uniform random sample of rows is kept for the leakage
+``UNIQUE_BUDGET_ROWS``. With a target, a sample of rows (keyed by a hash of their content) is kept for the leakage
 check. When a contract is to be inferred, each numeric column keeps its ``TAIL_VALUES`` smallest and
 largest values (the order statistics its bounds are extrapolated from). Nothing else grows with the table.
 """
@@ -44,7 +44,7 @@ class Profile:
     rows: int
     columns: list[ColumnProfile]
     ragged: RaggedRows
-    row_hashes: np.ndarray
+    row_hashes: np.ndarray | None  # None on the Spark engine, whose hashes stay in Spark (spark_pass.SparkRows)
     key_hashes: dict[tuple[str, ...], np.ndarray]
     feature_hashes: np.ndarray | None
     target_hashes: np.ndarray | None

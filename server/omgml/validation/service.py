@@ -371,18 +371,26 @@ def _against(profile, other, common: list[str], source: str, spark_rows):
 
 
 def _engine(request: ValidateDataRequest, config: ProjectConfig | None) -> str:
-    """The request's engine, else omgml.toml's; a Spark DataFrame or a spark: table is Spark's to read."""
+    """The request's engine, else omgml.toml's; a Spark DataFrame or a spark: table is Spark's to read, a pandas
+    DataFrame (in this process's memory) the local engine's."""
     from omgml.spark.source import CATALOG_PREFIX, is_spark_frame
 
-    sparkish = [v for v in (request.data, request.against) if is_spark_frame(v) or str(v).startswith(CATALOG_PREFIX)]
-    if request.engine == "local" and sparkish:
+    values = (request.data, request.against)
+    sparkish = any(is_spark_frame(v) or (isinstance(v, str) and v.startswith(CATALOG_PREFIX)) for v in values)
+    pandas = not isinstance(request.data, str) and not is_spark_frame(request.data)
+    if (request.engine == "local" and sparkish) or (request.engine == "spark" and pandas) or (sparkish and pandas):
         raise InvalidInput(
-            "The local engine cannot read a Spark DataFrame or a spark: table",
-            "the local engine reads files on this machine and pandas DataFrames",
-            "pass engine spark (or leave the engine unset)",
+            f"The {request.engine or 'local'} engine cannot read "
+            + ("a pandas DataFrame" if request.engine == "spark" else "a Spark DataFrame or a spark: table"),
+            "the local engine reads files on this machine and pandas DataFrames; the Spark engine reads what Spark "
+            "reads (parquet, orc, spark:db.table, a Spark DataFrame)",
+            "pass spark.createDataFrame(frame) or a parquet path to the Spark engine, or a path or pandas DataFrame "
+            "to the local one",
         )
     if sparkish:
         return "spark"
+    if pandas:
+        return "local"
     return request.engine or (config.data.engine if config else "local")
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omgml.data.tables import RaggedRows
 from omgml.spark.session import partition_states, spark_errors
 from omgml.spark.source import arrow_schema
 from omgml.validation.checks import Against, Matches
@@ -50,9 +51,7 @@ def spark_profile(frame: DataFrame, plan: PassPlan, source: str, fmt: str) -> tu
     # Integer and text columns with no repeat seen while counting values: the local pass keeps every row's hash
     # and counts them exactly; here Spark counts their distinct values (nulls left out, as the hashes leave them).
     candidates = [
-        i
-        for i, c in enumerate(columns)
-        if c.physical in ("integer", "string") and c.present and not c.dup_seen and i == layout.first[c.name]
+        i for i, c in enumerate(columns) if c.physical in ("integer", "string") and c.present and not c.dup_seen
     ]
     exact = {i: None for i in candidates}
     unbounded = [i for i in candidates if columns[i].counts is None]
@@ -74,9 +73,9 @@ def spark_profile(frame: DataFrame, plan: PassPlan, source: str, fmt: str) -> tu
         names=layout.names,
         rows=merged.rows,
         columns=columns,
-        ragged=_no_ragged(),
-        row_hashes=np.empty(0, dtype=np.uint64),  # the rows' hashes stay in Spark (SparkRows)
-        key_hashes={key: np.empty(0, dtype=np.uint64) for key in plan.keys},
+        ragged=RaggedRows(),
+        row_hashes=None,  # the rows' hashes stay in Spark (SparkRows)
+        key_hashes={},
         feature_hashes=None,
         target_hashes=None,
         common_hashes=None,
@@ -85,12 +84,6 @@ def spark_profile(frame: DataFrame, plan: PassPlan, source: str, fmt: str) -> tu
         untracked=[],
     )
     return profile, rows
-
-
-def _no_ragged():
-    from omgml.data.tables import RaggedRows
-
-    return RaggedRows()
 
 
 def row_hash_batches(layout: Layout, ids: list[int], batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
