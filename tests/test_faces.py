@@ -72,8 +72,9 @@ CAPABILITIES = (
         cli_validation.validate,
         mcp_validation.omgml_validate_data,
         {"key": "keys"},
-        # The Python API also takes a DataFrame as data, so the request cannot bound it as a string; faces take a path.
-        bounds_exempt=frozenset({("data", "mcp"), ("data", "cli")}),
+        # The Python API also takes a DataFrame as data (and a Spark one as against), so the request cannot bound
+        # them as strings; faces take a path.
+        bounds_exempt=frozenset({("data", "mcp"), ("data", "cli"), ("against", "mcp"), ("against", "cli")}),
     ),
     Capability(
         "drift",

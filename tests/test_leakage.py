@@ -163,7 +163,9 @@ def test_validate_names_the_wage_leak_on_the_full_file(tmp_path):
     (finding,) = [f for f in report.findings if f.check == "target_leakage"]
     assert finding.column == "logwage" and finding.severity == "error" and not report.passed
     assert finding.message.startswith("'logwage' orders all 3,000 rows exactly as 'wage' does (Spearman's rho = 1)")
-    assert finding.count == 3000 and finding.fraction == pytest.approx(1.0, abs=1e-6)
+    # The fraction is the held-out R^2 of interpolating wage from logwage: below 1 by the curvature of exp between
+    # neighbouring rows, which depends on the folds (the sample's rows, ordered by their content's hash): < 1e-5.
+    assert finding.count == 3000 and finding.fraction == pytest.approx(1.0, abs=1e-5)
 
 
 def test_validate_names_both_columns_of_a_sum(tmp_path):

@@ -176,7 +176,7 @@ def validate_error_with_root(project: Path, data: str) -> str:
 
 
 def test_request_errors_are_readable(project):
-    assert "data must be a file path or a pandas DataFrame, not int" in _error(project, data=5)
+    assert "data must be a file path or a pandas or Spark DataFrame, not int" in _error(project, data=5)
     assert "'save_contract'" in _error(project, data="train.csv", save_contract="../escape")
 
 

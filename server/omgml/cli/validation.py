@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from omgml.args import ProjectDir
+from omgml.args import EngineChoice, ProjectDir
 from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.validation.models import (
     AgainstTable,
@@ -38,6 +38,7 @@ def validate(
     against: Annotated[str | None, option(AgainstTable, "--against", metavar="OTHER_DATA")] = None,
     delimiter: Annotated[str | None, option(Delimiter, "--delimiter", note="'\\t' or 'tab' for a tab.")] = None,
     encoding: Annotated[str | None, option(Encoding, "--encoding")] = None,
+    engine: Annotated[str | None, option(EngineChoice, "--engine")] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
     html: HtmlOption = None,
@@ -59,6 +60,7 @@ def validate(
         "against": against,
         "delimiter": delimiter,
         "encoding": encoding,
+        "engine": engine,
     }
     html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(validate_data, request)

@@ -52,6 +52,10 @@ def log_file() -> Path:
 def session(master: str, conf: dict[str, str] | None = None) -> SparkSession:
     """The Spark session for ``master`` (a master URL or an ``sc://`` Spark Connect address), created once."""
     require_pyspark()
+    import warnings
+
+    # pyspark warns on every import and Arrow job that it was not tested with pandas 3: nothing a user can act on.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     from pyspark.sql import SparkSession
 
     conf = dict(conf or {})

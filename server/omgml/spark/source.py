@@ -34,6 +34,15 @@ class SparkSource:
     local_path: Any = None  # the resolved path on this machine, when it is one (fingerprints, status)
 
 
+def local_sha256(project: Project, source: SparkSource) -> str | None:
+    """The fingerprint of a source that is a file or a dataset folder on this machine (as the local engine
+    records it); None for a glob, a cluster URI, a catalog table or a DataFrame."""
+    from omgml.data.files import fingerprint
+
+    path = source.local_path
+    return fingerprint(project, path, source.shown) if path is not None and path.exists() else None
+
+
 def is_spark_frame(value: Any) -> bool:
     """Whether ``value`` is a Spark DataFrame (classic or Spark Connect), without importing pyspark."""
     return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pyspark.")

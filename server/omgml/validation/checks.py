@@ -38,16 +38,74 @@ class Against:
     """The other table of an overlap test, hashed over the columns both share."""
 
     source: str
-    hashes: np.ndarray  # sorted, distinct
+    hashes: Any  # sorted, distinct (numpy); on the Spark engine a DataFrame of them (column h)
     rows: int
     common: list[str]
     left_out: list[str]  # columns of data not in the other table
 
 
 @dataclass
+class Matches:
+    """Rows matched by hash (repeats, conflicts, overlap): how many, in how many groups, and a few of them."""
+
+    count: int
+    groups: int
+    rows: list[int] = field(default_factory=list)  # up to MAX_EXAMPLES 0-based row numbers (local engine)
+    values: list[dict[str, Any]] = field(default_factory=list)  # or their values (Spark: rows have no numbers)
+
+
+class LocalRows:
+    """The row-level checks' matching on the local engine: the pass's per-row hashes, in numpy."""
+
+    def __init__(self, profile: Profile, table: Table) -> None:
+        self.profile = profile
+        self.table = table
+
+    def repeats(self, key: tuple[str, ...] | None) -> Matches:
+        """Rows repeating an earlier row (``key`` None) or an earlier row's key; a key's repeats come with values."""
+        hashes = self.profile.row_hashes if key is None else self.profile.key_hashes[key]
+        count, later, groups = _repeats(hashes)
+        rows = sorted(int(i) for i in later)[:MAX_EXAMPLES]
+        values = fetch_rows(self.table, rows, list(key)) if key is not None and count else {}
+        return Matches(count, groups, rows, [values.get(r, {}) for r in rows] if key is not None else [])
+
+    def conflicts(self) -> Matches:
+        """Labelled rows in groups of identical features with more than one label."""
+        features, labels = self.profile.feature_hashes, self.profile.target_hashes
+        if features is None or labels is None or len(features) < 2:
+            return Matches(0, 0)
+        labelled = np.flatnonzero(labels != NULL_HASH)
+        if not len(labelled):
+            return Matches(0, 0)
+        f, t = features[labelled], labels[labelled]
+        order = np.lexsort((t, f))
+        fs, ts = f[order], t[order]
+        new_group = np.concatenate([[True], fs[1:] != fs[:-1]])
+        group = np.cumsum(new_group) - 1
+        label_change = np.concatenate([[False], (ts[1:] != ts[:-1]) & ~new_group[1:]])
+        conflicted = np.zeros(group[-1] + 1, dtype=bool)
+        conflicted[group[label_change]] = True
+        rows = labelled[order[conflicted[group]]]
+        return Matches(len(rows), int(conflicted.sum()), sorted(int(i) for i in rows)[:MAX_EXAMPLES])
+
+    def release(self) -> None:
+        """Nothing to release: the hashes are numpy arrays (SparkRows caches its own in Spark)."""
+
+    def overlap(self, other: Against) -> Matches:
+        """Rows whose shared columns hash as a row of ``other`` does."""
+        hashes = self.profile.common_hashes
+        if hashes is None or not len(hashes) or other.hashes is None or not len(other.hashes):
+            return Matches(0, 0)
+        position = np.searchsorted(other.hashes, hashes)
+        position[position >= len(other.hashes)] = 0
+        inside = np.flatnonzero(other.hashes[position] == hashes)
+        return Matches(len(inside), len(inside), [int(i) for i in inside[:MAX_EXAMPLES]])
+
+
+@dataclass
 class CheckContext:
     profile: Profile
-    table: Table
+    matcher: Any  # LocalRows, or the Spark engine's SparkRows (validation/spark_pass.py): the same methods
     contract: Contract | None = None
     target: str | None = None
     task: str | None = None  # "classification" or "regression" when there is a target
@@ -125,11 +183,6 @@ def _pct(count: int, total: int) -> str:
         return "0%"
     share = 100 * count / total
     return f"{share:.2g}%" if share < 1 else f"{share:.1f}%".replace(".0%", "%")
-
-
-def _rows(indices: np.ndarray) -> list[int]:
-    """The first few 0-based row indices as 1-based data row numbers."""
-    return [int(i) + 1 for i in np.sort(indices)[:MAX_EXAMPLES]]
 
 
 # ---------------------------------------------------------------- schema
@@ -391,21 +444,35 @@ def _distinct_on_every_row(profile: Profile, names: tuple[str, ...] | None = Non
     return False
 
 
+def _row_examples(matches: Matches) -> tuple[list[Any], str]:
+    """1-based row numbers (local engine), or the matched rows' values (Spark engine), and their kind."""
+    if matches.rows:
+        return [r + 1 for r in matches.rows], "rows"
+    return [_row_text(v) for v in matches.values], "values"
+
+
+def _row_text(values: dict[str, Any], limit: int = 200) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in values.items())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def duplicate_rows(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     if _distinct_on_every_row(ctx.profile):
         return []
-    count, later, groups = _repeats(ctx.profile.row_hashes)
-    if not count:
+    found = ctx.matcher.repeats(None)
+    if not found.count:
         return []
+    examples, kind = _row_examples(found)
     return [
         spec.finding(
             ctx,
             None,
-            count,
-            _rows(later),
-            f"{count:,} rows ({_pct(count, ctx.rows)}) repeat an earlier row exactly; {groups:,} distinct rows are repeated",
+            found.count,
+            examples,
+            f"{found.count:,} rows ({_pct(found.count, ctx.rows)}) repeat an earlier row exactly; "
+            f"{found.groups:,} distinct rows are repeated",
             "drop the repeats before splitting (df.drop_duplicates()), or they leak between train and test",
-            example_kind="rows",
+            example_kind=kind,
         )
     ]
 
@@ -413,23 +480,21 @@ def duplicate_rows(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 def duplicate_keys(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     out = []
     for key in ctx.keys:
-        hashes = ctx.profile.key_hashes.get(key)
-        if hashes is None or _distinct_on_every_row(ctx.profile, key):
+        if _distinct_on_every_row(ctx.profile, key):
             continue
-        count, later, groups = _repeats(hashes)
-        if not count:
+        found = ctx.matcher.repeats(key)
+        if not found.count:
             continue
-        rows = sorted(int(i) for i in later)[:MAX_EXAMPLES]
-        values = fetch_rows(ctx.table, rows, list(key))
-        examples = [f"row {r + 1}: " + ", ".join(f"{k}={values.get(r, {}).get(k)!r}" for k in key) for r in rows]
+        shown = [", ".join(f"{k}={v.get(k)!r}" for k in key) for v in found.values]
+        examples = [f"row {r + 1}: {text}" for r, text in zip(found.rows, shown)] if found.rows else shown
         label = ", ".join(key)
         out.append(
             spec.finding(
                 ctx,
                 label,
-                count,
+                found.count,
                 examples,
-                f"{count:,} rows reuse a key ({label}) of an earlier row; {groups:,} key value(s) are repeated",
+                f"{found.count:,} rows reuse a key ({label}) of an earlier row; {found.groups:,} key value(s) are repeated",
                 "a key must identify one row: deduplicate, or include more columns in the key",
             )
         )
@@ -726,33 +791,22 @@ def class_imbalance(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 
 
 def label_conflict(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
-    features, labels = ctx.profile.feature_hashes, ctx.profile.target_hashes
-    if features is None or labels is None or len(features) < 2:
-        return []
-    labelled = np.flatnonzero(labels != NULL_HASH)
-    f, t = features[labelled], labels[labelled]
-    order = np.lexsort((t, f))
-    fs, ts = f[order], t[order]
-    new_group = np.concatenate([[True], fs[1:] != fs[:-1]])
-    group = np.cumsum(new_group) - 1
-    label_change = np.concatenate([[False], (ts[1:] != ts[:-1]) & ~new_group[1:]])
-    conflicted = np.zeros(group[-1] + 1, dtype=bool)
-    conflicted[group[label_change]] = True
-    rows = labelled[order[conflicted[group]]]
-    if not len(rows):
+    found = ctx.matcher.conflicts()
+    if not found.count:
         return []
     ids = ctx.profile.id_columns
     ignoring = f", ignoring the key and id-like column(s) {', '.join(ids)}" if ids else ""
+    examples, kind = _row_examples(found)
     return [
         spec.finding(
             ctx,
             ctx.target,
-            len(rows),
-            _rows(rows),
-            f"{len(rows):,} rows in {int(conflicted.sum()):,} group(s) have identical features but different labels "
+            found.count,
+            examples,
+            f"{found.count:,} rows in {found.groups:,} group(s) have identical features but different labels "
             f"for '{ctx.target}'{ignoring}",
             "check the labelling of these rows; if both labels are real, a feature that tells them apart is missing",
-            example_kind="rows",
+            example_kind=kind,
         )
     ]
 
@@ -784,13 +838,10 @@ def target_leakage(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
 
 def train_test_overlap(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
     other = ctx.against
-    hashes = ctx.profile.common_hashes
-    if other is None or hashes is None or not len(hashes) or not len(other.hashes):
+    if other is None:
         return []
-    position = np.searchsorted(other.hashes, hashes)
-    position[position >= len(other.hashes)] = 0
-    inside = np.flatnonzero(other.hashes[position] == hashes)
-    if not len(inside):
+    found = ctx.matcher.overlap(other)
+    if not found.count:
         return []
     ids = ctx.profile.id_columns
     ignoring = (
@@ -799,15 +850,16 @@ def train_test_overlap(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
         else ""
     )
     left = f"; compared on the {len(other.common)} shared columns" if other.left_out else ""
+    examples, kind = _row_examples(found)
     return [
         spec.finding(
             ctx,
             None,
-            len(inside),
-            _rows(inside),
-            f"{len(inside):,} rows ({_pct(len(inside), ctx.rows)}) also appear in {other.source}{ignoring}{left}",
+            found.count,
+            examples,
+            f"{found.count:,} rows ({_pct(found.count, ctx.rows)}) also appear in {other.source}{ignoring}{left}",
             "remove them from one side (split before any resampling, and deduplicate first), or the evaluation is optimistic",
-            example_kind="rows",
+            example_kind=kind,
         )
     ]
 

@@ -90,6 +90,9 @@ class ColumnProfile:
     unseen: dict = field(default_factory=dict)
     unseen_total: int = 0
     keep_tails: bool = False  # keep the extreme values below (a contract is inferred from this pass)
+    arrow_type: Any = None  # the column's Arrow type: merge() hashes counted values with it when the counts overflow
+    sniff_all: bool = False  # a part of a table (a Spark partition): count dates and times whatever the probe says
+    probed: tuple[bool, bool] | None = None  # with sniff_all: what this part's first values said (date, time)
     lowest: np.ndarray | None = None  # the TAIL_VALUES smallest finite values, ascending (float64)
     highest: np.ndarray | None = None  # the TAIL_VALUES largest, descending
     # set by finish()
@@ -401,6 +404,8 @@ class ColumnProfile:
             probe = pc.drop_null(values).slice(0, DATE_PROBE_VALUES)
             self.date_like = bool((rules is not None and rules.dates) or _mostly(date_mask(probe)))
             self.time_like = bool((rules is not None and rules.times) or _mostly(time_mask(probe)))
+            if self.sniff_all:  # the first part's probe decides, once the parts are merged (settle_sniff)
+                self.probed, self.date_like, self.time_like = (self.date_like, self.time_like), True, True
         if self.date_like:
             good, bad = _sniffed(values, date_mask(values), total, self.date_bad_examples)
             self.date_ok, self.date_bad = self.date_ok + good, self.date_bad + bad
@@ -469,11 +474,70 @@ class ColumnProfile:
             if value in self.unseen or len(self.unseen) < UNSEEN_CAP:
                 self.unseen[value] = self.unseen.get(value, 0) + count
 
-    def finish(self, candidate: np.ndarray | None) -> None:
-        """Settle distinct counts, uniqueness and the kind; ``candidate`` holds every row's hash when kept."""
+    def merge(self, other: ColumnProfile) -> None:
+        """Fold in the profile of the rows that follow this one's (the next Spark partition): the result is what
+        one pass over both gives, examples included (kept in row order). ``settle_sniff`` then decides dates."""
+        import pyarrow as pa
+
+        for name in ("rows", "nulls", "nan", "inf", "fractional", "length_sum", "numeric_text", "other_text"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("date_ok", "date_bad", "time_ok", "time_bad", "below", "above", "unseen_total"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("inf_examples", "fractional_examples", "numeric_examples", "other_examples"):
+            _add_examples(getattr(self, name), getattr(other, name))
+        for name in ("date_bad_examples", "time_bad_examples", "range_examples"):
+            _add_examples(getattr(self, name), getattr(other, name))
+        if other.min is not None:
+            self._fold_range(other.min, other.max)
+        if self.probed is None:
+            self.probed = other.probed
+        for value, count in other.unseen.items():
+            if value in self.unseen or len(self.unseen) < UNSEEN_CAP:
+                self.unseen[value] = self.unseen.get(value, 0) + count
+        if other.lowest is not None:
+            if self.lowest is None:
+                self.lowest, self.highest = other.lowest, other.highest
+            else:
+                low, high = np.concatenate([self.lowest, other.lowest]), np.concatenate([self.highest, other.highest])
+                self.lowest, self.highest = np.sort(low)[:TAIL_VALUES], np.sort(high)[::-1][:TAIL_VALUES]
+        self.dup_seen = self.dup_seen or other.dup_seen
+        self.sketch.update(other.sketch.values)
+        if self.counts is not None and other.counts is not None:
+            merged = self.counts
+            if not self.dup_seen and not merged.keys().isdisjoint(other.counts):
+                self.dup_seen = True
+            for value, count in other.counts.items():
+                merged[value] = merged.get(value, 0) + count
+            if len(merged) <= EXACT_DISTINCT_CAP:
+                return
+        for counts in (self.counts, other.counts):  # past the cap: the sketch takes over every value counted
+            if counts:
+                self.sketch.update(hash_array(pa.array(list(counts), type=self.arrow_type)))
+        self.counts = None
+
+    def settle_sniff(self) -> None:
+        """After merging parts counted with ``sniff_all``: dates and times as the first part's first values say."""
+        if not self.sniff_all:
+            return
+        self.sniff_all = False
+        if self.probed is None:
+            self.date_like = self.time_like = None
+            return
+        self.date_like, self.time_like = self.probed
+        if not self.date_like:
+            self.date_ok, self.date_bad, self.date_bad_examples = 0, 0, []
+        if not self.time_like:
+            self.time_ok, self.time_bad, self.time_bad_examples = 0, 0, []
+
+    def finish(self, candidate: np.ndarray | None, exact_distinct: int | None = None) -> None:
+        """Settle distinct counts, uniqueness and the kind; ``candidate`` holds every row's hash when kept, or
+        ``exact_distinct`` counts its distinct present values (the Spark engine counts them there)."""
         if self.counts is not None:
             self.distinct, self.distinct_exact = len(self.counts), True
             self.all_distinct = bool(self.counts) and not self.dup_seen
+        elif exact_distinct is not None:
+            self.distinct, self.distinct_exact = exact_distinct, True
+            self.all_distinct = exact_distinct == self.present
         elif candidate is not None:
             present = np.sort(candidate[candidate != NULL_HASH])
             self.distinct = int(len(present) > 0) + int(np.count_nonzero(present[1:] != present[:-1]))

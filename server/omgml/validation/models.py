@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from omgml.args import COLUMN_MAX, PATH_MAX, ProjectDir, one_of
+from omgml.args import COLUMN_MAX, PATH_MAX, EngineChoice, ProjectDir, one_of
 from omgml.data.kinds import Kind
 from omgml.validation.check_ids import TARGET_CHECK_IDS
 from omgml.workspace import SAVED_NAME_PATTERN, Report
@@ -42,13 +42,8 @@ LabelColumn = Annotated[
     ),
 ]
 KeyColumns = Annotated[list[str], Field(max_length=32, description="Columns that together identify a row.")]
-AgainstTable = Annotated[
-    str | None,
-    Field(
-        max_length=PATH_MAX,
-        description="Another table (e.g. the test set), to report shared rows.",
-    ),
-]
+_AGAINST = "Another table (e.g. the test set), to report shared rows."
+AgainstTable = Annotated[str | None, Field(max_length=PATH_MAX, description=_AGAINST)]
 Delimiter = Annotated[str | None, Field(min_length=1, max_length=1, description="csv delimiter; sniffed when empty.")]
 Encoding = Annotated[
     str | None,
@@ -60,15 +55,32 @@ class ValidateDataRequest(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     project_dir: ProjectDir = "."
-    data: Any = Field(description=_DATA)  # a path (DataTable on the faces) or a pandas DataFrame
+    data: Any = Field(description=_DATA)  # a path (DataTable on the faces), a pandas or Spark DataFrame, spark:db.t
     contract: ContractRef = None
     save_contract: SaveContract = None
     replace_contract: ReplaceContract = False
     target: LabelColumn = None
     keys: KeyColumns = []  # pydantic copies the default per instance
-    against: AgainstTable = None
+    against: Any = Field(None, description=_AGAINST)  # a path (AgainstTable on the faces) or a Spark DataFrame
     delimiter: Delimiter = None
     encoding: Encoding = None
+    engine: EngineChoice = None
+
+    @field_validator("against")
+    @classmethod
+    def _against_kind(cls, value: Any) -> Any:
+        import os
+
+        from omgml.spark.source import is_spark_frame
+
+        if value is None or is_spark_frame(value):
+            return value
+        if isinstance(value, (str, os.PathLike)):
+            text = os.fspath(value)
+            if len(text) > PATH_MAX:
+                raise ValueError(f"the against path is longer than {PATH_MAX} characters")
+            return text
+        raise ValueError(f"against must be a file path or a Spark DataFrame, not {type(value).__name__}")
 
     @field_validator("data")
     @classmethod
@@ -80,9 +92,9 @@ class ValidateDataRequest(BaseModel):
             if not text.strip():
                 raise ValueError("the data path is empty")
             return text
-        if type(value).__name__ == "DataFrame":
+        if type(value).__name__ == "DataFrame":  # pandas, or Spark (the Spark engine reads it)
             return value
-        raise ValueError(f"data must be a file path or a pandas DataFrame, not {type(value).__name__}")
+        raise ValueError(f"data must be a file path or a pandas or Spark DataFrame, not {type(value).__name__}")
 
 
 class Finding(BaseModel):

@@ -6,7 +6,7 @@ reads as numbers or dates, and the contract's range and category counts. Per row
 hash of the whole row (duplicates, overlap), of the key columns, and of features and target
 (label conflicts): 8 bytes a row each. Exact uniqueness of a high-cardinality integer or text
 column keeps 8 bytes a row for that column while no duplicate has been seen, within
-``UNIQUE_BUDGET_ROWS``. With a target, a uniform random sample of rows is kept for the leakage
+``UNIQUE_BUDGET_ROWS``. With a target, a sample of rows (keyed by a hash of their content) is kept for the leakage
 check. When a contract is to be inferred, each numeric column keeps its ``TAIL_VALUES`` smallest and
 largest values (the order statistics its bounds are extrapolated from). Nothing else grows with the table.
 """
@@ -14,6 +14,7 @@ largest values (the order statistics its bounds are extrapolated from). Nothing 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +24,14 @@ from omgml.data.kinds import physical_of
 from omgml.data.prefetch import prefetch
 from omgml.data.tables import RaggedRows, Table, read_settled
 from omgml.validation.column import ColumnProfile, ColumnRules, jsonable
-from omgml.validation.hashing import NULL_HASH, hash_array
+from omgml.validation.hashing import NULL_HASH, hash_array, mix
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 UNIQUE_BUDGET_ROWS = 64_000_000  # 512 MB of hashes over all columns tracked for exact uniqueness
 SAMPLE_ROWS = 50_000
-SAMPLE_SEED = 20240611
+SAMPLE_SEED = np.uint64(20240611)  # salts the row hash that orders the leakage sample
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Profile:
     rows: int
     columns: list[ColumnProfile]
     ragged: RaggedRows
-    row_hashes: np.ndarray
+    row_hashes: np.ndarray | None  # None on the Spark engine, whose hashes stay in Spark (spark_pass.SparkRows)
     key_hashes: dict[tuple[str, ...], np.ndarray]
     feature_hashes: np.ndarray | None
     target_hashes: np.ndarray | None
@@ -126,22 +127,14 @@ def fetch_rows(table: Table, rows: list[int], columns: list[str]) -> dict[int, d
     return read_settled(table, read)
 
 
-class _Pass:
-    def __init__(self, table: Table, plan: PassPlan) -> None:
-        self.table = table
+class Layout:
+    """Where the pass finds what it needs in a table of this schema: per column its salt and rules, the keys,
+    the target and the overlap's columns, by index (the first column of a repeated name speaks for it)."""
+
+    def __init__(self, schema: pa.Schema, plan: PassPlan) -> None:
+        self.schema = schema
         self.plan = plan
-        schema = table.schema
         self.names = list(schema.names)
-        self.columns = [
-            ColumnProfile(
-                index=i,
-                name=name,
-                dtype=str(schema.field(i).type),
-                physical=physical_of(schema.field(i).type),
-                keep_tails=plan.tails,
-            )
-            for i, name in enumerate(self.names)
-        ]
         self.first: dict[str, int] = {}
         for i, name in enumerate(self.names):
             self.first.setdefault(name, i)
@@ -151,7 +144,37 @@ class _Pass:
         self.keys = [(k, [self.first[c] for c in k]) for k in plan.keys]
         self.target = self.first.get(plan.target) if plan.target else None
         self.common = [self.first[c] for c in plan.common] if plan.common is not None else None
-        self.rng = np.random.default_rng(SAMPLE_SEED)
+
+    def new_columns(self, sniff_all: bool = False) -> list[ColumnProfile]:
+        import pyarrow as pa
+
+        columns = []
+        for i, name in enumerate(self.names):
+            kind = self.schema.field(i).type
+            columns.append(
+                ColumnProfile(
+                    index=i,
+                    name=name,
+                    dtype=str(kind),
+                    physical=physical_of(kind),
+                    keep_tails=self.plan.tails,
+                    arrow_type=kind.value_type if pa.types.is_dictionary(kind) else kind,
+                    sniff_all=sniff_all,
+                )
+            )
+        return columns
+
+
+class _Pass:
+    def __init__(self, table: Table, plan: PassPlan) -> None:
+        self.table = table
+        self.plan = plan
+        self.layout = Layout(table.schema, plan)
+        self.names = self.layout.names
+        self.columns = self.layout.new_columns()
+        self.salts, self.odd_salts = self.layout.salts, self.layout.odd_salts
+        self.rules, self.keys, self.target = self.layout.rules, self.layout.keys, self.layout.target
+        self.common = self.layout.common
         self.candidates: dict[int, _Rows] | None = None  # columns that may be unique: their hashes
         self.budget = UNIQUE_BUDGET_ROWS
         self.untracked: list[str] = []
@@ -161,8 +184,7 @@ class _Pass:
         total = self.table.num_rows
         row_parts, target_parts, common_parts = _Rows(total), _Rows(total), _Rows(total)
         key_parts: dict[tuple[str, ...], _Rows] = {k: _Rows(total) for k, _ in self.keys}
-        sample_parts: list[tuple[np.ndarray, Any]] = []
-        threshold = 1.0
+        sample = _Sample(self.plan.sample_rows)
         members: dict[int, list[tuple[str, ...]]] = {}
         for key, idx in self.keys:
             for i in idx:
@@ -199,13 +221,7 @@ class _Pass:
             if self.common is not None and not common_is_all:
                 common_parts.add(shared)
             self._keep_candidates(hashes, total)
-            if self.plan.sample_rows:
-                draws = self.rng.random(n)
-                chosen = np.flatnonzero(draws < threshold)
-                if len(chosen):
-                    sample_parts.append((draws[chosen], batch.take(chosen)))
-                    if sum(len(d) for d, _ in sample_parts) > 2 * self.plan.sample_rows:
-                        sample_parts, threshold = _shrink(sample_parts, self.plan.sample_rows)
+            sample.add(row, batch)
             rows += n
         candidates = {i: parts.result() for i, parts in (self.candidates or {}).items()}
         self.candidates = None
@@ -236,10 +252,6 @@ class _Pass:
             if feature_hashes is not None:
                 feature_hashes -= salted(target_hashes, self.salts[self.target])
         del candidates
-        sample = None
-        if self.plan.sample_rows and sample_parts:
-            sample_parts, _ = _shrink(sample_parts, self.plan.sample_rows)
-            sample = _to_table(sample_parts[0][1])
         return Profile(
             source=self.table.source,
             format=self.table.format,
@@ -252,7 +264,7 @@ class _Pass:
             feature_hashes=feature_hashes,
             target_hashes=target_hashes,
             common_hashes=common_hashes,
-            sample=sample,
+            sample=sample.result(),
             id_columns=[self.names[i] for i in ids],
             untracked=self.untracked,
         )
@@ -332,21 +344,104 @@ def _concat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
-def _shrink(parts: list[tuple[np.ndarray, Any]], keep: int) -> tuple[list[tuple[np.ndarray, Any]], float]:
-    """Keep the ``keep`` rows with the smallest random draws (a uniform sample without replacement)."""
-    import pyarrow as pa
+class _Sample:
+    """The ``keep`` rows whose content hashes to the smallest keys, in the order of their keys.
 
-    draws = np.concatenate([d for d, _ in parts])
-    table = pa.concat_tables([_to_table(b) for _, b in parts]) if len(parts) > 1 else _to_table(parts[0][1])
-    if len(draws) <= keep:
-        return [(draws, table)], 1.0
-    order = np.argpartition(draws, keep)[:keep]
-    order.sort()  # keep the rows in file order
-    threshold = float(draws[order].max())
-    return [(draws[order], table.take(order).combine_chunks())], threshold
+    A uniform sample that does not depend on the order or the partitioning the rows are read in: the local and the
+    Spark engine take the same rows, in the same order (the leakage check's folds follow it). Identical rows go in
+    or out together, and their order among themselves does not matter.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.parts: list[tuple[np.ndarray, Any]] = []
+        self.held = 0
+        self.threshold: np.uint64 | None = None
+
+    def add(self, row_hashes: np.ndarray, batch: Any) -> None:
+        if not self.keep:
+            return
+        keys = mix(row_hashes ^ SAMPLE_SEED)
+        chosen = np.flatnonzero(keys < self.threshold) if self.threshold is not None else None
+        if chosen is not None:
+            if not len(chosen):
+                return
+            keys, batch = keys[chosen], batch.take(chosen)
+        self._hold(keys, batch)
+
+    def merge(self, other: _Sample) -> None:
+        for keys, rows in other.parts:
+            self._hold(keys, rows)
+
+    def _hold(self, keys: np.ndarray, rows: Any) -> None:
+        self.parts.append((keys, rows))
+        self.held += len(keys)
+        if self.held > 2 * self.keep:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        import pyarrow as pa
+
+        keys = np.concatenate([k for k, _ in self.parts])
+        table = pa.concat_tables([_to_table(r) for _, r in self.parts]) if len(self.parts) > 1 else self.parts[0][1]
+        order = np.argsort(keys, kind="stable")[: self.keep]
+        if len(keys) > self.keep:
+            self.threshold = keys[order[-1]]
+        self.parts, self.held = [(keys[order], _to_table(table).take(order).combine_chunks())], len(order)
+
+    def result(self) -> pa.Table | None:
+        if not self.parts:
+            return None
+        self._shrink()
+        return _to_table(self.parts[0][1])
 
 
 def _to_table(data: Any) -> pa.Table:
     import pyarrow as pa
 
     return data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
+
+
+@dataclass
+class PartProfile:
+    """What the pass learned about one part of a table (a Spark partition): small, whatever the part's rows."""
+
+    rows: int
+    columns: list[ColumnProfile]
+    sample: _Sample
+
+
+def profile_part(schema: pa.Schema, plan: PassPlan, batches: Iterable[pa.RecordBatch]) -> PartProfile:
+    """The per-column profiles and the sample of the rows in ``batches``, counted as ``_Pass`` counts them;
+    ``merge_parts`` joins the parts (dates and times are counted whatever the part's first values say, and
+    decided from the first part's once merged)."""
+    layout = Layout(schema, plan)
+    columns = layout.new_columns(sniff_all=True)
+    sample = _Sample(plan.sample_rows)
+    rows = 0
+    for batch in batches:
+        n = batch.num_rows
+        if n == 0:
+            continue
+        row = np.zeros(n, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i, column in enumerate(columns):
+                row += column.update(batch.column(i), layout.rules.get(i)) * layout.odd_salts[i]
+        sample.add(row, batch)
+        rows += n
+    return PartProfile(rows, columns, sample)
+
+
+def merge_parts(layout: Layout, parts: list[PartProfile]) -> PartProfile:
+    """The parts, in row order, as one: each column's profile merged, the sample re-drawn from the parts'."""
+    if not parts:
+        return PartProfile(0, layout.new_columns(), _Sample(layout.plan.sample_rows))
+    merged = parts[0]
+    for part in parts[1:]:
+        merged.rows += part.rows
+        for column, other in zip(merged.columns, part.columns):
+            column.merge(other)
+        merged.sample.merge(part.sample)
+    for column in merged.columns:
+        column.settle_sniff()
+    return merged

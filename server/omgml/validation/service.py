@@ -51,7 +51,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         an unknown target or key column, a contract that does not parse.
     """
     from omgml.data.tables import open_table
-    from omgml.validation.checks import CHECKS, CheckContext
+    from omgml.validation.checks import CHECKS, CheckContext, LocalRows
     from omgml.validation.contract import infer_contract, load_contract, rules_from, save_contract
     from omgml.validation.profile import SAMPLE_ROWS, PassPlan, profile_table
 
@@ -59,8 +59,18 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     project = Project.open(request.project_dir, root)
     config = project.config
     notes: list[str] = []
+    engine = _engine(request, config)
 
-    if isinstance(request.data, str):
+    spark = table = None
+    if engine == "spark":
+        from omgml.spark.session import session
+        from omgml.spark.source import local_sha256, spark_source
+
+        spark = session(config.spark.master if config else "local[*]", config.spark.conf if config else None)
+        data = spark_source(spark, project, request.data, "data")
+        source, fmt, names = data.shown, _spark_format(data.shown), list(data.frame.columns)
+        sha256 = local_sha256(project, data)
+    elif isinstance(request.data, str):
         path = resolve_data(project, request.data, "data file")
         source = project.rel(path)
         table = _open(path, source, request.delimiter, request.encoding)
@@ -69,7 +79,8 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         source = "<DataFrame>"
         sha256 = None
         table = open_table(request.data, repeated_names=True)
-    names = table.column_names
+    if table is not None:
+        fmt, names = table.format, table.column_names
 
     if request.save_contract and not request.replace_contract:
         _refuse_overwrite(project, request.save_contract)
@@ -90,11 +101,17 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     other = None
     common: list[str] | None = None
     if request.against:
-        other_path = resolve_data(project, request.against, "--against table")
-        other = _open(other_path, project.rel(other_path), request.delimiter, request.encoding)
-        common = [n for n in dict.fromkeys(names) if n in set(other.column_names)]
+        if spark is not None:
+            other = spark_source(spark, project, request.against, "--against table")
+            other_shown, other_names = other.shown, list(other.frame.columns)
+        else:
+            other_path = resolve_data(project, request.against, "--against table")
+            other_shown = project.rel(other_path)
+            other = _open(other_path, other_shown, request.delimiter, request.encoding)
+            other_names = other.column_names
+        common = [n for n in dict.fromkeys(names) if n in set(other_names)]
         if not common:
-            notes.append(f"{project.rel(other_path)} shares no column with the data: overlap not tested.")
+            notes.append(f"{other_shown} shares no column with the data: overlap not tested.")
             common = None
 
     plan = PassPlan(
@@ -105,47 +122,42 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         sample_rows=SAMPLE_ROWS if target else 0,
         tails=bool(request.save_contract),
     )
-    profile = profile_table(table, plan)
+    if spark is not None:
+        from omgml.validation.spark_pass import spark_profile
+
+        profile, matcher = spark_profile(data.frame, plan, source, fmt)
+    else:
+        profile = profile_table(table, plan)
+        matcher = LocalRows(profile, table)
     if profile.untracked:
         notes.append(
             f"Uniqueness of {', '.join(profile.untracked)} was not tracked exactly (memory budget); they are not judged id-like."
         )
 
     task, task_reason = _task(profile, target, config, notes)
-    against = None
-    if other is not None and common is not None:
-        against = _against(profile, other, common, project.rel(other_path))
-
     leakage_features = []
     if target is not None:
         skip = {target, *keys, *profile.id_columns}
         leakage_features = [c.name for c in profile.first_columns() if c.name not in skip and c.present]
-    ctx = CheckContext(
-        profile=profile,
-        table=table,
-        contract=contract,
-        target=target,
-        task=task,
-        task_reason=task_reason,
-        keys=key_sets,
-        against=against,
-        leakage_features=leakage_features,
-        source=source,
-    )
-
-    findings: list[Finding] = []
-    runs: list[CheckRun] = []
-    for spec in CHECKS:
-        reason = _skip_reason(spec.needs, ctx)
-        if reason:
-            runs.append(CheckRun(check=spec.id, severity=spec.severity, status="skipped", findings=0, reason=reason))
-            continue
-        found = spec.fn(spec, ctx)
-        findings.extend(found)
-        looked = spec.looks_at
-        if spec.id == "target_leakage" and profile.sample is not None:
-            looked += f" ({profile.sample.num_rows:,} sampled rows, {len(leakage_features)} features)"
-        runs.append(CheckRun(check=spec.id, severity=spec.severity, status="ran", findings=len(found), reason=looked))
+    try:
+        against = None
+        if other is not None and common is not None:
+            against = _against(profile, other, common, other_shown, matcher if spark is not None else None)
+        ctx = CheckContext(
+            profile=profile,
+            matcher=matcher,
+            contract=contract,
+            target=target,
+            task=task,
+            task_reason=task_reason,
+            keys=key_sets,
+            against=against,
+            leakage_features=leakage_features,
+            source=source,
+        )
+        findings, runs = _run_checks(ctx)
+    finally:
+        matcher.release()
 
     order = {spec.id: i for i, spec in enumerate(CHECKS)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -176,7 +188,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
         ok=passed,
         source=source,
         sha256=sha256,
-        format=table.format,
+        format=fmt,
         rows=profile.rows,
         columns=len(profile.names),
         passed=passed,
@@ -193,6 +205,26 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     )
     project.store.save(report)
     return report
+
+
+def _run_checks(ctx) -> tuple[list[Finding], list[CheckRun]]:
+    """Every registered check's findings, and whether it ran (what it looked at) or was skipped (why)."""
+    from omgml.validation.checks import CHECKS
+
+    findings: list[Finding] = []
+    runs: list[CheckRun] = []
+    for spec in CHECKS:
+        reason = _skip_reason(spec.needs, ctx)
+        if reason:
+            runs.append(CheckRun(check=spec.id, severity=spec.severity, status="skipped", findings=0, reason=reason))
+            continue
+        found = spec.fn(spec, ctx)
+        findings.extend(found)
+        looked = spec.looks_at
+        if spec.id == "target_leakage" and ctx.profile.sample is not None:
+            looked += f" ({ctx.profile.sample.num_rows:,} sampled rows, {len(ctx.leakage_features)} features)"
+        runs.append(CheckRun(check=spec.id, severity=spec.severity, status="ran", findings=len(found), reason=looked))
+    return findings, runs
 
 
 def _refuse_overwrite(project: Project, name: str) -> None:
@@ -320,16 +352,55 @@ def _target_facts(column):
     )
 
 
-def _against(profile, other, common: list[str], source: str):
+def _against(profile, other, common: list[str], source: str, spark_rows):
     import numpy as np
 
     from omgml.validation.checks import Against
-    from omgml.validation.profile import row_hashes_of
 
     used = [c for c in common if c not in profile.id_columns]
-    hashes = row_hashes_of(other, used)
     left_out = [n for n in dict.fromkeys(profile.names) if n not in common]
+    if spark_rows is not None:
+        from omgml.validation.spark_pass import spark_against
+
+        hashes, rows = spark_against(other.frame, used, source, spark_rows)
+        return Against(source=source, hashes=hashes, rows=rows, common=common, left_out=left_out)
+    from omgml.validation.profile import row_hashes_of
+
+    hashes = row_hashes_of(other, used)
     return Against(source=source, hashes=np.unique(hashes), rows=len(hashes), common=common, left_out=left_out)
+
+
+def _engine(request: ValidateDataRequest, config: ProjectConfig | None) -> str:
+    """The request's engine, else omgml.toml's; a Spark DataFrame or a spark: table is Spark's to read, a pandas
+    DataFrame (in this process's memory) the local engine's."""
+    from omgml.spark.source import CATALOG_PREFIX, is_spark_frame
+
+    values = (request.data, request.against)
+    sparkish = any(is_spark_frame(v) or (isinstance(v, str) and v.startswith(CATALOG_PREFIX)) for v in values)
+    pandas = not isinstance(request.data, str) and not is_spark_frame(request.data)
+    if (request.engine == "local" and sparkish) or (request.engine == "spark" and pandas) or (sparkish and pandas):
+        raise InvalidInput(
+            f"The {request.engine or 'local'} engine cannot read "
+            + ("a pandas DataFrame" if request.engine == "spark" else "a Spark DataFrame or a spark: table"),
+            "the local engine reads files on this machine and pandas DataFrames; the Spark engine reads what Spark "
+            "reads (parquet, orc, spark:db.table, a Spark DataFrame)",
+            "pass spark.createDataFrame(frame) or a parquet path to the Spark engine, or a path or pandas DataFrame "
+            "to the local one",
+        )
+    if sparkish:
+        return "spark"
+    if pandas:
+        return "local"
+    return request.engine or (config.data.engine if config else "local")
+
+
+def _spark_format(shown: str) -> str:
+    """What the report names the format: the files' (parquet, orc), or spark for a DataFrame or catalog table."""
+    from omgml.spark.source import CATALOG_PREFIX
+
+    if shown.startswith((CATALOG_PREFIX, "<")):
+        return "spark"
+    return "orc" if shown.lower().rstrip("/").endswith(".orc") else "parquet"
 
 
 def _skip_reason(needs: tuple[str, ...], ctx) -> str:

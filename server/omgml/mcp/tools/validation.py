@@ -11,7 +11,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
-from omgml.args import ProjectDir
+from omgml.args import EngineChoice, ProjectDir
 from omgml.mcp._common import ToolSpec, call_service, request_of
 from omgml.validation.models import (
     AgainstTable,
@@ -39,6 +39,7 @@ async def omgml_validate_data(
     against: AgainstTable = None,
     delimiter: Delimiter = None,
     encoding: Encoding = None,
+    engine: EngineChoice = None,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, ValidationReport]:
     """Check a table is fit to train on: schema, nulls, duplicates, leakage, overlap."""
