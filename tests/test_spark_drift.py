@@ -218,7 +218,9 @@ def test_bad_spark_tables_are_one_clear_error(project, spark, tmp_path):  # noqa
     pq.write_table(pa.table({"year": pa.array(range(2000, 2050), pa.int64())}), mixed / "a.parquet")
     pq.write_table(pa.table({"year": pa.array([str(i) for i in range(2000, 2050)])}), mixed / "b.parquet")
     text = error(reference="data/mixed", current="data/mixed")
-    assert text.startswith("The files of data/mixed disagree on a column's type") and "[year]" in text, text
+    assert text.startswith(
+        "The files of data/mixed disagree: column 'year' is int64 in a.parquet but string in b.parquet"
+    )
 
 
 def test_executors_without_omgml_are_named_with_the_fix():

@@ -67,6 +67,13 @@ def spark_source(spark: SparkSession, project: Project, source: Any, what: str) 
             f"The {what} {text} does not exist", "there is no file or folder at that path", "check the path"
         )
     shown = text if split else project.rel(path)
+    if split is not None or path.is_dir():
+        from omgml.data.tables import DataError, open_table
+
+        try:  # the files' footers: partitions that disagree are named here, as the local engine names them
+            open_table(path)
+        except DataError as exc:
+            raise DataError(exc.what.replace(str(path), shown), exc.why, exc.fix) from exc
     base_path = str(split[0]) if split else None  # hive partition columns are found below the glob's folder
     return SparkSource(_read_path(spark, str(path), fmt, shown, base_path), shown, None if split else path)
 
