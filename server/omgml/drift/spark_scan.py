@@ -56,8 +56,13 @@ class SparkTable:
         read = [*names, time_column] if windowed and time_column not in names else names
         frame = self.frame.select(*[_quoted(name) for name in read or self.column_names[:1]])
         work = partial(_summarize, accumulators, time_column if windowed else None, window)
-        try:
-            parts = partition_summaries(frame, work, f"the drift summaries of {self.source}")
+        merged = None
+        try:  # merged as each partition's summary arrives: the driver holds one at a time
+            for part in partition_summaries(frame, work, f"the drift summaries of {self.source}"):
+                if merged is None:
+                    merged = part
+                else:
+                    merged.merge(part, time_column, window)
         except SparkError as exc:
             if "DATA_TYPE_MISMATCH" not in exc.what:  # Spark reads one file's schema and trips on the others
                 raise
@@ -66,9 +71,8 @@ class SparkTable:
                 "every file (partition) of one table must have the same schema",
                 "rewrite the odd files with the common schema, or read a consistent subset of them",
             ) from exc
-        merged = parts[0] if parts else work(iter(()))
-        for part in parts[1:]:
-            merged.merge(part, time_column, window)
+        if merged is None:
+            merged = work(iter(()))
         return finish(merged, self.schema)
 
 
@@ -100,15 +104,14 @@ def drift_session(config: ProjectConfig | None, frames: list[Any]) -> SparkSessi
     return session(spark.master if spark else DEFAULT_SPARK_MASTER, dict(spark.conf) if spark else None)
 
 
-def partition_summaries(frame: DataFrame, work: Any, what: str) -> list[Partial]:
+def partition_summaries(frame: DataFrame, work: Any, what: str) -> Iterator[Partial]:
     """``work`` per partition (``spark.session.partition_states``); an omgml error in a partition is raised here."""
     from omgml.spark.session import partition_states
 
-    states = partition_states(frame, partial(_caught, work), what)
-    for state in states:
+    for state in partition_states(frame, partial(_caught, work), what):
         if isinstance(state, _Failure):
             raise state.error()
-    return states
+        yield state
 
 
 @dataclass

@@ -13,7 +13,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -175,13 +175,17 @@ def spark_message(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]], Any], what: str) -> list[Any]:
+def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]], Any], what: str) -> Iterator[Any]:
     """``work(batches)`` in every partition of ``frame`` (its Arrow batches), the results in partition order.
 
     ``work`` runs on the executors, so it must be a module-level function of omgml or a picklable closure over
-    one; what it returns is pickled back to the driver, so keep it small (a summary, never the rows).
+    one; what it returns is pickled back to the driver, so keep it small (a summary, never the rows). All
+    partitions run at once in one job and their results wait on the executors; the driver then fetches them one
+    at a time, so a caller that merges as it goes holds one partition's result however many partitions there are.
     """
     import pickle
+
+    from pyspark import StorageLevel
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
@@ -195,5 +199,17 @@ def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]]
         )
 
     with spark_errors(what):
-        rows = frame.mapInArrow(run, "partition INT, state BINARY").collect()
-    return [pickle.loads(row["state"]) for row in sorted(rows, key=lambda row: row["partition"])]
+        states = frame.mapInArrow(run, "partition INT, state BINARY").persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with spark_errors(what):
+            states.count()  # computes every partition, in parallel
+            rows = states.toLocalIterator()  # then one partition at a time, in order
+        while True:
+            with spark_errors(what):
+                row = next(rows, None)
+            if row is None:
+                return
+            yield pickle.loads(row["state"])
+    finally:
+        with suppress(Exception):  # a session already gone has nothing cached
+            states.unpersist()

@@ -432,12 +432,16 @@ def profile_part(schema: pa.Schema, plan: PassPlan, batches: Iterable[pa.RecordB
     return PartProfile(rows, columns, sample)
 
 
-def merge_parts(layout: Layout, parts: list[PartProfile]) -> PartProfile:
-    """The parts, in row order, as one: each column's profile merged, the sample re-drawn from the parts'."""
-    if not parts:
+def merge_parts(layout: Layout, parts: Iterable[PartProfile]) -> PartProfile:
+    """The parts, in row order, as one: each column's profile merged, the sample re-drawn from the parts'.
+
+    Merged as they come, so a caller streaming parts (the Spark engine) holds one of them at a time.
+    """
+    parts = iter(parts)
+    merged = next(parts, None)
+    if merged is None:
         return PartProfile(0, layout.new_columns(), _Sample(layout.plan.sample_rows))
-    merged = parts[0]
-    for part in parts[1:]:
+    for part in parts:
         merged.rows += part.rows
         for column, other in zip(merged.columns, part.columns):
             column.merge(other)
