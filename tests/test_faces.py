@@ -81,6 +81,8 @@ CAPABILITIES = (
         cli_drift.drift,
         mcp_drift.omgml_check_drift,
         {"test": "tests", "threshold": "thresholds"},
+        # The Python API also takes Spark DataFrames as the tables, so the request bounds them in its validator.
+        bounds_exempt=frozenset({("reference", "mcp"), ("reference", "cli"), ("current", "mcp"), ("current", "cli")}),
         # The chart as MCP image content; the CLI and the Python API have the saved HTML report instead.
         mcp_only=frozenset({"include_image"}),
     ),

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from omgml.args import ProjectDir
+from omgml.args import EngineChoice, ProjectDir
 from omgml.cli._common import HtmlCopy, HtmlOption, JsonFlag, ReplaceHtmlFlag, argument, emit, option, with_progress
 from omgml.drift.models import (
     Columns,
@@ -41,6 +41,7 @@ def drift(
     replace_reference: Annotated[bool, option(ReplaceReference, "--replace-reference")] = False,
     time_column: Annotated[str | None, option(TimeColumn, "--time-column")] = None,
     window: Annotated[str | None, option(Window)] = None,
+    engine: Annotated[str | None, option(EngineChoice)] = None,
     project_dir: Annotated[Path, option(ProjectDir, "--project-dir")] = Path("."),
     as_json: JsonFlag = False,
     html: HtmlOption = None,
@@ -63,6 +64,7 @@ def drift(
         "replace_reference": replace_reference,
         "time_column": time_column,
         "window": window,
+        "engine": engine,
     }
     html_copy = HtmlCopy.of(html, replace_html, as_json)
     report = with_progress(check_drift, request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-from omgml.args import COLUMN_MAX, PATH_MAX, ProjectDir
+from omgml.args import COLUMN_MAX, PATH_MAX, EngineChoice, ProjectDir
 from omgml.drift.stattests import TEST_NAMES
 from omgml.workspace import SAVED_NAME_PATTERN, Report
 
@@ -59,14 +60,22 @@ TimeColumn = Annotated[str | None, Field(max_length=COLUMN_MAX, description="Tim
 Window = Annotated[str | None, Field(max_length=32, description="Window length, e.g. 1h, 1D, 7D, 1W.")]
 
 
-class DriftRequest(BaseModel):
-    """Compare ``current`` with ``reference`` column by column (paths are relative to the project)."""
+def _description(alias: Any) -> str:
+    return next(m.description for m in alias.__metadata__ if isinstance(m, FieldInfo))
 
-    model_config = ConfigDict(extra="forbid")
+
+class DriftRequest(BaseModel):
+    """Compare ``current`` with ``reference`` column by column (paths are relative to the project).
+
+    In the Python API ``reference`` and ``current`` may also be Spark DataFrames (the Spark engine then runs);
+    the faces take the ``Reference`` and ``Current`` strings.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     project_dir: ProjectDir = "."
-    reference: Reference
-    current: Current = None
+    reference: Any = Field(description=_description(Reference))
+    current: Any = Field(None, description=_description(Current))
     columns: Columns = None
     target: DriftTarget = None
     prediction: Prediction = None
@@ -77,6 +86,19 @@ class DriftRequest(BaseModel):
     replace_reference: ReplaceReference = False
     time_column: TimeColumn = None
     window: Window = None
+    engine: EngineChoice = None
+
+    @field_validator("reference", "current")
+    @classmethod
+    def _table(cls, value: Any, info) -> Any:
+        from omgml.spark.source import is_spark_frame
+
+        if value is None and info.field_name == "current":
+            return None
+        if is_spark_frame(value):
+            return value
+        alias = Reference if info.field_name == "reference" else Current
+        return TypeAdapter(alias).validate_python(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> DriftRequest:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
@@ -19,10 +19,12 @@ from omgml.drift.histogram import Grid
 from omgml.drift.profile import ReferenceProfile, SavedColumn, column_profile, load_profile, profile_path
 from omgml.drift.scan import scan_table
 from omgml.drift.summaries import EXACT_CAP, CategoryAccumulator, NumericAccumulator, Summary
+from omgml.spark.source import CATALOG_PREFIX
 from omgml.workspace import SAVED_NAME_PATTERN, Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyspark.sql import SparkSession
 
     from omgml.data.tables import Table
 
@@ -40,16 +42,21 @@ class Reference:
         return {f.name: physical_of(f.type) for f in self.table.schema}
 
 
-def open_reference(project: Project, text: str) -> Reference:
-    """The saved profile ``text`` if one exists, else the data file at ``text``."""
+def open_reference(project: Project, source: Any, spark: SparkSession | None = None) -> Reference:
+    """The saved profile ``source`` if one exists, else the data at ``source`` (on ``spark`` when given)."""
+    text = source if isinstance(source, str) else ""
     is_name = bool(re.match(SAVED_NAME_PATTERN, text))
     if is_name and profile_path(project.root, text).is_file():
         return Reference(kind="profile", label=text, profile=load_profile(project.root, text))
-    path = project.resolve(text, "reference data")
-    if not path.exists() and is_name and not Path(text).suffix:
+    path = project.resolve(text, "reference data") if text and not text.startswith(CATALOG_PREFIX) else None
+    if path is not None and not path.exists() and is_name and not Path(text).suffix:
         load_profile(project.root, text)  # raises: no such profile, and lists the saved ones
-    table = open_table(path)
-    return Reference(kind="file", label=project.rel(path), table=table)
+    if spark is not None:
+        from omgml.drift.spark_scan import open_spark_table
+
+        table = open_spark_table(spark, project, source, "reference data")
+        return Reference(kind="file", label=table.source, table=table)
+    return Reference(kind="file", label=project.rel(path), table=open_table(path))
 
 
 def stream_profile(table: Table) -> tuple[int, dict[str, SavedColumn]]:

@@ -15,14 +15,17 @@ from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, Ski
 from omgml.drift.profile import save_profile, summary_from_profile
 from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
 from omgml.drift.scan import Scan, scan_table
+from omgml.drift.spark_scan import SparkTable, drift_session, open_spark_table
 from omgml.drift.stattests import StatTest, get_test
 from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
 from omgml.errors import InvalidInput, listing, parse_request, unknown_column
+from omgml.spark.source import CATALOG_PREFIX, is_spark_frame
 from omgml.workspace import Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyspark.sql import SparkSession
 
 MIN_ROWS = MIN_VALUES  # per side, for the whole table and for a time window
 TOP_COLUMNS = 5
@@ -73,7 +76,8 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     window = parse_window(request.window) if request.window else None
     forced = {column: get_test(name) for column, name in request.tests.items()}
     thresholds = _thresholds(request.thresholds)
-    reference = open_reference(project, request.reference)
+    spark = _spark(request, config)
+    reference = open_reference(project, request.reference, spark)
     if request.save_reference and reference.kind == "profile":
         raise InvalidInput(
             f"Cannot save a profile of '{request.reference}': it is already a saved profile",
@@ -87,10 +91,16 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
     if request.current is None:
         return _save_only(project, request, reference, ref_sha256)
 
-    current_path = project.resolve(request.current, "current data")
-    current = open_table(current_path)
-    current_label = project.rel(current_path)
+    if spark is not None:
+        current = open_spark_table(spark, project, request.current, "current data")
+        current_label = current.source
+    else:
+        current_path = project.resolve(request.current, "current data")
+        current = open_table(current_path)
+        current_label = project.rel(current_path)
     notes: list[str] = []
+    if spark is not None:
+        notes.append("Computed by the Spark engine: summaries per partition, merged on the driver.")
 
     ref_physical = reference.physicals()
     cur_names = list(current.schema.names)
@@ -376,8 +386,31 @@ def _refuse_overwrite(project: Project, name: str) -> None:
         raise profile_exists(project.root, name)
 
 
-def _source_sha256(project: Project, reference: Reference) -> str:
+def _source_sha256(project: Project, reference: Reference) -> str | None:
+    if isinstance(reference.table, SparkTable):  # only a single file on this machine has one fingerprint
+        path = reference.table.local_path
+        return fingerprint(project, path, reference.label) if path is not None and path.is_file() else None
     return fingerprint(project, project.resolve(reference.label, "reference data"), reference.label)
+
+
+def _spark(request: DriftRequest, config) -> SparkSession | None:
+    """The Spark session when the Spark engine runs: asked for, set in omgml.toml, or implied by a Spark table."""
+    sparkish = [
+        value
+        for value in (request.reference, request.current)
+        if is_spark_frame(value) or (isinstance(value, str) and value.startswith(CATALOG_PREFIX))
+    ]
+    engine = request.engine or (config.data.engine if config is not None else "local")
+    if sparkish and request.engine == "local":
+        raise InvalidInput(
+            "The local engine cannot read a Spark table",
+            f"the {'reference' if sparkish[0] is request.reference else 'current data'} is "
+            f"{'a Spark DataFrame' if is_spark_frame(sparkish[0]) else sparkish[0]}",
+            "pass engine spark (--engine spark), or a parquet or csv path",
+        )
+    if not sparkish and engine != "spark":
+        return None
+    return drift_session(config, [value for value in sparkish if is_spark_frame(value)])
 
 
 def _save_only(project: Project, request: DriftRequest, reference: Reference, sha256: str | None) -> DriftReport:

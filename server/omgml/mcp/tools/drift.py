@@ -11,7 +11,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
-from omgml.args import ProjectDir
+from omgml.args import EngineChoice, ProjectDir
 from omgml.drift.models import (
     Columns,
     Current,
@@ -45,6 +45,7 @@ async def omgml_check_drift(
     replace_reference: ReplaceReference = False,
     time_column: TimeColumn = None,
     window: Window = None,
+    engine: EngineChoice = None,
     include_image: IncludeImage = False,
     ctx: Context | None = None,
 ) -> Annotated[CallToolResult, DriftReport]:
