@@ -331,7 +331,7 @@ def test_a_header_without_rows_is_refused_where_rows_are_needed(tmp_path):
 def test_a_folder_named_like_a_table_is_refused(tmp_path):
     (tmp_path / "dir.csv").mkdir()
     for error in _every_tool_refuses(tmp_path, "dir.csv"):
-        assert "dir.csv is a folder, not a table file" in str(error) and "Fix: name a file inside it" in str(error)
+        assert "dir.csv is a folder with no table file in it" in str(error) and "or name a table file" in str(error)
 
 
 def test_a_symlink_loop_is_named_by_the_reader(tmp_path):

@@ -55,7 +55,7 @@ def test_missing_file(project):
 
 def test_a_directory(project):
     (project / "folder").mkdir()
-    assert "is a folder, not a table file" in _error(project, data="folder")
+    assert _error(project, data="folder").startswith("folder is a folder with no table file in it.")
 
 
 def test_binary_file(project):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -22,6 +23,7 @@ OMGML_DIR = ".omgml"
 ROOT_ENV_VARS = ("OMGML_PROJECT_DIR", "CLAUDE_PROJECT_DIR")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where symlinks need privileges
 SAVED_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a saved contract's or reference profile's name
+_WILDCARD = re.compile(r"[*?[]")  # what makes a path a glob (Python's glob module: *, ?, [...])
 
 
 def default_root() -> Path:
@@ -120,6 +122,29 @@ def resolve_inside(root: Path, path: str | os.PathLike[str], what: str) -> Path:
             f"give a path inside {root}, or start the server with OMGML_PROJECT_DIR set to a folder that contains it",
         )
     return candidate
+
+
+def is_pattern(text: str) -> bool:
+    """Whether ``text`` holds a glob wildcard."""
+    return bool(_WILDCARD.search(text))
+
+
+def resolve_pattern(root: Path, text: str, what: str) -> Path:
+    """The glob ``text`` under ``root``: the folders before its first wildcard resolved inside the root (symlinks
+    too), the rest kept as the pattern, which may not climb out with ``..``. What it matches is the caller's to
+    check, match by match (a symlink among them may still lead out)."""
+    parts = Path(text).parts
+    first = next((i for i, part in enumerate(parts) if is_pattern(part)), len(parts))
+    if ".." in parts[first:]:
+        raise PathError(
+            f"The {what} '{_shown(text)}' climbs with '..' after a wildcard",
+            "where such a glob leads depends on what the wildcard matches, so it cannot be confined to the project",
+            "write the folders before the wildcard, e.g. data/events/*.parquet",
+        )
+    base = resolve_inside(root, Path(*parts[:first]) if first else Path("."), what)
+    pattern = base.joinpath(*parts[first:])
+    _check_spelling(os.fspath(pattern), what, text)
+    return pattern
 
 
 def expand_home(text: str, what: str) -> Path:
@@ -544,6 +569,10 @@ class Project:
     def resolve(self, path: str | os.PathLike[str], what: str) -> Path:
         """``path`` inside the project (symlinks resolved); a path that leaves it raises ``PathError``."""
         return resolve_inside(self.root, path, what)
+
+    def resolve_pattern(self, text: str, what: str) -> Path:
+        """The glob ``text`` inside the project: its folder part resolved, its matches still to be checked."""
+        return resolve_pattern(self.root, text, what)
 
     def rel(self, path: Path) -> str:
         """``path`` as the user names it: relative to the project, in forward slashes (as given when outside it)."""

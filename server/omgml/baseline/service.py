@@ -25,6 +25,7 @@ from omgml.baseline.models import (
 from omgml.baseline.prepare import prepare, read_table
 from omgml.baseline.records import log_baseline
 from omgml.config import METRICS, ProjectConfig
+from omgml.data.files import resolve_data
 from omgml.errors import InvalidInput, OmgmlError, PathError, first_line, parse_request
 from omgml.progress import advance
 from omgml.tracking import stdout_to_stderr
@@ -291,7 +292,7 @@ class _Session:
                 "pass the table (e.g. `omgml baseline data/raw/train.csv --target COLUMN`), or set [data] train "
                 "in omgml.toml",
             )
-        path = self.project.resolve(rel, "data path")
+        path = resolve_data(self.project, rel, "data path")
         return self.project.rel(path), path
 
     def _target(self) -> str:

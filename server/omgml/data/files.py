@@ -1,16 +1,23 @@
-"""Table files: format by suffix, shape from metadata or a capped count, sha256 with a cache."""
+"""Table files: format by suffix, shape from metadata or a capped count, sha256 with a cache.
+
+A table is one file, or a dataset: a folder of parquet files (hive-partitioned ``key=value`` folders included)
+or a glob matching them. ``resolve_data`` is the door every data argument goes through.
+"""
 
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import json
+import os
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from omgml.errors import OmgmlError
-from omgml.workspace import Project, Store
+from omgml.workspace import Project, Store, is_pattern, project_relative
 
 TABLE_FORMATS = {
     ".csv": "csv",
@@ -37,10 +44,128 @@ def table_format(path: Path) -> str:
     return TABLE_FORMATS.get(path.suffix.lower(), "file")
 
 
+@dataclass(frozen=True)
+class DatasetFiles:
+    base: Path  # the folder, or the glob's folder part: hive partitions are read below it
+    files: list[Path]  # sorted, so rows come in the same order on every read
+
+
+def resolve_data(project: Project, text: str | os.PathLike[str], what: str) -> Path:
+    """``text`` as a table path inside the project: a file, a folder of parquet files, or a glob of them.
+
+    For a folder or a glob every file it holds must resolve inside the project too (a symlink out is a
+    ``PathError``), and one that holds no parquet file is a ``DataError`` naming it.
+    """
+    from omgml.data.tables import DataError
+
+    path = project.resolve(text, what)
+    if not path.exists() and is_pattern(os.fspath(text)):
+        path = project.resolve_pattern(os.fspath(text), what)
+    if is_dataset(path):
+        try:
+            list_dataset(path, lambda inner: project.resolve(project.rel(inner), what))
+        except DataError as exc:  # named as the user named it, relative to the project
+            raise DataError(exc.what.replace(str(path), project.rel(path)), exc.why, exc.fix) from exc
+    return path
+
+
+def glob_parts(path: Path) -> tuple[Path, str] | None:
+    """(folder, pattern) when ``path`` is a glob: its longest part that exists, and the rest, which holds a
+    wildcard (a project folder whose name has a ``[`` is a folder, not a pattern); None for any other path."""
+    if path.exists() or path.is_symlink():
+        return None
+    base = path.parent
+    while not base.exists():
+        base = base.parent
+    rest = path.relative_to(base).as_posix()
+    return (base, rest) if is_pattern(rest) else None
+
+
+def is_dataset(path: Path) -> bool:
+    """Whether ``path`` names a dataset (a folder or a glob) rather than one file."""
+    return path.is_dir() or glob_parts(path) is not None
+
+
+def list_dataset(path: Path, confine: Callable[[Path], object] | None = None) -> DatasetFiles:
+    """The parquet files of the folder or glob ``path``, sorted; names starting with ``.`` or ``_`` (``_SUCCESS``,
+    ``.crc`` files, temporary folders) are skipped, as Spark and pyarrow skip them.
+
+    ``confine`` is called on every match and every symlinked folder before it is entered, and raises for one
+    that leads out. A dataset with no file, or with a file that is not parquet, is a ``DataError`` naming it.
+    """
+    from omgml.data.tables import DataError
+
+    split = glob_parts(path)
+    if split is None:
+        base, matches = path, [path]
+    else:
+        base, pattern = split
+        matches = [base / match for match in glob.glob(pattern, root_dir=base, recursive=True)]
+    files: set[Path] = set()
+    for match in matches:
+        if _hidden(match, base):
+            continue
+        if confine is not None:
+            confine(match)
+        if match.is_dir():
+            files.update(_walk(match, confine, set()))
+        elif match.is_file():
+            files.add(match)
+    if not files:
+        raise DataError(
+            f"{path} matches no file" if split else f"{path} is a folder with no table file in it",
+            "a glob or a folder is read as one table made of the parquet files it holds",
+            "check the pattern (data/events/*.parquet, data/events/**/*.parquet), or write the files first"
+            if split
+            else "write the parquet files into it, or name a table file",
+        )
+    ordered = sorted(files)
+    other = next((f for f in ordered if table_format(f) != "parquet"), None)
+    if other is not None:
+        fmt = table_format(other)
+        raise DataError(
+            f"{path} holds {other.relative_to(base).as_posix()}, "
+            + (f"a {fmt} file" if fmt != "file" else "a file that is not parquet"),
+            "a folder or a glob is read as one table only when every file in it is parquet (the types of text "
+            "files are inferred file by file, so they could disagree)",
+            "name one file, match only the parquet files (data/events/*.parquet), or write the files as parquet",
+        )
+    return DatasetFiles(base, ordered)
+
+
+def _hidden(path: Path, base: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in path.relative_to(base).parts)
+
+
+def _walk(folder: Path, confine: Callable[[Path], object] | None, seen: set[str]) -> list[Path]:
+    """Every file below ``folder``, skipping hidden names; a folder reached twice (a symlink loop) is read once."""
+    real = os.path.realpath(folder)
+    if real in seen:
+        return []
+    seen.add(real)
+    found: list[Path] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith((".", "_")):
+            continue
+        inner = Path(entry.path)
+        if confine is not None and entry.is_symlink():
+            confine(inner)
+        if entry.is_dir():
+            found.extend(_walk(inner, confine, seen))
+        elif entry.is_file():
+            found.append(inner)
+    return found
+
+
 def table_shape(path: Path, cap_bytes: int = COUNT_CAP_BYTES) -> TableShape:
-    """Rows and columns without loading the table: parquet from its footer, text by counting lines."""
+    """Rows and columns without loading the table: parquet (a dataset too) from its footers, text by counting lines."""
     fmt = table_format(path)
     try:
+        if is_dataset(path):
+            from omgml.data.dataset_table import open_dataset
+
+            table = open_dataset(path)
+            return TableShape(table.num_rows, True, len(table.schema))
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -50,6 +175,8 @@ def table_shape(path: Path, cap_bytes: int = COUNT_CAP_BYTES) -> TableShape:
             return _delimited_shape(path, "\t" if fmt == "tsv" else None, cap_bytes)
         if fmt == "jsonl":
             return _jsonl_shape(path, cap_bytes)
+    except OmgmlError as exc:
+        return TableShape(None, False, None, f"unreadable: {exc.what}"[:200])
     except Exception as exc:  # noqa: BLE001 -- a damaged file is a finding for status, not a crash
         return TableShape(None, False, None, f"unreadable as {fmt}: {type(exc).__name__}: {exc}"[:200])
     return TableShape(None, False, None)
@@ -103,7 +230,8 @@ def sha256_file(path: Path) -> str:
 
 
 def fingerprint(project: Project, path: Path, rel: str) -> str:
-    """``path``'s sha256 through the project's cache, which status reads too (only omgml projects keep one)."""
+    """``path``'s sha256 (a dataset's: see ``FingerprintCache.sha256``) through the project's cache, which
+    status reads too (only omgml projects keep one)."""
     cache = FingerprintCache(project.store)
     digest = cache.sha256(path, rel)
     if project.config is not None:
@@ -126,7 +254,19 @@ class FingerprintCache:
         )
         self.changed = not isinstance(files, dict) or len(self.entries) != len(files)
 
-    def sha256(self, file: Path, key: str) -> str:
+    def sha256(self, path: Path, key: str) -> str:
+        """The file's sha256; a dataset's is the sha256 of its files' paths (below its folder, so a renamed
+        partition is a change) and sha256s, one file after another, each file cached under its own path."""
+        if not is_dataset(path):
+            return self._file(path, key)
+        dataset = list_dataset(path)
+        digest = hashlib.sha256()
+        for file in dataset.files:
+            sha = self._file(file, project_relative(file, self.store.project))
+            digest.update(f"{file.relative_to(dataset.base).as_posix()}\0{sha}\n".encode())
+        return digest.hexdigest()
+
+    def _file(self, file: Path, key: str) -> str:
         stat = file.stat()
         entry = self.entries.get(key)
         if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:

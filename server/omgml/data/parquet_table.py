@@ -34,11 +34,15 @@ def open_parquet(path: Path) -> Table:
     try:
         handle = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(
-            f"{path} is not a readable parquet file: {first_line(exc)}",
-            "its footer or magic bytes are missing or damaged",
-            "re-export the file, or check it is parquet and not another format with a .parquet suffix",
-        ) from exc
+        raise unreadable(path, exc) from exc
     return ParquetTable(
         source=str(path), format="parquet", schema=handle.schema_arrow, num_rows=handle.metadata.num_rows, _path=path
+    )
+
+
+def unreadable(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"{path} is not a readable parquet file: {first_line(exc)}",
+        "its footer or magic bytes are missing or damaged",
+        "re-export the file, or check it is parquet and not another format with a .parquet suffix",
     )

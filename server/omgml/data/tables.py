@@ -7,7 +7,8 @@ validation can report them instead of failing the whole read.
 
 ``open_table`` is the one door: it checks the path, sniffs the encoding and hands the file to the
 reader of its format, each in its own module -- ``csv_table`` (csv and tsv, with the reader that
-parses a large file on two threads), ``parquet_table`` and ``jsonl_table``; a DataFrame is read here.
+parses a large file on two threads), ``parquet_table``, ``dataset_table`` (a folder or glob of parquet
+files) and ``jsonl_table``; a DataFrame is read here.
 A text reader may find, past the rows its types were inferred from, a value of a wider type: it then
 widens ``Table.schema`` and raises ``SchemaChanged`` (batches already handed out used the old types),
 and ``read_settled`` starts the caller's pass again.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from omgml.data.files import table_format
+from omgml.data.files import is_dataset, table_format
 from omgml.errors import OmgmlError, first_line, listing
 from omgml.progress import advance
 
@@ -129,6 +130,8 @@ def open_table(
 ) -> Table:
     """Open ``source`` for reading; the file's format comes from its suffix, delimiter and encoding are sniffed.
 
+    A folder of parquet files, or a glob matching them, is read as one table (``dataset_table``).
+
     Every failure is a ``DataError`` naming the file. A header that repeats a column name is refused
     unless ``repeated_names`` (validation reads such a table to report the repeats; tools that match
     columns by name cannot tell them apart).
@@ -137,7 +140,7 @@ def open_table(
         table = _from_frame(source)
     else:
         path = Path(source)
-        with reading(str(path), table_format(path)):
+        with reading(str(path), "parquet" if is_dataset(path) else table_format(path)):
             table = _open_file(path, delimiter, encoding)
     if not repeated_names:
         refuse_repeated_names(table)
@@ -214,17 +217,15 @@ def _open_file(path: Path, delimiter: str | None, encoding: str | None) -> Table
             "its target is missing, or the link points (through others) back to itself",
             "point the link at the table file, or pass the file's own path",
         )
+    if is_dataset(path):
+        from omgml.data.dataset_table import open_dataset
+
+        return open_dataset(path)
     if not path.exists():
         raise DataError(
             f"{path} does not exist",
             "there is no file at that path",
             "check the path (it is relative to the project root)",
-        )
-    if path.is_dir():
-        raise DataError(
-            f"{path} is a folder, not a table file",
-            "omgml reads one csv, tsv, parquet or jsonl file at a time",
-            "name a file inside it",
         )
     fmt = table_format(path)
     if fmt == "file":

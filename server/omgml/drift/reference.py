@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omgml.data.files import resolve_data
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for
@@ -48,7 +49,7 @@ def open_reference(project: Project, source: Any, spark: SparkSession | None = N
     is_name = bool(re.match(SAVED_NAME_PATTERN, text))
     if is_name and profile_path(project.root, text).is_file():
         return Reference(kind="profile", label=text, profile=load_profile(project.root, text))
-    path = project.resolve(text, "reference data") if text and not text.startswith(CATALOG_PREFIX) else None
+    path = resolve_data(project, text, "reference data") if text and not text.startswith(CATALOG_PREFIX) else None
     if path is not None and not path.exists() and is_name and not Path(text).suffix:
         load_profile(project.root, text)  # raises: no such profile, and lists the saved ones
     if spark is not None:

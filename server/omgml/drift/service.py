@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omgml.data.files import fingerprint
+from omgml.data.files import fingerprint, resolve_data
 from omgml.data.kinds import physical_of
 from omgml.data.tables import open_table
 from omgml.drift.columns import reader_for, unreadable_reason
@@ -95,7 +95,7 @@ def check_drift(request: DriftRequest | dict, *, root: Path | None = None) -> Dr
         current = open_spark_table(spark, project, request.current, "current data")
         current_label = current.source
     else:
-        current_path = project.resolve(request.current, "current data")
+        current_path = resolve_data(project, request.current, "current data")
         current = open_table(current_path)
         current_label = project.rel(current_path)
     notes: list[str] = []
@@ -387,10 +387,9 @@ def _refuse_overwrite(project: Project, name: str) -> None:
 
 
 def _source_sha256(project: Project, reference: Reference) -> str | None:
-    if isinstance(reference.table, SparkTable):  # only a single file on this machine has one fingerprint
-        path = reference.table.local_path
-        return fingerprint(project, path, reference.label) if path is not None and path.is_file() else None
-    return fingerprint(project, project.resolve(reference.label, "reference data"), reference.label)
+    if isinstance(reference.table, SparkTable) and reference.table.local_path is None:
+        return None  # a catalog table, a URI or a glob Spark read has no fingerprint on this machine
+    return fingerprint(project, resolve_data(project, reference.label, "reference data"), reference.label)
 
 
 def _spark(request: DriftRequest, config) -> SparkSession | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from omgml.config import ProjectConfig
-from omgml.data.files import fingerprint
+from omgml.data.files import fingerprint, is_dataset, resolve_data
 from omgml.errors import ConfigError, InvalidInput, OmgmlError, listing, parse_request, unknown_column
 from omgml.monitor.history import DriftedColumn
 from omgml.monitor.models import DriftPart, MonitorBatchRequest, MonitorReport, ValidationPart
@@ -63,13 +63,13 @@ def monitor_batch(request: MonitorBatchRequest | dict, *, root: Path | None = No
     project = Project.open(request.project_dir, root)
     config = _config(project)
     rules = config.monitor.rules()
-    batch_path = project.resolve(request.batch, "batch")
+    batch_path = resolve_data(project, request.batch, "batch")
     batch = project.rel(batch_path)
-    if not batch_path.is_file():
+    if not (batch_path.is_file() or is_dataset(batch_path)):
         raise InvalidInput(
-            f"The batch {batch} {'is a folder' if batch_path.is_dir() else 'does not exist'}",
-            "monitoring checks one file of new rows",
-            "pass the path of the batch file, relative to the project",
+            f"The batch {batch} does not exist",
+            "monitoring checks one table of new rows",
+            "pass the path of the batch file (or a folder or glob of parquet files), relative to the project",
         )
     notes: list[str] = []
     labelled = _labelled(project, request, config, batch_path, notes) if request.labels else None
@@ -227,9 +227,9 @@ def _labelled(
     from omgml.baseline.prepare import read_table
 
     key, target = request.key, config.target
-    labels_path = project.resolve(request.labels, "labels table")
+    labels_path = resolve_data(project, request.labels, "labels table")
     shown = project.rel(labels_path)
-    if not labels_path.is_file():
+    if not (labels_path.is_file() or is_dataset(labels_path)):
         raise InvalidInput(
             f"The labels table {shown} does not exist",
             "the labels are joined to the batch's rows to score the champion",

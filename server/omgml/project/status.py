@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from omgml.config import CONFIG_FILE, ProjectConfig
-from omgml.data.files import FingerprintCache, table_format, table_shape
-from omgml.errors import OmgmlError, parse_request
+from omgml.data.files import FingerprintCache, is_dataset, list_dataset, resolve_data, table_format, table_shape
+from omgml.errors import OmgmlError, PathError, parse_request
 from omgml.git import git_state
 from omgml.project.models import (
     DataFile,
@@ -130,16 +131,23 @@ def _inventory(project: Project, cache: FingerprintCache) -> list[DataFile]:
     files: list[DataFile] = []
     for area, location in _data_areas(project):
         candidates = [location] if location.is_file() else sorted(location.rglob("*")) if location.is_dir() else []
+        datasets = _dataset_folders(location, candidates)
+        if area == "train" and is_dataset(location):  # [data] train names a folder or a glob: one table
+            datasets = [location]
+        candidates = sorted({c for c in candidates if not any(d in c.parents for d in datasets)} | set(datasets))
         for path in candidates:
             rel = project.rel(path)
             if path in seen or any(p.startswith(".") for p in rel.split("/")):
                 continue
             leaves = path.is_symlink() and _leaves(project, path)  # checked before is_file, which would follow it
-            if not leaves and not path.is_file():
+            if not leaves and not path.is_file() and path not in datasets:
                 continue
             seen.add(path)
             if len(files) >= MAX_DATA_FILES:
                 break
+            if path in datasets:
+                files.append(_dataset(project, cache, path, rel, area))
+                continue
             if leaves:
                 files.append(_outside(path, rel, area))
                 continue
@@ -158,6 +166,57 @@ def _inventory(project: Project, cache: FingerprintCache) -> list[DataFile]:
                 )
             )
     return files
+
+
+_PART_FILE = re.compile(r"^part[-.]?\d.*\.(parquet|pq)$")  # how Spark, pyarrow and dask name a dataset's files
+
+
+def _dataset_folders(location: Path, entries: list[Path]) -> list[Path]:
+    """The folders laid out as one partitioned table: above a ``key=value`` folder, or holding ``part-*`` files
+    or a writer's ``_SUCCESS`` marker; only the topmost of nested ones (the folder a dataset is read from)."""
+    marked = {
+        entry.parent
+        for entry in entries
+        if not entry.is_symlink()
+        and (
+            (entry.is_dir() and "=" in entry.name[1:])
+            or (entry.is_file() and (_PART_FILE.match(entry.name) or entry.name == "_SUCCESS"))
+        )
+    }
+    return sorted(d for d in marked if not any(p in marked for p in d.parents) and (d == location or d.is_dir()))
+
+
+def _dataset(project: Project, cache: FingerprintCache, path: Path, rel: str, area: str) -> DataFile:
+    """A parquet dataset as one table: rows and columns from its footers, its digest over its files."""
+    try:
+        layout = list_dataset(path, lambda inner: project.resolve(inner, "data file"))
+        size, sha256 = sum(f.stat().st_size for f in layout.files), cache.sha256(path, rel)
+    except (OmgmlError, OSError) as exc:
+        what = exc.what.replace(str(path), rel) if isinstance(exc, OmgmlError) else str(exc)
+        return DataFile(
+            path=rel,
+            area=area,
+            format="parquet",
+            size_bytes=0,
+            rows=None,
+            rows_exact=False,
+            columns=None,
+            sha256=None,
+            note=f"not read: {what}"[:200],
+        )
+    shape = table_shape(path)
+    count = f"a dataset of {len(layout.files):,} parquet file(s)"
+    return DataFile(
+        path=rel,
+        area=area,
+        format="parquet",
+        size_bytes=size,
+        rows=shape.rows,
+        rows_exact=shape.rows_exact,
+        columns=shape.columns,
+        sha256=sha256,
+        note=f"{count}; {shape.note}" if shape.note else count,
+    )
 
 
 def _leaves(project: Project, path: Path) -> bool:
@@ -278,13 +337,16 @@ class _Evidence:
         if not isinstance(named, str) or not named:
             return None, None
         try:
-            path = self.project.resolve(named, "file a report names")
-        except OmgmlError:
+            path = resolve_data(self.project, named, "file a report names")
+            parts = list_dataset(path).files if is_dataset(path) else [path]
+        except PathError:
             return None, f"cannot tell whether {named} changed: it is not a path inside the project"
-        if not path.is_file():
+        except OmgmlError:
+            return None, f"cannot tell whether {named} changed: it is not a table in the project now"
+        if not all(part.is_file() for part in parts):
             return None, f"cannot tell whether {named} changed: it is not a file in the project now"
         rel = self.project.rel(path)
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        modified = datetime.fromtimestamp(max(part.stat().st_mtime for part in parts), UTC)
         recorded = recorded if isinstance(recorded, str) and recorded else None
         if recorded:
             current = self._sha256(path, rel)

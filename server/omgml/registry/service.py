@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from omgml.data.files import fingerprint
+from omgml.data.files import fingerprint, resolve_data
 from omgml.errors import InvalidInput, OmgmlError, parse_request
 from omgml.progress import advance
 from omgml.registry.models import (
@@ -189,7 +189,7 @@ def _evaluation_table(project: Project, request: CompareModelsRequest) -> tuple[
             'pass --data FILE (rows no model was fit on, with the target), or set [data] validation = "..." '
             "in omgml.toml",
         )
-    path = project.resolve(given, "evaluation table")
+    path = resolve_data(project, given, "evaluation table")
     return project.rel(path), path, "request" if request.data else "omgml.toml"
 
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from omgml.config import ProjectConfig
-from omgml.data.files import fingerprint
+from omgml.data.files import fingerprint, resolve_data
 from omgml.errors import InvalidInput, parse_request, unknown_column
 from omgml.validation.models import (
     SEVERITIES,
@@ -61,7 +61,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     notes: list[str] = []
 
     if isinstance(request.data, str):
-        path = project.resolve(request.data, "data file")
+        path = resolve_data(project, request.data, "data file")
         source = project.rel(path)
         table = _open(path, source, request.delimiter, request.encoding)
         sha256 = fingerprint(project, path, source)  # before the rows are read: a change while reading reads stale
@@ -90,7 +90,7 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     other = None
     common: list[str] | None = None
     if request.against:
-        other_path = project.resolve(request.against, "--against table")
+        other_path = resolve_data(project, request.against, "--against table")
         other = _open(other_path, project.rel(other_path), request.delimiter, request.encoding)
         common = [n for n in dict.fromkeys(names) if n in set(other.column_names)]
         if not common:
