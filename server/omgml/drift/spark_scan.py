@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from omgml.data.tables import RaggedRows
 from omgml.errors import OmgmlError
+from omgml.spark.session import SparkError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,7 +56,16 @@ class SparkTable:
         read = [*names, time_column] if windowed and time_column not in names else names
         frame = self.frame.select(*[_quoted(name) for name in read or self.column_names[:1]])
         work = partial(_summarize, accumulators, time_column if windowed else None, window)
-        parts = partition_summaries(frame, work, f"the drift summaries of {self.source}")
+        try:
+            parts = partition_summaries(frame, work, f"the drift summaries of {self.source}")
+        except SparkError as exc:
+            if "DATA_TYPE_MISMATCH" not in exc.what:  # Spark reads one file's schema and trips on the others
+                raise
+            raise SparkError(
+                f"The files of {self.source} disagree on a column's type: {exc.what.split(': ', 1)[-1]}",
+                "every file (partition) of one table must have the same schema",
+                "rewrite the odd files with the common schema, or read a consistent subset of them",
+            ) from exc
         merged = parts[0] if parts else work(iter(()))
         for part in parts[1:]:
             merged.merge(part, time_column, window)

@@ -147,10 +147,16 @@ def spark_errors(what: str) -> Iterator[None]:
     except OmgmlError:
         raise
     except Exception as exc:  # pyspark, py4j and grpc each raise their own families
+        message = spark_message(exc)
+        missing = "omgml" in message and ("No module named" in message or "cannot import name" in message)
         raise SparkError(
-            f"Spark failed on {what}: {spark_message(exc)}",
-            f"the full Spark log is in {log_file()}",
-            "fix what the message names; if Spark itself is at fault, run again with engine local",
+            f"Spark failed on {what}: {message}",
+            "the executors run omgml's own summaries, and their Python lacks this omgml"
+            if missing
+            else f"the full Spark log is in {log_file()}",
+            "install the same omgml on the cluster's Python (pip install omgml, or ship it with spark.submit.pyFiles)"
+            if missing
+            else "fix what the message names; if Spark itself is at fault, run again with engine local",
         ) from exc
 
 
@@ -160,7 +166,8 @@ def spark_message(exc: BaseException) -> str:
     text = str(java.toString()) if java is not None else (getattr(exc, "getMessage", lambda: None)() or str(exc))
     if "Traceback (most recent call last)" in text:  # a Python worker failed: its last line says why
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return next((line for line in reversed(lines) if not line.startswith(("at ", "File "))), lines[-1])[:300]
+        skip = ("at ", "File ", "SQLSTATE")  # Spark Connect ends the worker's traceback with its SQLSTATE
+        return next((line for line in reversed(lines) if not line.startswith(skip)), lines[-1])[:300]
     for line in str(text).splitlines():
         line = line.strip()
         if line and not line.startswith(("at ", "JVM stacktrace", "Traceback")):
