@@ -16,7 +16,9 @@ per process its VmHWM (the kernel's own peak RSS, so a spike between polls still
 of process, the largest sum of VmRSS seen at one poll. The kinds:
 
 - driver: the Python process that calls ``check_drift``; with Spark it merges the partitions' states.
-  This is the memory that must not grow with rows;
+  This is the memory that must not grow with rows. Beside it, the most its Arrow buffers held at once
+  (the pool's own count: live data, without what the allocator keeps after freeing, which varies from
+  run to run by a hundred MB or two);
 - jvm: Spark's JVM, which in local mode hosts Spark's driver and its executors;
 - workers: Spark's Python workers (pyspark.daemon and the workers it forks), which run the profile code
   on each partition's Arrow batches.
@@ -79,6 +81,8 @@ if sys.argv[4] != "local":  # the field is new; the local engine is also what a 
     request["engine"] = sys.argv[4]
 check_drift(request)
 seconds = time.perf_counter() - t0
+import pyarrow as pa
+arrow = pa.default_memory_pool().max_memory()  # the most the driver's Arrow buffers held at once: live data
 with open(f"{sys.argv[1]}/.omgml/references/{sys.argv[3]}.json") as handle:
     profile = json.load(handle)
 # The exact parts of each column (counts, distinct values, bucket counts, categories), digested to compare engines.
@@ -88,7 +92,7 @@ for name, column in profile["columns"].items():
     kept = {key: column.get(key) for key in exact}
     kept["buckets"] = (column.get("buckets") or {}).get("counts")
     counts[name] = hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:16]
-print(json.dumps({"seconds": seconds, "rows": profile["rows"], "counts": counts}))
+print(json.dumps({"seconds": seconds, "rows": profile["rows"], "counts": counts, "arrow_mb": arrow / 2**20}))
 """
 
 
@@ -295,14 +299,15 @@ def report(results: dict[tuple[str, str], dict], master: str) -> int:
     print("\n" + "=" * 118)
     print(f"drift reference profile, 30 columns; peak RSS in MB (driver: the Python process; Spark {master})")
     print(
-        f"{'case':<12} {'wall s':>8} {'in-call s':>9} {'driver':>8} {'jvm':>8} {'workers':>8} "
+        f"{'case':<12} {'wall s':>8} {'in-call s':>9} {'driver':>8} {'(arrow)':>8} {'jvm':>8} {'workers':>8} "
         f"{'(n, largest)':>14} {'tree':>8}"
     )
     for (engine, rows), r in results.items():
         workers = f"({r['workers_n']}, {r['workers_hwm_mb']:.0f})" if r["workers_n"] else "-"
         jvm = f"{r['jvm_hwm_mb']:8.0f}" if r["jvm_n"] else f"{'-':>8}"
         print(
-            f"{engine + ' ' + rows:<12} {r['wall']:8.1f} {r['seconds']:9.1f} {r['driver_hwm_mb']:8.0f} {jvm} "
+            f"{engine + ' ' + rows:<12} {r['wall']:8.1f} {r['seconds']:9.1f} {r['driver_hwm_mb']:8.0f} "
+            f"{r['arrow_mb']:8.0f} {jvm} "
             f"{r['workers_mb']:8.0f} {workers:>14} {r['total_mb']:8.0f}"
         )
     print("-" * 118)
@@ -332,8 +337,10 @@ def report(results: dict[tuple[str, str], dict], master: str) -> int:
                 f"tree RSS {spark['total_mb'] / local['total_mb']:.2f}x"
             )
     print("=" * 118)
-    print("driver = the Python process that calls check_drift; jvm, workers = the largest process' VmHWM and")
-    print("the most RSS held at once; tree = the most RSS the whole process tree held at one poll (0.1 s).")
+    print("driver = the Python process that calls check_drift (its VmHWM); arrow = the most its Arrow buffers held")
+    print("(live data; the rest of its RSS is the interpreter and what the allocator keeps); jvm = the largest JVM's")
+    print("VmHWM; workers = the most RSS they held at once (count, largest VmHWM); tree = the most RSS the whole")
+    print("process tree held at one poll (0.1 s).")
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     return 0 if all(ok for _, ok in checks) else 1
