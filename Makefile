@@ -7,7 +7,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: demo test bench bench-startup bench-validate bench-drift bench-baseline bench-reports lint clean
+.PHONY: demo test bench bench-startup bench-validate bench-drift bench-baseline bench-reports bench-scale lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ bench-baseline: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(PY) benchmarks/reports.py
+
+# Not part of `bench`: it writes 4 GB of parquet once and runs for tens of minutes (Spark needs Java 17).
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q ruff==0.17.6  # pinned: each ruff release changes its default rules
