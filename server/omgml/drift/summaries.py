@@ -250,6 +250,8 @@ class NumericAccumulator:
         if other.count:
             self._add_moments(other.count, other.mean, other.m2, other.minimum, other.maximum)
         self.buckets.extend(other.buckets)
+        if len(self.buckets) > COMPACT_PARTS:  # as update compacts: a merge of many partitions stays bounded
+            self.buckets = [_merge_buckets(self.buckets)]
         if other.overflow and not self.overflow:
             self._give_up()
         if self.overflow:
