@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m omgml.demo
 
+# Two workers for two cores; each test file stays on one (tests/conftest.py).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # Each benchmark runs its anchor (bare MCPServer, pandera, Evidently, sklearn by hand) in the same run.
 bench: bench-startup bench-validate bench-drift bench-baseline bench-reports

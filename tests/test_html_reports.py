@@ -14,6 +14,7 @@ import pytest
 from omgml import check_drift, validate_data
 from omgml.plots import CHAR_WIDTH, VALUE_GAP, effect_chart, fmt, hbars, nice_max, stage_strip, tick_values
 from omgml.render import render
+from tests.conftest import summary_line
 
 HOSTILE = ["<script>alert(1)</script>", '"; DROP', "a|b`c`"]
 
@@ -421,7 +422,7 @@ def test_drift_html_draws_each_drifted_columns_distribution_with_hostile_categor
 
 
 @pytest.mark.parametrize(("columns", "limit"), [(50, 1_000_000), (500, 3_000_000)])
-def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, limit, capsys):
+def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, limit):
     rng = np.random.default_rng(2)
     n = 400
     ref = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(columns)})
@@ -432,8 +433,7 @@ def test_drift_html_stays_small_with_every_column_drifted(tmp_path, columns, lim
     assert report.features_drifted == columns and all(c.distribution for c in report.columns)
     html = (tmp_path / report.html_path).stat().st_size
     saved = (tmp_path / report.report_path).stat().st_size
-    with capsys.disabled():
-        print(f"\n{columns} drifted columns: HTML {html:,} bytes, JSON {saved:,} bytes")
+    summary_line("drift report sizes", f"{columns} drifted columns: HTML {html:,} bytes, JSON {saved:,} bytes")
     assert html < limit / 4  # well under the issue's bound
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from omgml import (
 from omgml.mcp.server import build_server
 from omgml.mcp.tools import TOOLS
 from omgml.render import render
+from tests import agent_clis
 from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.anyio
@@ -272,6 +272,7 @@ def test_stdout_carries_only_protocol(tmp_path):
     assert by_id[5]["result"]["isError"] is True
 
 
+INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 INSPECTOR_CALLS = [
     ("omgml_status", ["project_dir=cancer"]),
     ("omgml_validate_data", ["project_dir=cancer", "data=data/raw/incoming.csv", "target=diagnosis"]),
@@ -286,16 +287,17 @@ INSPECTOR_CALLS = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("npx") is None, reason="Node's npx is needed for the MCP Inspector CLI")
 def test_mcp_inspector_cli_lists_and_calls_every_tool_on_the_demo_project(tmp_path):
     """A client nobody here wrote: the official MCP Inspector in CLI mode, on the demo's project."""
     from omgml.demo import write_demo_data
 
+    # installed once under .cache/npm (skips, saying why, without npm): `npx -y` asked the registry on every call
+    inspector = agent_clis.npm_cli(INSPECTOR, "mcp-inspector")
     init_project(
         {"project_dir": str(tmp_path / "cancer"), "name": "Cancer Screening", "task": "binary", "target": "diagnosis"}
     )
     write_demo_data(tmp_path / "cancer")
-    base = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", str(VENV_BIN / "omgml-mcp")]
+    base = [str(inspector), "--cli", str(VENV_BIN / "omgml-mcp")]
 
     def inspect(*args: str) -> dict:
         done = subprocess.run([*base, *args], capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)

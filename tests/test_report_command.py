@@ -24,7 +24,7 @@ from omgml.errors import InvalidInput, OmgmlError, PathError
 from omgml.project.models import REPORT_KINDS
 from omgml.render import render
 from omgml.workspace import Report
-from tests.conftest import run_cli
+from tests.conftest import cli_in_process, run_cli
 from tests.test_baseline import mixed_frame, write_table
 
 KINDS = tuple(REPORT_KINDS)
@@ -75,13 +75,13 @@ def test_every_kind_round_trips(saved, kind):
     project, results = saved
     result = results[kind]
     assert result.report_path and result.html_path, f"{kind} saved no report"
-    as_json = run_cli("report", kind, "--json", cwd=project)
+    as_json = cli_in_process("report", kind, "--json", cwd=project)
     assert as_json.returncode == 0, as_json.stderr
     assert as_json.stdout == (project / result.report_path).read_text(encoding="utf-8")
-    by_path = run_cli("report", result.report_path, "--md", "--project-dir", str(project))
+    by_path = cli_in_process("report", result.report_path, "--md", "--project-dir", str(project))
     assert by_path.returncode == 0, by_path.stderr
     assert by_path.stdout == render(result, "md", project)  # what the tool printed when it ran
-    as_html = run_cli("report", kind, "--html", "-", cwd=project)
+    as_html = cli_in_process("report", kind, "--html", "-", cwd=project)
     assert as_html.returncode == 0, as_html.stderr
     assert as_html.stdout == (project / result.html_path).read_text(encoding="utf-8")
 
@@ -111,31 +111,31 @@ def test_html_path_writes_a_copy_and_never_overwrites_unasked(saved, command, tm
         "compare": ["compare", "--challenger", "2", "--data", "data/processed/current.csv", "--resamples", "100"]
         + ["--project-dir", str(project)],
     }[command]
-    done = run_cli(*args, "--json", "--html", "out/copy.html", cwd=tmp_path.parent)
+    done = cli_in_process(*args, "--json", "--html", "out/copy.html", cwd=tmp_path.parent)
     assert "does not exist" in one_line_error(done)  # checked before any work: nothing saved
     (tmp_path / "out").mkdir()
-    done = run_cli(*args, "--json", "--html", "out/copy.html", cwd=tmp_path)  # relative to the current folder
+    done = cli_in_process(*args, "--json", "--html", "out/copy.html", cwd=tmp_path)  # relative to the current folder
     assert done.returncode in (0, 1), done.stderr  # validate and drift exit 1 on what they found
     result = json.loads(done.stdout)
     copy = tmp_path / "out" / "copy.html"
     assert copy.read_text() == (project / result["html_path"]).read_text()
     copy.write_text("mine")
-    again = run_cli(*args, "--html", str(copy), cwd=tmp_path)
+    again = cli_in_process(*args, "--html", str(copy), cwd=tmp_path)
     assert one_line_error(again).endswith(
         "already exists. omgml replaces a file only when told to, so a mistyped path cannot destroy one. "
         "Fix: add --replace-html, or give another path."
     )
     assert copy.read_text() == "mine"
     if command == "status":  # the quick one: replace, and print instead of the markdown
-        replaced = run_cli(*args, "--html", str(copy), "--replace-html", "--json", cwd=tmp_path)
+        replaced = cli_in_process(*args, "--html", str(copy), "--replace-html", "--json", cwd=tmp_path)
         assert copy.read_text() == (project / json.loads(replaced.stdout)["html_path"]).read_text()
-        printed = run_cli(*args, "--html", "-", cwd=tmp_path)
+        printed = cli_in_process(*args, "--html", "-", cwd=tmp_path)
         assert printed.stdout.startswith("<!doctype html>") and "## omgml status" not in printed.stdout
 
 
 def test_html_of_a_result_that_was_not_saved_is_rendered(tmp_path):
     """A folder that is not an omgml project gets no saved status, but --html still writes its page."""
-    done = run_cli("status", ".", "--html", "status.html", cwd=tmp_path)
+    done = cli_in_process("status", ".", "--html", "status.html", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "<svg" in (tmp_path / "status.html").read_text()
     assert not (tmp_path / ".omgml").exists()
@@ -230,13 +230,13 @@ def test_a_symlink_out_of_the_project_is_refused(saved):
 
 
 def test_no_report_saved_yet(new_project):
-    line = one_line_error(run_cli("report", "drift", cwd=new_project))
+    line = one_line_error(cli_in_process("report", "drift", cwd=new_project))
     assert line == (
         f"omgml: error: No drift report is saved in {new_project}. omgml saves one under .omgml/reports/drift/ "
         "each time `omgml drift REFERENCE CURRENT` runs. Fix: run `omgml drift REFERENCE CURRENT` first, or name "
         "the project folder it is in."
     )
-    line = one_line_error(run_cli("report", cwd=new_project))
+    line = one_line_error(cli_in_process("report", cwd=new_project))
     assert line.startswith("omgml: error: No report is saved in .omgml/reports of ")
     assert (
         "`omgml validate`, `omgml drift`, `omgml baseline`, `omgml status`, `omgml monitor`, `omgml compare`, "
@@ -252,7 +252,9 @@ def test_no_report_saved_yet(new_project):
     ],
 )
 def test_two_documents_on_stdout_are_refused(new_project, args, message):
-    assert one_line_error(run_cli("report", "status", *args, cwd=new_project)).startswith(f"omgml: error: {message}")
+    assert one_line_error(cli_in_process("report", "status", *args, cwd=new_project)).startswith(
+        f"omgml: error: {message}"
+    )
 
 
 def test_every_saved_kind_of_report_can_be_shown_again():
