@@ -242,6 +242,122 @@ def store_lock(uri: str, lock: Path | None) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+# MLflow builds a new sqlite store by replaying every alembic migration (seconds, ~10 s on a busy box). The result
+# is the same file each time for one MLflow version, so it is built once per version in the user cache and
+# copied. The cached file holds tables only, no default experiment: MLflow adds experiment 0 on the first open,
+# with the artifact location of the project that opens it.
+QUIET_LOGGERS = ("mlflow.store.db.utils", "alembic")
+
+
+@contextmanager
+def quiet_store_creation() -> Iterator[None]:
+    """Keep MLflow's and alembic's INFO lines ("Creating initial MLflow database tables...") off the terminal."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+
+
+def empty_store_cache() -> Path:
+    """Where the empty store for the installed MLflow lives: one per version, so an upgrade never reuses one."""
+    from importlib.metadata import version
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "omgml" / "mlflow-store" / version("mlflow") / "empty.db"
+
+
+def _sqlite_engine(path: Path) -> Any:
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(f"sqlite:///{path}", poolclass=sqlalchemy.pool.NullPool)
+
+
+def _verified(path: Path) -> bool:
+    """MLflow's own checks: every table its models declare, and the schema revision at the installed head."""
+    from mlflow.store.db.utils import _all_tables_exist, _verify_schema
+
+    engine = _sqlite_engine(path)
+    try:
+        _verify_schema(engine)
+        return _all_tables_exist(engine)
+    except Exception:  # noqa: BLE001 -- a damaged or foreign file is one to rebuild, whatever the error
+        return False
+    finally:
+        engine.dispose()
+
+
+def _build_empty_store(cached: Path) -> None:
+    """MLflow creates the schema itself (its tables, then every migration) in a temp file, renamed into place."""
+    import tempfile
+
+    from mlflow.store.db.utils import _initialize_tables
+
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".empty-", suffix=".db", dir=cached.parent)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        engine = _sqlite_engine(temp)
+        try:
+            _initialize_tables(engine)
+        finally:
+            engine.dispose()
+        if not _verified(temp):
+            raise OSError("MLflow's schema check refused the store it just created")
+        os.replace(temp, cached)  # concurrent builders each write a whole file: the last rename wins
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def seed_local_store(uri: str) -> bool:
+    """Give a new local sqlite store MLflow's full schema at once, by copying the cached empty store.
+
+    Only when the store's file does not exist yet; the copy is checked by MLflow's schema check before it is
+    linked into place (never over a file another process made meanwhile). False when nothing was copied: the
+    store exists, is not sqlite, or the cache cannot be built or read, and MLflow then creates the store itself.
+    """
+    store = local_store_path(uri)
+    if store is None or not uri.startswith("sqlite:///") or os.path.lexists(store) or not store.parent.is_dir():
+        return False
+    import shutil
+    import tempfile
+
+    with quiet_store_creation():
+        try:
+            cached = empty_store_cache()
+        except Exception:  # noqa: BLE001 -- no home or no mlflow metadata: MLflow's own path
+            return False
+        for attempt in range(2):
+            try:
+                if attempt or not cached.is_file():
+                    _build_empty_store(cached)
+                fd, name = tempfile.mkstemp(prefix=f".{store.name}-", dir=store.parent)
+                os.close(fd)
+            except Exception:  # noqa: BLE001 -- an unwritable cache or project: MLflow's own path says why
+                return False
+            temp = Path(name)
+            try:
+                shutil.copyfile(cached, temp)
+                if _verified(temp):
+                    try:
+                        os.link(temp, store)  # fails if the store appeared meanwhile: that one is kept
+                    except FileExistsError:
+                        return False
+                    return True
+            except OSError:
+                return False
+            finally:
+                temp.unlink(missing_ok=True)
+    return False  # the cache was rebuilt and still refused: MLflow's own path
+
+
 @contextmanager
 def _fail_fast_http() -> Iterator[None]:
     """A status read must answer in seconds: MLflow's default retries an unreachable server for minutes."""
@@ -551,6 +667,8 @@ class ExperimentRef:
     experiment_id: str
     artifact_location: str
     note: str
+    # The client that opened it: one per call, so logging reuses its stores instead of building more.
+    client: Any = field(default=None, repr=False, compare=False)
 
 
 def open_experiment(
@@ -568,7 +686,8 @@ def open_experiment(
     try:
         from mlflow.tracking import MlflowClient
 
-        with _fail_fast_http(), store_lock(uri, lock):
+        with _fail_fast_http(), store_lock(uri, lock), quiet_store_creation():
+            seed_local_store(uri)
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             experiment = client.get_experiment_by_name(name)
             note = f"experiment '{name}' found"
@@ -589,7 +708,7 @@ def open_experiment(
         raise _unreachable(uri, source, exc) from exc
     if marked:
         note += f"; {marked} run(s) left RUNNING by a process that died were marked FAILED"
-    return ExperimentRef(uri, name, experiment.experiment_id, experiment.artifact_location, note)
+    return ExperimentRef(uri, name, experiment.experiment_id, experiment.artifact_location, note, client)
 
 
 def _probe_server(uri: str, source: str) -> None:
@@ -725,9 +844,8 @@ def log_session(
     version stays, and its error is raised after.
     """
     from mlflow.entities import LoggedModelStatus
-    from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=experiment.uri, registry_uri=experiment.uri)
+    client = experiment_client(experiment)
     open_runs: list[str] = []
     undo: list[Any] = []
     alive = process_tags()  # lets a later call tell a run whose process died from one still going
@@ -804,7 +922,16 @@ def log_session(
     return logged
 
 
-def log_files(uri: str, run_id: str, folder: str, files: dict[str, bytes]) -> str | None:
+def experiment_client(experiment: ExperimentRef) -> Any:
+    """The client ``open_experiment`` made, else a new one bound to the experiment's store."""
+    if experiment.client is not None:
+        return experiment.client
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=experiment.uri, registry_uri=experiment.uri)
+
+
+def log_files(experiment: ExperimentRef, run_id: str, folder: str, files: dict[str, bytes]) -> str | None:
     """Log ``files`` (name -> content) as artifacts of run ``run_id`` under ``folder``, in one upload.
 
     None when they are logged, else why not in one line: a report the artifact store refuses is still the
@@ -812,13 +939,11 @@ def log_files(uri: str, run_id: str, folder: str, files: dict[str, bytes]) -> st
     """
     import tempfile
 
-    from mlflow.tracking import MlflowClient
-
     try:
         with tempfile.TemporaryDirectory(prefix="omgml-artifacts-") as staging:
             for name, content in files.items():
                 Path(staging, name).write_bytes(content)
-            MlflowClient(tracking_uri=uri).log_artifacts(run_id, staging, folder)
+            experiment_client(experiment).log_artifacts(run_id, staging, folder)
     except Exception as exc:  # noqa: BLE001 -- any failure of the artifact store: said, not raised
         return f"{type(exc).__name__}: {first_line(exc)}"
     return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omgml.baseline.findings import split_words
 from omgml.baseline.models import BaselineReport, CandidateResult, TrainBaselineRequest
 from omgml.baseline.prepare import Prepared
 from omgml.config import registered_model_name
 from omgml.workspace import Project
+
+if TYPE_CHECKING:
+    from omgml.tracking import ExperimentRef
 
 SIGNATURE_ROWS = 100
 
@@ -164,7 +167,7 @@ def log_baseline(
 
     def before_end(logged: LoggedSession) -> None:
         done = finish(_tracked(report, logged, request, experiment, final_model))
-        final.append(_saved_and_logged(done, project, experiment.uri, save))
+        final.append(_saved_and_logged(done, project, experiment, save))
 
     log_session(experiment, record, before_register, before_end)
     return final[0]
@@ -176,7 +179,7 @@ LEADERBOARD_ARTIFACT = "leaderboard.png"
 
 
 def _saved_and_logged(
-    report: BaselineReport, project: Project, uri: str, save: Callable[[BaselineReport], Path]
+    report: BaselineReport, project: Project, experiment: ExperimentRef, save: Callable[[BaselineReport], Path]
 ) -> BaselineReport:
     """``report`` saved, then its HTML and the leaderboard's PNG logged to its parent run, each written once.
 
@@ -200,7 +203,7 @@ def _saved_and_logged(
     try:
         if report.html_path:  # the bytes just saved, so the run's copy is the file
             files[REPORT_ARTIFACT] = read_inside(project.root, report.html_path, "saved HTML report")
-        failed = log_files(uri, report.tracking.parent_run_id, ARTIFACT_FOLDER, files) if files else None
+        failed = log_files(experiment, report.tracking.parent_run_id, ARTIFACT_FOLDER, files) if files else None
     except OmgmlError as exc:
         failed = exc.what
     if failed:
