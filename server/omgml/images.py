@@ -1,18 +1,20 @@
 """PNG pictures of the report charts: MCP image content for multimodal agents, and MLflow run artifacts.
 
 ``chart_png`` rasterises the geometry ``plots`` lays out for the HTML reports' SVG, so the picture an agent sees
-is the chart a person sees. It uses matplotlib's Agg backend rather than drawing with Pillow: Pillow's bundled
-font covers Latin only (a Cyrillic or Greek column name would be a row of boxes), while matplotlib ships DejaVu
-Sans and (from 3.11) lays out right-to-left and joined scripts with libraqm. Importing it costs about 0.7 s, so
-it is imported inside the drawing only, when an image is asked for, never when a face starts
+is the chart a person sees. It draws with Pillow and the DejaVu Sans that matplotlib ships (Pillow's bundled font
+covers Latin only: a Cyrillic or Greek column name would be a row of boxes); Pillow's libraqm lays out
+right-to-left and joined scripts. The chart is boxes, lines and text at known places, so matplotlib's figure
+machinery is not needed: importing its Agg canvas cost 1.2 s a baseline, Pillow's 0.07 s. Pillow is imported
+inside the drawing only, when an image is asked for, never when a face starts
 (tests/test_mcp.py: test_faces_do_not_import_heavy_libraries).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
-import warnings
+from pathlib import Path
 
 from omgml.plots import Chart, effect_chart, leaderboard_chart
 
@@ -44,84 +46,85 @@ def chart_png(chart: Chart, title: str) -> bytes:
     The same units as the SVG (one unit is one point here), at up to ``MAX_SCALE`` pixels a unit and at most
     ``MAX_HEIGHT_PX`` tall; the chart caps its rows (``plots.hbars``' ``limit``), so the file stays small.
     """
-    with warnings.catch_warnings():
-        # "Glyph ... missing from font": a character DejaVu lacks is drawn as a box, which is the honest picture.
-        warnings.simplefilter("ignore", UserWarning)
-        canvas = _drawn(chart, title)
-    return _palette_png(canvas)
-
-
-def _drawn(chart: Chart, title: str):
-    """The chart on an Agg canvas, drawn."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
+    from PIL import Image, ImageDraw
 
     note = NOTE_BAND if chart.hidden else 0
     height = TITLE_BAND + chart.height + note
     scale = min(MAX_SCALE, MAX_HEIGHT_PX / height)
-    figure = Figure(figsize=(chart.width / 72, height / 72), dpi=72 * scale, facecolor="white")
-    canvas = FigureCanvasAgg(figure)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, chart.width)
-    ax.set_ylim(height, 0)  # y grows downwards, as in the SVG
-    ax.set_axis_off()
-    # No mathtext, no TeX (a user's matplotlibrc may turn it on): a '$' in a column name is a dollar sign.
-    text = {"parse_math": False, "usetex": False, "family": "DejaVu Sans", "color": INK}
+    image = Image.new("RGB", (round(chart.width * scale), round(height * scale)), "white")
+    draw = ImageDraw.Draw(image)
+    texts: list[tuple[float, float, str, float, str, str, bool]] = []  # drawn last, over the bars, as in the SVG
 
-    ax.text(8, 20, plain(title, TITLE_CHARS), fontsize=13, fontweight="bold", **text)
+    def box(x: float, y: float, width: float, tall: float, colour: str) -> None:
+        left, right = round(x * scale), round((x + width) * scale) - 1
+        if right >= left:  # a zero-width bar draws nothing
+            draw.rectangle((left, round(y * scale), right, round((y + tall) * scale) - 1), fill=colour)
+
+    def line(x0: float, y0: float, x1: float, y1: float, width: float, colour: str) -> None:
+        draw.line(((x0 * scale, y0 * scale), (x1 * scale, y1 * scale)), fill=colour, width=max(1, round(width * scale)))
+
+    def text(x: float, y: float, shown: str, size: float, anchor: str = "ls", colour: str = INK, bold: bool = False):
+        texts.append((x, y, shown, size, anchor, colour, bold))
+
+    text(8, 20, plain(title, TITLE_CHARS), 13, bold=True)
     x = chart.width - 8
     for index in reversed(range(len(chart.series))):  # the legend, right-aligned in the title band
-        name = ax.text(x, 20, plain(chart.series[index], 20), fontsize=11, ha="right", **text)
-        x -= _text_width(canvas, name) + 18
-        ax.add_patch(_box(x, 10, 12, 12, _series_colour(chart, index)))
+        name = plain(chart.series[index], 20)
+        text(x, 20, name, 11, "rs")
+        x -= _font(11 * scale, False).getlength(name) / scale + 18
+        box(x, 10, 12, 12, _series_colour(chart, index))
         x -= 8
 
     top = TITLE_BAND
-    ax.vlines(
-        [tick for tick, _ in chart.ticks],
-        top + chart.top - 4,
-        top + chart.height - chart.top + 4,
-        colors=GRID,
-        linewidth=1,
-    )
     for tick_x, label in chart.ticks:
-        ax.text(tick_x, top + chart.height - 6, label, fontsize=11, ha="center", **text)
-    marks, whiskers = [], []  # drawn in one call each: a call per bar costs as much as its text
+        line(tick_x, top + chart.top - 4, tick_x, top + chart.height - chart.top + 4, 1, GRID)
+        text(tick_x, top + chart.height - 6, label, 11, "ms")
+    strokes = []  # fold-spread whiskers and threshold ticks, over every bar
     for bar in chart.bars:
         y = top + bar.y
         if bar.series == 0:
-            ax.text(chart.x0 - 6, y + 12, plain(bar.label, LABEL_CHARS), fontsize=11, ha="right", **text)
-        colour = ALERT if bar.flagged else _series_colour(chart, bar.series)
-        ax.add_patch(_box(chart.x0, y, bar.width, bar.height - 1, colour))
+            text(chart.x0 - 6, y + 12, plain(bar.label, LABEL_CHARS), 11, "rs")
+        box(chart.x0, y, bar.width, bar.height - 1, ALERT if bar.flagged else _series_colour(chart, bar.series))
         end = chart.x0 + bar.width
         if bar.spread:
-            whiskers.append([(bar.spread[0], y + bar.height / 2), (bar.spread[1], y + bar.height / 2)])
+            strokes.append((bar.spread[0], y + bar.height / 2, bar.spread[1], y + bar.height / 2))
             end = max(end, bar.spread[1])
         if bar.mark is not None:
-            marks.append([(bar.mark, y - 1), (bar.mark, y + bar.height + 1)])
+            strokes.append((bar.mark, y - 1, bar.mark, y + bar.height + 1))
         small = bar.height < 12  # two series share a row: a smaller value keeps inside its own bar's height
-        ax.text(end + 4, y + bar.height - (1 if small else 3), bar.text, fontsize=8 if small else 11, **text)
-    ax.add_collection(LineCollection(marks + whiskers, colors=INK, linewidths=2))
+        text(end + 4, y + bar.height - (1 if small else 3), bar.text, 8 if small else 11)
+    for stroke in strokes:
+        line(*stroke, 2, INK)
     if chart.hidden:
-        more = f"…and {chart.hidden} more not drawn (all of them are in the JSON result)."
-        ax.text(8, height - 6, more, fontsize=11, **{**text, "color": MUTED})
+        text(
+            8, height - 6, f"…and {chart.hidden} more not drawn (all of them are in the JSON result).", 11, colour=MUTED
+        )
+    for x, y, shown, size, anchor, colour, bold in texts:
+        draw.text((x * scale, y * scale), shown, fill=colour, font=_font(size * scale, bold), anchor=anchor)
+    return _palette_png(image)
 
-    canvas.draw()
-    return canvas
+
+@functools.cache
+def _font(pixels: float, bold: bool):
+    """DejaVu Sans at ``pixels`` high, from matplotlib's package data: found, not imported (that costs 1 s)."""
+    from importlib.util import find_spec
+
+    from PIL import ImageFont
+
+    folder = Path(find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
+    return ImageFont.truetype(str(folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), pixels)
 
 
-def _palette_png(canvas) -> bytes:
+def _palette_png(image) -> bytes:
     """The drawing as a PNG of at most ``PALETTE`` colours: a third of the RGB file's size, the text as sharp.
 
-    A chart is a handful of flat colours plus the anti-aliased edges of its text; Pillow (which matplotlib
-    depends on) keeps the most used ones, and PNG stores a palette pixel in one byte instead of four.
+    A chart is a handful of flat colours plus the anti-aliased edges of its text; Pillow keeps the most used ones,
+    and PNG stores a palette pixel in one byte instead of three.
     """
     from PIL import Image
 
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     out = io.BytesIO()
-    image.convert("RGB").quantize(PALETTE, method=Image.Quantize.MEDIANCUT).save(out, "PNG")
+    image.quantize(PALETTE, method=Image.Quantize.MEDIANCUT).save(out, "PNG")
     return out.getvalue()
 
 
@@ -129,18 +132,6 @@ def _series_colour(chart: Chart, series: int) -> str:
     if not chart.series:
         return ACCENT
     return GREY if series == 0 else ACCENT
-
-
-def _box(x: float, y: float, width: float, height: float, colour: str):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), width, height, facecolor=colour, edgecolor="none", linewidth=0)
-
-
-def _text_width(canvas, artist) -> float:
-    """How wide ``artist`` draws, in chart units (the legend is laid out right to left)."""
-    box = artist.get_window_extent(renderer=canvas.get_renderer())
-    return box.width * 72 / canvas.figure.dpi
 
 
 def effect_png(report) -> bytes | None:
