@@ -111,8 +111,13 @@ def _font(pixels: float, bold: bool):
 
     from PIL import ImageFont
 
-    folder = Path(find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
-    return ImageFont.truetype(str(folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), pixels)
+    spec = find_spec("matplotlib")
+    if spec is not None and spec.submodule_search_locations:
+        font = Path(spec.submodule_search_locations[0], "mpl-data", "fonts", "ttf")
+        font /= "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        if font.is_file():
+            return ImageFont.truetype(str(font), pixels)
+    return ImageFont.load_default(pixels)  # no matplotlib (mlflow installs it): Pillow's own font, Latin only
 
 
 def _palette_png(image) -> bytes:
