@@ -15,12 +15,12 @@ from omgml.drift.models import ColumnDrift, DriftReport, DriftRequest, Role, Ski
 from omgml.drift.profile import save_profile, summary_from_profile
 from omgml.drift.reference import Reference, open_reference, profile_columns, stream_profile
 from omgml.drift.scan import Scan, scan_table
-from omgml.drift.spark_scan import SparkTable, drift_session, open_spark_table
+from omgml.drift.spark_scan import SparkTable, open_spark_table
 from omgml.drift.stattests import StatTest, get_test
 from omgml.drift.summaries import CURRENT_EXACT_ROWS, CategoryAccumulator, NumericAccumulator, Summary
 from omgml.drift.windows import Window, parse_window
 from omgml.errors import InvalidInput, listing, parse_request, unknown_column
-from omgml.spark.source import CATALOG_PREFIX, is_spark_frame
+from omgml.spark.source import choose_engine, engine_session, local_sha256
 from omgml.workspace import Project
 
 if TYPE_CHECKING:
@@ -387,30 +387,17 @@ def _refuse_overwrite(project: Project, name: str) -> None:
 
 
 def _source_sha256(project: Project, reference: Reference) -> str | None:
-    if isinstance(reference.table, SparkTable):  # a file or dataset folder on this machine has a fingerprint
-        path = reference.table.local_path
-        return fingerprint(project, path, reference.label) if path is not None and path.exists() else None
+    if isinstance(reference.table, SparkTable):
+        return local_sha256(project, reference.table.local_path, reference.label)
     return fingerprint(project, resolve_data(project, reference.label, "reference data"), reference.label)
 
 
 def _spark(request: DriftRequest, config) -> SparkSession | None:
     """The Spark session when the Spark engine runs: asked for, set in omgml.toml, or implied by a Spark table."""
-    sparkish = [
-        value
-        for value in (request.reference, request.current)
-        if is_spark_frame(value) or (isinstance(value, str) and value.startswith(CATALOG_PREFIX))
-    ]
-    engine = request.engine or (config.data.engine if config is not None else "local")
-    if sparkish and request.engine == "local":
-        raise InvalidInput(
-            "The local engine cannot read a Spark table",
-            f"the {'reference' if sparkish[0] is request.reference else 'current data'} is "
-            f"{'a Spark DataFrame' if is_spark_frame(sparkish[0]) else sparkish[0]}",
-            "pass engine spark (--engine spark), or a parquet or csv path",
-        )
-    if not sparkish and engine != "spark":
+    tables = {"reference": request.reference, "current data": request.current}
+    if choose_engine(request.engine, config, tables) != "spark":
         return None
-    return drift_session(config, [value for value in sparkish if is_spark_frame(value)])
+    return engine_session(config, tables.values())
 
 
 def _save_only(project: Project, request: DriftRequest, reference: Reference, sha256: str | None) -> DriftReport:

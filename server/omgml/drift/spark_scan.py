@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omgml.data.tables import RaggedRows
-from omgml.errors import OmgmlError
-from omgml.spark.session import SparkError
+from omgml.spark.session import SparkError, partition_states
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
-    from omgml.config import ProjectConfig
     from omgml.drift.scan import Partial, Plan, Scan
     from omgml.drift.windows import Window
     from omgml.workspace import Project
@@ -58,7 +56,7 @@ class SparkTable:
         work = partial(_summarize, accumulators, time_column if windowed else None, window)
         merged = None
         try:  # merged as each partition's summary arrives: the driver holds one at a time
-            for part in partition_summaries(frame, work, f"the drift summaries of {self.source}"):
+            for part in partition_states(frame, work, f"the drift summaries of {self.source}"):
                 if merged is None:
                     merged = part
                 else:
@@ -91,47 +89,6 @@ def drift_schema(schema: pa.Schema) -> pa.Schema:
     from omgml.data.tables import nested_as_text
 
     return nested_as_text(pa.RecordBatch.from_pylist([], schema=schema)).schema
-
-
-def drift_session(config: ProjectConfig | None, frames: list[Any]) -> SparkSession:
-    """The session of the DataFrames given, else the one ``[spark]`` of ``omgml.toml`` names."""
-    from omgml.config import DEFAULT_SPARK_MASTER
-    from omgml.spark.session import session
-
-    if frames:
-        return frames[0].sparkSession
-    spark = config.spark if config is not None else None
-    return session(spark.master if spark else DEFAULT_SPARK_MASTER, dict(spark.conf) if spark else None)
-
-
-def partition_summaries(frame: DataFrame, work: Any, what: str) -> Iterator[Partial]:
-    """``work`` per partition (``spark.session.partition_states``); an omgml error in a partition is raised here."""
-    from omgml.spark.session import partition_states
-
-    for state in partition_states(frame, partial(_caught, work), what):
-        if isinstance(state, _Failure):
-            raise state.error()
-        yield state
-
-
-@dataclass
-class _Failure:
-    """An ``OmgmlError`` raised in a partition, carried back whole (a worker's traceback would show only a line)."""
-
-    kind: type
-    what: str
-    why: str
-    fix: str
-
-    def error(self) -> OmgmlError:
-        return self.kind(self.what, self.why, self.fix)
-
-
-def _caught(work: Any, batches: Iterator[pa.RecordBatch]) -> Any:
-    try:
-        return work(batches)
-    except OmgmlError as exc:
-        return _Failure(type(exc), exc.what, exc.why, exc.fix)
 
 
 def _summarize(

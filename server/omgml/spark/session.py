@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -175,6 +176,16 @@ def spark_message(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+@dataclass
+class _Failure:
+    """An ``OmgmlError`` a partition raised, as the driver raises it again."""
+
+    kind: type
+    what: str
+    why: str
+    fix: str
+
+
 def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]], Any], what: str) -> Iterator[Any]:
     """``work(batches)`` in every partition of ``frame`` (its Arrow batches), the results in partition order.
 
@@ -182,6 +193,7 @@ def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]]
     one; what it returns is pickled back to the driver, so keep it small (a summary, never the rows). All
     partitions run at once in one job and their results wait on the executors; the driver then fetches them one
     at a time, so a caller that merges as it goes holds one partition's result however many partitions there are.
+    An ``OmgmlError`` raised in a partition is raised here, whole.
     """
     import pickle
 
@@ -191,7 +203,11 @@ def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]]
         import pyarrow as pa
         from pyspark import TaskContext
 
-        state = pickle.dumps(work(batches), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            result = work(batches)
+        except OmgmlError as exc:  # carried back whole: a worker's traceback would reach the driver as one line
+            result = _Failure(type(exc), exc.what, exc.why, exc.fix)
+        state = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         context = TaskContext.get()
         yield pa.RecordBatch.from_arrays(
             [pa.array([context.partitionId() if context else 0], pa.int32()), pa.array([state], pa.large_binary())],
@@ -209,7 +225,10 @@ def partition_states(frame: DataFrame, work: Callable[[Iterator[pa.RecordBatch]]
                 row = next(rows, None)
             if row is None:
                 return
-            yield pickle.loads(row["state"])
+            state = pickle.loads(row["state"])
+            if isinstance(state, _Failure):
+                raise state.kind(state.what, state.why, state.fix)
+            yield state
     finally:
         with suppress(Exception):  # a session already gone has nothing cached
             states.unpersist()

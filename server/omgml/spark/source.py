@@ -9,16 +9,20 @@ engine's, so the two engines would report different columns for the same file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from omgml.errors import PathError
-from omgml.spark.session import SparkError, spark_errors, spark_message
+from omgml.errors import InvalidInput, PathError
+from omgml.spark.session import SparkError, session, spark_errors, spark_message
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
+    from omgml.config import ProjectConfig
     from omgml.workspace import Project
 
 CATALOG_PREFIX = "spark:"
@@ -34,13 +38,61 @@ class SparkSource:
     local_path: Any = None  # the resolved path on this machine, when it is one (fingerprints, status)
 
 
-def local_sha256(project: Project, source: SparkSource) -> str | None:
-    """The fingerprint of a source that is a file or a dataset folder on this machine (as the local engine
-    records it); None for a glob, a cluster URI, a catalog table or a DataFrame."""
+def local_sha256(project: Project, path: Path | None, shown: str) -> str | None:
+    """The fingerprint of a Spark source that is a file or a dataset folder on this machine (``local_path``), as
+    the local engine records it; None for a glob, a cluster URI, a catalog table or a DataFrame."""
     from omgml.data.files import fingerprint
 
-    path = source.local_path
-    return fingerprint(project, path, source.shown) if path is not None and path.exists() else None
+    return fingerprint(project, path, shown) if path is not None and path.exists() else None
+
+
+def is_spark_table(value: Any) -> bool:
+    """A Spark DataFrame or a ``spark:db.table`` name: what only the Spark engine reads."""
+    return is_spark_frame(value) or (isinstance(value, str) and value.startswith(CATALOG_PREFIX))
+
+
+def choose_engine(requested: str | None, config: ProjectConfig | None, tables: dict[str, Any]) -> str:
+    """The engine that reads ``tables`` (role -> what was passed): a Spark table is Spark's, a pandas DataFrame
+    (in this process's memory) the local engine's; else the request's engine, else ``[data] engine``."""
+    import os
+
+    spark_tables = {role: value for role, value in tables.items() if is_spark_table(value)}
+    in_memory = [
+        role
+        for role, value in tables.items()
+        if value is not None and not isinstance(value, (str, os.PathLike)) and not is_spark_frame(value)
+    ]
+    if requested == "spark" and in_memory:
+        raise InvalidInput(
+            "The spark engine cannot read a pandas DataFrame",
+            f"the {in_memory[0]} is a pandas DataFrame, in this process's memory; the Spark engine reads parquet, "
+            "orc, spark:db.table or a Spark DataFrame",
+            "pass spark.createDataFrame(frame) or a parquet path, or use the local engine",
+        )
+    if spark_tables and (requested == "local" or in_memory):
+        role, value = next(iter(spark_tables.items()))
+        raise InvalidInput(
+            "The local engine cannot read a Spark table",
+            f"the {role} is {'a Spark DataFrame' if is_spark_frame(value) else value}, and the local engine cannot "
+            "read a Spark DataFrame or a spark: table, only files on this machine and pandas DataFrames",
+            "pass engine spark (--engine spark), or a parquet or csv path",
+        )
+    if spark_tables:
+        return "spark"
+    if in_memory:
+        return "local"
+    return requested or (config.data.engine if config is not None else "local")
+
+
+def engine_session(config: ProjectConfig | None, tables: Iterable[Any]) -> SparkSession:
+    """The session of a Spark DataFrame among ``tables``, else the one ``[spark]`` of ``omgml.toml`` names."""
+    from omgml.config import DEFAULT_SPARK_MASTER
+
+    frame = next((value for value in tables if is_spark_frame(value)), None)
+    if frame is not None:
+        return frame.sparkSession
+    spark = config.spark if config is not None else None
+    return session(spark.master if spark else DEFAULT_SPARK_MASTER, dict(spark.conf) if spark else None)
 
 
 def is_spark_frame(value: Any) -> bool:

@@ -59,17 +59,17 @@ def validate_data(request: ValidateDataRequest | dict, *, root: Path | None = No
     project = Project.open(request.project_dir, root)
     config = project.config
     notes: list[str] = []
-    engine = _engine(request, config)
+    from omgml.spark.source import choose_engine
 
+    tables = {"data": request.data, "--against table": request.against}
     spark = table = None
-    if engine == "spark":
-        from omgml.spark.session import session
-        from omgml.spark.source import local_sha256, spark_source
+    if choose_engine(request.engine, config, tables) == "spark":
+        from omgml.spark.source import engine_session, local_sha256, spark_source
 
-        spark = session(config.spark.master if config else "local[*]", config.spark.conf if config else None)
+        spark = engine_session(config, tables.values())
         data = spark_source(spark, project, request.data, "data")
         source, fmt, names = data.shown, _spark_format(data.shown), list(data.frame.columns)
-        sha256 = local_sha256(project, data)
+        sha256 = local_sha256(project, data.local_path, data.shown)
     elif isinstance(request.data, str):
         path = resolve_data(project, request.data, "data file")
         source = project.rel(path)
@@ -368,30 +368,6 @@ def _against(profile, other, common: list[str], source: str, spark_rows):
 
     hashes = row_hashes_of(other, used)
     return Against(source=source, hashes=np.unique(hashes), rows=len(hashes), common=common, left_out=left_out)
-
-
-def _engine(request: ValidateDataRequest, config: ProjectConfig | None) -> str:
-    """The request's engine, else omgml.toml's; a Spark DataFrame or a spark: table is Spark's to read, a pandas
-    DataFrame (in this process's memory) the local engine's."""
-    from omgml.spark.source import CATALOG_PREFIX, is_spark_frame
-
-    values = (request.data, request.against)
-    sparkish = any(is_spark_frame(v) or (isinstance(v, str) and v.startswith(CATALOG_PREFIX)) for v in values)
-    pandas = not isinstance(request.data, str) and not is_spark_frame(request.data)
-    if (request.engine == "local" and sparkish) or (request.engine == "spark" and pandas) or (sparkish and pandas):
-        raise InvalidInput(
-            f"The {request.engine or 'local'} engine cannot read "
-            + ("a pandas DataFrame" if request.engine == "spark" else "a Spark DataFrame or a spark: table"),
-            "the local engine reads files on this machine and pandas DataFrames; the Spark engine reads what Spark "
-            "reads (parquet, orc, spark:db.table, a Spark DataFrame)",
-            "pass spark.createDataFrame(frame) or a parquet path to the Spark engine, or a path or pandas DataFrame "
-            "to the local one",
-        )
-    if sparkish:
-        return "spark"
-    if pandas:
-        return "local"
-    return request.engine or (config.data.engine if config else "local")
 
 
 def _spark_format(shown: str) -> str:
