@@ -329,32 +329,31 @@ def seed_local_store(uri: str) -> bool:
     import shutil
     import tempfile
 
-    with quiet_store_creation():
+    try:
+        cached = empty_store_cache()
+    except Exception:  # noqa: BLE001 -- no home or no mlflow metadata: MLflow's own path
+        return False
+    for attempt in range(2):
         try:
-            cached = empty_store_cache()
-        except Exception:  # noqa: BLE001 -- no home or no mlflow metadata: MLflow's own path
+            if attempt or not cached.is_file():
+                _build_empty_store(cached)
+            fd, name = tempfile.mkstemp(prefix=f".{store.name}-", dir=store.parent)
+            os.close(fd)
+        except Exception:  # noqa: BLE001 -- an unwritable cache or project: MLflow's own path says why
             return False
-        for attempt in range(2):
-            try:
-                if attempt or not cached.is_file():
-                    _build_empty_store(cached)
-                fd, name = tempfile.mkstemp(prefix=f".{store.name}-", dir=store.parent)
-                os.close(fd)
-            except Exception:  # noqa: BLE001 -- an unwritable cache or project: MLflow's own path says why
-                return False
-            temp = Path(name)
-            try:
-                shutil.copyfile(cached, temp)
-                if _verified(temp):
-                    try:
-                        os.link(temp, store)  # fails if the store appeared meanwhile: that one is kept
-                    except FileExistsError:
-                        return False
-                    return True
-            except OSError:
-                return False
-            finally:
-                temp.unlink(missing_ok=True)
+        temp = Path(name)
+        try:
+            shutil.copyfile(cached, temp)
+            if _verified(temp):
+                try:
+                    os.link(temp, store)  # fails if the store appeared meanwhile: that one is kept
+                except FileExistsError:
+                    return False
+                return True
+        except OSError:
+            return False
+        finally:
+            temp.unlink(missing_ok=True)
     return False  # the cache was rebuilt and still refused: MLflow's own path
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from omgml.data.tables import RaggedRows
 from omgml.spark.session import SparkError, partition_states
+from omgml.spark.source import quoted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,7 +53,7 @@ class SparkTable:
         names = list(accumulators)
         windowed = window is not None and time_column is not None
         read = [*names, time_column] if windowed and time_column not in names else names
-        frame = self.frame.select(*[_quoted(name) for name in read or self.column_names[:1]])
+        frame = self.frame.select(*[quoted(name) for name in read or self.column_names[:1]])
         work = partial(_summarize, accumulators, time_column if windowed else None, window)
         merged = None
         try:  # merged as each partition's summary arrives: the driver holds one at a time
@@ -100,7 +101,3 @@ def _summarize(
 
     accumulators = {name: acc.fresh() for name, acc in template.items()}
     return accumulate((nested_as_text(batch) for batch in batches), accumulators, time_column, window)
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"

@@ -187,6 +187,11 @@ def _catalog_table(spark: SparkSession, name: str, what: str) -> DataFrame:
         return spark.table(name)
 
 
+def quoted(name: str) -> str:
+    """A column name as Spark SQL reads it whatever it holds (spaces, dots, backticks): backquoted, ``` doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def arrow_schema(frame: DataFrame) -> pa.Schema:
     """The Arrow schema the partitions' batches will have."""
     from pyspark.sql.pandas.types import to_arrow_schema

@@ -91,17 +91,16 @@ def row_hashes_of(table: Table, columns: list[str]) -> np.ndarray:
     column of each name: the other side of an overlap test."""
     salts = column_salts(columns)
 
-    def read() -> np.ndarray:
-        parts = []
-        for batch in table.batches(columns):
-            row = np.zeros(batch.num_rows, dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for arr, salt in zip(batch.columns, salts):
-                    row += salted(hash_array(arr), salt)
-            parts.append(row)
-        return _concat(parts)
+    return read_settled(table, lambda: _concat([batch_row_hashes(batch, salts) for batch in table.batches(columns)]))
 
-    return read_settled(table, read)
+
+def batch_row_hashes(batch: pa.RecordBatch, salts: list[np.uint64]) -> np.ndarray:
+    """One hash per row of ``batch``: its columns' hashes, each salted (``salts`` in column order), summed."""
+    row = np.zeros(batch.num_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for arr, salt in zip(batch.columns, salts):
+            row += salted(hash_array(arr), salt)
+    return row
 
 
 def fetch_rows(table: Table, rows: list[int], columns: list[str]) -> dict[int, dict[str, Any]]:

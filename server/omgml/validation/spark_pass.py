@@ -19,11 +19,19 @@ import numpy as np
 
 from omgml.data.tables import RaggedRows
 from omgml.spark.session import partition_states, spark_errors
-from omgml.spark.source import arrow_schema
+from omgml.spark.source import arrow_schema, quoted
 from omgml.validation.checks import Against, Matches
 from omgml.validation.column import MAX_EXAMPLES, jsonable
 from omgml.validation.hashing import NULL_HASH, hash_array
-from omgml.validation.profile import Layout, PassPlan, Profile, column_salts, merge_parts, profile_part
+from omgml.validation.profile import (
+    Layout,
+    PassPlan,
+    Profile,
+    batch_row_hashes,
+    column_salts,
+    merge_parts,
+    profile_part,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -129,11 +137,7 @@ def other_hash_batches(salts: list[np.uint64], batches: Iterator[pa.RecordBatch]
     import pyarrow as pa
 
     for batch in batches:
-        row = np.zeros(batch.num_rows, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for i in range(batch.num_columns):
-                row += hash_array(batch.column(i)) * (salts[i] | np.uint64(1))
-        yield pa.RecordBatch.from_arrays([pa.array(row.view(np.int64))], names=["h"])
+        yield pa.RecordBatch.from_arrays([pa.array(batch_row_hashes(batch, salts).view(np.int64))], names=["h"])
 
 
 class SparkRows:
@@ -233,12 +237,11 @@ class SparkRows:
 def spark_against(frame: DataFrame, used: list[str], source: str, rows: SparkRows) -> tuple[DataFrame, int]:
     """The other table's distinct row hashes over ``used`` (cached in Spark until ``rows`` is released), and its
     row count."""
-    from pyspark.sql import functions as F
     from pyspark.sql.types import LongType, StructField, StructType
 
     names = list(frame.columns)
     positions = [names.index(name) for name in used]
-    picked = frame.select(*[F.col(f"`{names[i].replace('`', '``')}`") for i in positions]) if used else frame
+    picked = frame.select(*[quoted(names[i]) for i in positions]) if used else frame
     picked = picked.toDF(*[f"c{i}" for i in range(len(used))])
     with spark_errors(f"hashing the rows of {source}"):
         hashed = picked.mapInArrow(
