@@ -122,3 +122,30 @@ def test_a_first_baseline_prints_no_mlflow_or_alembic_info_line(tmp_path):
         assert line not in output
     assert (tmp_path / "home" / ".cache" / "omgml" / "mlflow-store").is_dir()  # the first use built the cache
     assert "p" in mlflow_accepts(project / "mlflow.db")
+
+
+def test_mlflow_skips_rechecking_our_pins_and_still_checks_other_models():
+    """MLflow's requirement check scans every installed package (0.7-1 s); omgml's pins are this environment's."""
+    import logging
+    from importlib.metadata import version
+
+    from mlflow.utils import environment
+
+    from omgml.tracking import _pins_not_rechecked, model_requirements
+
+    for pin in model_requirements():  # why skipping is safe: each is the installed version
+        package, pinned = pin.split("==")
+        assert version(package) == pinned, pin
+    warned: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warned.append(record.getMessage())
+    logger = logging.getLogger("mlflow.utils.requirements_utils")
+    logger.addHandler(handler)
+    try:
+        with _pins_not_rechecked():
+            environment.warn_dependency_requirement_mismatches(["scikit-learn==0.0.1"])
+        assert warned == []
+        environment.warn_dependency_requirement_mismatches(["scikit-learn==0.0.1"])  # the user's own models
+    finally:
+        logger.removeHandler(handler)
+    assert len(warned) == 1 and "required: scikit-learn==0.0.1" in warned[0], warned

@@ -269,8 +269,9 @@ def empty_store_cache() -> Path:
     """Where the empty store for the installed MLflow lives: one per version, so an upgrade never reuses one."""
     from importlib.metadata import version
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "omgml" / "mlflow-store" / version("mlflow") / "empty.db"
+    from omgml.workspace import user_cache
+
+    return user_cache("mlflow-store", version("mlflow"), "empty.db")
 
 
 def _sqlite_engine(path: Path) -> Any:
@@ -1013,7 +1014,11 @@ def _log_model(
     try:
         client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
         requirements = model_requirements()
-        with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="omgml-model-") as tmp:
+        with (
+            warnings.catch_warnings(),
+            tempfile.TemporaryDirectory(prefix="omgml-model-") as tmp,
+            _pins_not_rechecked(),
+        ):
             # MLflow hints that integer columns cannot hold missing values: the schema is the training data's.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             warnings.filterwarnings("ignore", message="Operation with range is deprecated")  # MLflow on pandas 3
@@ -1068,6 +1073,35 @@ def _log_model(
             client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
         raise
     return logged.model_id, logged.artifact_location
+
+
+_saving_our_pins = threading.local()
+
+
+@contextmanager
+def _pins_not_rechecked() -> Iterator[None]:
+    """Within: MLflow does not check the requirements of the model being saved against this environment.
+
+    The check maps every installed distribution to its modules (0.7-1 s, the first time in a process) to find
+    a requirement the environment does not meet; ours are this environment's own versions (``_pin``), so it
+    cannot. It is skipped in this thread only, and only here: the user's own ``save_model`` calls keep it.
+    """
+    from mlflow.utils import environment
+
+    check = getattr(environment, "warn_dependency_requirement_mismatches", None)
+    if check is not None and not getattr(check, "omgml_skips", False):
+
+        def maybe_check(requirements: list[str]) -> None:
+            if not getattr(_saving_our_pins, "active", False):
+                check(requirements)
+
+        maybe_check.omgml_skips = True  # type: ignore[attr-defined]
+        environment.warn_dependency_requirement_mismatches = maybe_check
+    _saving_our_pins.active = True
+    try:
+        yield
+    finally:
+        _saving_our_pins.active = False
 
 
 def _pin(package: str) -> str:
