@@ -134,3 +134,53 @@ def test_example_values_reach_markdown_as_text_not_json_escapes(tmp_path):
     assert report.findings[0].examples == ["<img src=x onerror=alert(2)>"]
     row = next(line for line in render(report, "md", project=tmp_path).splitlines() if "unseen_category" in line)
     assert '(e.g. "\\<img src=x onerror=alert(2)\\>")' in row and "u003c" not in row, row
+
+
+@pytest.fixture
+def own_template_cache(tmp_path, monkeypatch):
+    """A private user cache and no environment built yet: every template is compiled or read from that cache."""
+    import omgml.render as render_module
+
+    def fresh() -> None:
+        render_module._compiled_templates.cache_clear()
+        render_module.report_environment.cache_clear()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fresh()
+    yield fresh
+    fresh()
+
+
+def test_compiled_reports_are_kept_in_the_user_cache_and_read_back(new_project, own_template_cache, monkeypatch):
+    report = project_status({"project_dir": str(new_project)})
+    expected = render(report, project=new_project)
+    assert list((new_project.parent / "cache" / "omgml" / "templates").glob("jinja-*/*.cache"))
+    own_template_cache()  # a new process, as far as jinja knows
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again although the cache holds the report")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    assert render(report, project=new_project) == expected
+
+
+def test_a_damaged_cache_entry_is_compiled_again(new_project, own_template_cache):
+    from jinja2.bccache import bc_magic
+
+    report = project_status({"project_dir": str(new_project)})
+    expected = render(report)
+    entries = list((new_project.parent / "cache" / "omgml" / "templates").glob("jinja-*/*.cache"))
+    for entry in entries:
+        entry.write_bytes(bc_magic + b"not a pickle")  # past jinja's own magic check: the load itself fails
+    own_template_cache()
+    assert render(report) == expected
+
+
+def test_without_a_writable_cache_reports_still_render(new_project, own_template_cache, monkeypatch, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    own_template_cache()
+    report = project_status({"project_dir": str(new_project)})
+    assert render(report).startswith("## omgml")
+    assert blocked.read_text() == "a file where the cache folder would go"

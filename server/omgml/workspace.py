@@ -35,6 +35,12 @@ def default_root() -> Path:
     return Path.cwd().resolve()
 
 
+def user_cache(*parts: str) -> Path:
+    """A folder of omgml's in the user's cache ($XDG_CACHE_HOME, else ~/.cache): what is worth keeping between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "omgml", *parts)
+
+
 NAME_MAX = 255  # bytes in one folder or file name on every common file system
 PATH_MAX = 4095  # bytes in a whole path (Linux PATH_MAX less the NUL)
 
