@@ -19,6 +19,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, Field
 
 from omgml.errors import OmgmlError, PathError, first_line, unexpected_error
+from omgml.mcp import preload
 from omgml.progress import reporting
 from omgml.workspace import ROOT_ENV_VARS, default_root, resolve_inside, too_broad
 
@@ -97,6 +98,7 @@ async def call_service(
     An ``OmgmlError`` becomes a tool error with its text; any other exception is a bug: the agent gets one line
     that says which service failed and asks for a report, and the traceback goes to stderr (the log).
     """
+    await anyio.to_thread.run_sync(preload.wait)  # never import beside the warm-up
     from omgml.render import render  # jinja2 on the first call, not at server start
 
     try:

@@ -16,6 +16,7 @@ from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from omgml import __version__
+from omgml.mcp import preload
 from omgml.mcp._common import ToolSpec
 from omgml.mcp._progress import set_log_level
 from omgml.mcp.prompts import PromptFile, load_prompts
@@ -259,6 +260,7 @@ def serve(http: bool = False, port: int = 8765) -> None:
     )
     server = build_server()
     if http:
+        preload.start()  # over HTTP with the server: its clients connect later
         server.run("streamable-http", host="127.0.0.1", port=port)
     else:
         import anyio
@@ -286,6 +288,7 @@ class SurrogateSafeStream:
     The SDK's stdin reader already decodes invalid UTF-8 bytes with ``errors="replace"``; this does the same
     for the escaped form: a line the SDK refused is parsed with ``json`` (which keeps lone surrogates), each
     one becomes U+FFFD, and the message goes on, so the tool answers (with a path not found, say).
+    The client's first message also starts the warm-up (``omgml.mcp.preload``).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -297,6 +300,7 @@ class SurrogateSafeStream:
 
     async def receive(self) -> Any:
         item = await self._inner.receive()
+        preload.start()  # a client is there (once per process): warm the tools' libraries while the agent reads
         return _repaired(item) if isinstance(item, Exception) else item
 
     async def aclose(self) -> None:

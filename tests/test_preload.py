@@ -1,0 +1,170 @@
+"""The MCP server imports the tools' libraries once, in the background, after a client's first message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+import omgml.mcp._common as common
+from omgml.mcp import preload
+from omgml.mcp.server import build_server
+from tests.conftest import VENV_BIN
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}},
+}
+
+
+def _loaded(pid: int, package: str) -> bool:
+    """Whether the process has mapped a compiled module of ``package`` (scikit-learn's, say): it imported it."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return f"/site-packages/{package}/" in maps
+
+
+def _server(env_extra: dict[str, str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMGML_PROJECT_DIR": str(cwd), **env_extra}
+    return subprocess.Popen(
+        [str(VENV_BIN / "omgml-mcp")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def _initialize(server: subprocess.Popen) -> dict:
+    server.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+    server.stdin.flush()
+    return json.loads(server.stdout.readline())
+
+
+def test_the_server_warms_up_after_the_first_message_and_not_before(tmp_path):
+    server = _server({}, tmp_path)
+    try:
+        time.sleep(3)  # started, nobody has spoken: nothing heavy
+        assert not _loaded(server.pid, "sklearn")
+        assert _initialize(server)["result"]["serverInfo"]["name"] == "omgml"
+        deadline = time.monotonic() + 90
+        while not (_loaded(server.pid, "sklearn") and _loaded(server.pid, "pandas")):
+            assert time.monotonic() < deadline, "the warm-up never imported scikit-learn and pandas"
+            assert server.poll() is None, "the server died warming up"
+            time.sleep(0.2)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_omgml_preload_0_turns_the_warm_up_off(tmp_path):
+    server = _server({"OMGML_PRELOAD": "0"}, tmp_path)
+    try:
+        assert _initialize(server)["result"]["serverInfo"]["name"] == "omgml"
+        time.sleep(3)
+        assert not _loaded(server.pid, "sklearn")
+    finally:
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.anyio
+async def test_a_call_during_the_warm_up_waits_for_it(tmp_path, monkeypatch):
+    """Never two threads importing the same packages (their module locks can deadlock): the call runs after."""
+    over = threading.Event()
+    warming = threading.Thread(target=lambda: (time.sleep(1), over.set()), daemon=True)
+    monkeypatch.setattr(preload, "_thread", warming)
+    ran_after: list[bool] = []
+    reported = common._reported
+
+    def recording(*args):
+        ran_after.append(over.is_set())
+        return reported(*args)
+
+    monkeypatch.setattr(common, "_reported", recording)
+    monkeypatch.setenv("OMGML_PROJECT_DIR", str(tmp_path))
+    warming.start()
+    async with Client(build_server()) as client:
+        result = await client.call_tool("omgml_status", {"project_dir": "."})
+    assert not result.is_error, result.content[0].text
+    assert ran_after == [True]
+
+
+# Every tool on the demo project (real data: scikit-learn's breast cancer table), in one process, after the warm-up;
+# prints what each call still imported of the heavy packages.
+EVERY_TOOL_AFTER_THE_WARM_UP = """
+import json, sys, anyio
+from pathlib import Path
+from mcp import Client
+from omgml import init_project
+from omgml.demo import write_demo_data
+from omgml.mcp import preload
+from omgml.mcp.server import build_server
+
+root = Path(sys.argv[1])
+init_project({"project_dir": str(root / "cancer"), "name": "Cancer", "task": "binary", "target": "diagnosis"})
+write_demo_data(root / "cancer")
+server = build_server()
+preload.start()
+preload.wait()
+CALLS = [
+    ("omgml_status", {"project_dir": "cancer"}),
+    ("omgml_validate_data", {"project_dir": "cancer", "data": "data/raw/incoming.csv", "target": "diagnosis"}),
+    ("omgml_check_drift", {"project_dir": "cancer", "reference": "data/raw/train.csv",
+                           "current": "data/processed/current.csv"}),
+    ("omgml_train_baseline", {"project_dir": "cancer", "data_path": "data/raw/train.csv", "cv": 3,
+                              "include_image": True}),
+    ("omgml_monitor_batch", {"project_dir": "cancer", "batch": "data/processed/current.csv"}),
+    ("omgml_train_baseline", {"project_dir": "cancer", "data_path": "data/raw/train.csv", "cv": 3,
+                              "models": ["linear"], "seed": 1}),
+    ("omgml_compare_models", {"project_dir": "cancer", "data": "data/raw/train.csv", "resamples": 100,
+                              "challengers": ["2"]}),
+    ("omgml_promote_model", {"project_dir": "cancer", "ref": "2", "force": True, "reason": "test"}),
+    ("omgml_rollback_model", {"project_dir": "cancer"}),
+]
+HEAVY = {"sklearn", "mlflow", "scipy", "pandas", "pyarrow", "skops", "sqlalchemy", "alembic", "jinja2", "PIL", "numpy"}
+
+
+async def main():
+    calls = []
+    async with Client(server) as client:
+        for name, arguments in CALLS:
+            before = set(sys.modules)
+            result = await client.call_tool(name, arguments)
+            imported = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in HEAVY)
+            calls.append({"tool": name, "error": result.content[0].text if result.is_error else None,
+                          "imported": imported})
+    print(json.dumps(calls))
+
+anyio.run(main)
+"""
+
+
+def test_after_the_warm_up_the_tools_import_almost_nothing(tmp_path):
+    """The warm-up's list is complete: a call left to import scikit-learn or MLflow modules would wait seconds."""
+    root = tmp_path / "work"
+    root.mkdir()
+    env = {**os.environ, "OMGML_PROJECT_DIR": str(root), "HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-c", EVERY_TOOL_AFTER_THE_WARM_UP, str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    calls = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [(call["tool"], call["error"]) for call in calls] == [(call["tool"], None) for call in calls]
+    imported = [module for call in calls for module in call["imported"]]
+    # MLflow's per-version schema modules and a pandas helper are left to the first baseline: a few, and small.
+    assert len(imported) <= 5, imported
