@@ -9,6 +9,7 @@ its ``report`` block with ``{{ super() }}``.
 from __future__ import annotations
 
 import json
+import os
 import re
 from contextlib import suppress
 from functools import cache, lru_cache
@@ -66,12 +67,16 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 @cache
 def _compiled_templates() -> jinja2.BytecodeCache | None:
+    """The cache, or None: none writable (a read-only home), or one that another user could write code into."""
     folder = user_cache("templates", f"jinja-{jinja2.__version__}")  # code compiled by one jinja version
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return _CompiledTemplates(str(folder))
-    except OSError:  # no writable cache (a read-only home): templates compile in each process
+        owner = folder.stat()
+    except OSError:
         return None
+    if owner.st_uid != os.getuid() or owner.st_mode & 0o022:  # its entries run as code: ours alone
+        return None
+    return _CompiledTemplates(str(folder))
 
 
 def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:

@@ -19,8 +19,8 @@ import threading
 
 logger = logging.getLogger(__name__)
 
-# What the tools import inside their calls, heaviest first. tests/test_preload.py fails when a tool's call imports
-# one of these packages' modules that the warm-up did not.
+# What the tools import inside their calls. tests/test_preload.py fails when a tool's call still imports modules of
+# these packages after the warm-up.
 MODULES = (
     "pandas",
     "pyarrow.csv",
