@@ -125,7 +125,7 @@ main()
 
 
 def test_the_harness_catches_each_kind_of_failure(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMGML_PRELOAD", "0")  # its 3 s stall limit is shorter than the server's warm-up
+    monkeypatch.setenv("OMGML_PRELOAD", "0")  # a 3 s stall limit: no room for waiting on a warm-up import
     (tmp_path / "home").mkdir()
     (tmp_path / "root").mkdir()  # beside home: a root above the home folder is refused
     tally = fuzzing.Tally()

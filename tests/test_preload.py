@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -78,25 +79,62 @@ def test_omgml_preload_0_turns_the_warm_up_off(tmp_path):
 
 
 @pytest.mark.anyio
-async def test_a_call_during_the_warm_up_waits_for_it(tmp_path, monkeypatch):
-    """Never two threads importing the same packages (their module locks can deadlock): the call runs after."""
-    over = threading.Event()
-    warming = threading.Thread(target=lambda: (time.sleep(1), over.set()), daemon=True)
-    monkeypatch.setattr(preload, "_thread", warming)
-    ran_after: list[bool] = []
+async def test_calls_and_the_warm_up_take_turns(tmp_path, monkeypatch):
+    """Never two threads importing at once: a call waits for the module being imported, the next one for the call."""
+    events: list[str] = []
+
+    def warm_up() -> None:  # two imports, as preload._warm makes them
+        with preload.gate.importing():
+            events.append("import 1 starts")
+            time.sleep(1)
+            events.append("import 1 ends")
+        with preload.gate.importing():
+            events.append("import 2")
+
     reported = common._reported
 
-    def recording(*args):
-        ran_after.append(over.is_set())
-        return reported(*args)
+    def call(*args):
+        events.append("call runs")
+        time.sleep(0.5)
+        try:
+            return reported(*args)
+        finally:
+            events.append("call ends")
 
-    monkeypatch.setattr(common, "_reported", recording)
+    monkeypatch.setattr(common, "_reported", call)
     monkeypatch.setenv("OMGML_PROJECT_DIR", str(tmp_path))
+    warming = threading.Thread(target=warm_up)
     warming.start()
+    await anyio.sleep(0.2)  # the warm-up is in its first import
     async with Client(build_server()) as client:
         result = await client.call_tool("omgml_status", {"project_dir": "."})
+    warming.join(10)
     assert not result.is_error, result.content[0].text
-    assert ran_after == [True]
+    assert events == ["import 1 starts", "import 1 ends", "call runs", "call ends", "import 2"]
+
+
+def test_a_cancelled_wait_gives_its_turn_back():
+    """A call cancelled while it waits must not hold the warm-up back for good."""
+    import_over = threading.Event()
+
+    async def cancelled_call() -> None:
+        with anyio.move_on_after(0.2):  # cancelled while it waits for the import
+            async with preload.call_turn():
+                assert import_over.is_set(), "the call ran during an import"
+                await anyio.sleep(10)
+
+    importing = preload.gate.importing()
+    importing.__enter__()
+
+    def end_import() -> None:
+        import_over.set()
+        importing.__exit__(None, None, None)
+
+    threading.Timer(0.5, end_import).start()  # the import ends after the cancel
+    anyio.run(cancelled_call)
+    done = threading.Event()
+    threading.Thread(target=lambda: (preload.gate.importing().__enter__(), done.set()), daemon=True).start()
+    assert done.wait(5), "the warm-up still waits for the cancelled call"
 
 
 # Every tool on the demo project (real data: scikit-learn's breast cancer table), in one process, after the warm-up;

@@ -98,7 +98,13 @@ async def call_service(
     An ``OmgmlError`` becomes a tool error with its text; any other exception is a bug: the agent gets one line
     that says which service failed and asks for a report, and the traceback goes to stderr (the log).
     """
-    await anyio.to_thread.run_sync(preload.wait)  # never import beside the warm-up
+    async with preload.call_turn():  # the warm-up pauses while calls run
+        return await _called(service, request, ctx, picture)
+
+
+async def _called(
+    service: Callable[..., BaseModel], request: BaseModel | dict, ctx: Context | None, picture: Picture | None
+) -> CallToolResult:
     from omgml.render import render  # jinja2 on the first call, not at server start
 
     try:

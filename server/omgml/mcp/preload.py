@@ -5,9 +5,9 @@ server pays that once, while the agent reads its first answers, so the first cal
 still starts fast: nothing heavy is imported before a client has connected, and answering the handshake or a
 listing takes milliseconds beside the warm-up.
 
-Tool calls wait for the warm-up rather than import alongside it: two threads importing the same packages at
-once can deadlock on their module locks. ``OMGML_PRELOAD=0`` turns it off (a server that is only listed, a
-machine short of memory: a warm server holds about 290 MB more).
+Tool calls and the warm-up take turns (``_Gate``): never two threads importing the same packages at once.
+``OMGML_PRELOAD=0`` turns it off (a server that is only listed, a machine short of memory: a warm server holds
+about 290 MB more).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import importlib
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,67 @@ MODULES = (
     "omgml.render",
     "omgml.images",
 )
-WAIT_LIMIT_S = 120.0  # a warm-up stuck past this (a hung file system) no longer holds calls back
+
+
+class _Gate:
+    """Tool calls share it; the warm-up takes it alone, one module at a time.
+
+    Two threads importing the same packages at once can deadlock on their module locks or see a module half
+    made, so the warm-up never imports while a call runs: a call waits at most for the module being imported,
+    and the warm-up goes on only when no call runs or waits. A call that comes before the warm-up has reached
+    what it needs imports that itself, as without a warm-up. (Prompts, outside the gate, import only yaml and
+    jinja2 on first use: neither imports anything back, so no two threads can wait on each other's locks.)
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._calls = 0  # running or waiting for their turn
+        self._importing = False
+
+    def enter_call(self) -> None:
+        with self._changed:
+            self._calls += 1
+            self._changed.wait_for(lambda: not self._importing)
+
+    def leave_call(self) -> None:
+        with self._changed:
+            self._calls -= 1
+            self._changed.notify_all()
+
+    @contextmanager
+    def importing(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._calls)
+            self._importing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._importing = False
+                self._changed.notify_all()
+
+
+gate = _Gate()
+
+
+@asynccontextmanager
+async def call_turn() -> AsyncIterator[None]:
+    """A tool call's turn: the warm-up pauses (after the module it is importing) until the call is over."""
+    import anyio.to_thread
+
+    entered = []  # set in the worker thread: a cancelled wait still ends after enter_call returns
+
+    def enter() -> None:
+        gate.enter_call()
+        entered.append(True)
+
+    try:
+        await anyio.to_thread.run_sync(enter)
+        yield
+    finally:
+        if entered:
+            gate.leave_call()
+
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -77,23 +139,25 @@ def start() -> None:
 
 
 def wait() -> None:
-    """Return when the warm-up is over (at once when there is none)."""
+    """Return when the warm-up is over (at once when there is none): for tests and benchmarks."""
     thread = _thread
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(WAIT_LIMIT_S)
+    if thread is not None:
+        thread.join()
 
 
 def _warm() -> None:
     for name in MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 -- an optional or broken package: the call that needs it says so
-            logger.debug("preloading %s failed: %s", name, exc)
-    try:  # SQLAlchemy maps MLflow's tables on the first store (0.2 s); Pillow finds its file formats on a save
-        from PIL import Image
-        from sqlalchemy.orm import configure_mappers
+        with gate.importing():
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # noqa: BLE001 -- an optional or broken package: the call that needs it says so
+                logger.debug("preloading %s failed: %s", name, exc)
+    with gate.importing():
+        try:  # SQLAlchemy maps MLflow's tables on the first store (0.2 s); Pillow finds its formats on a save
+            from PIL import Image
+            from sqlalchemy.orm import configure_mappers
 
-        configure_mappers()
-        Image.preinit()
-    except Exception as exc:  # noqa: BLE001 -- only slower: the first store or picture does it
-        logger.debug("warming SQLAlchemy's mappers or Pillow's formats failed: %s", exc)
+            configure_mappers()
+            Image.preinit()
+        except Exception as exc:  # noqa: BLE001 -- only slower: the first store or picture does it
+            logger.debug("warming SQLAlchemy's mappers or Pillow's formats failed: %s", exc)
