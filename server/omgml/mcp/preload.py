@@ -153,11 +153,9 @@ def _warm() -> None:
             except Exception as exc:  # noqa: BLE001 -- an optional or broken package: the call that needs it says so
                 logger.debug("preloading %s failed: %s", name, exc)
     with gate.importing():
-        try:  # SQLAlchemy maps MLflow's tables on the first store (0.2 s); Pillow finds its formats on a save
+        try:  # Pillow imports its file formats' plugins on the first save
             from PIL import Image
-            from sqlalchemy.orm import configure_mappers
 
-            configure_mappers()
             Image.preinit()
-        except Exception as exc:  # noqa: BLE001 -- only slower: the first store or picture does it
-            logger.debug("warming SQLAlchemy's mappers or Pillow's formats failed: %s", exc)
+        except Exception as exc:  # noqa: BLE001 -- only slower: the first picture does it
+            logger.debug("preloading Pillow's formats failed: %s", exc)
