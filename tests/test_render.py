@@ -186,15 +186,16 @@ def test_without_a_writable_cache_reports_still_render(new_project, own_template
     assert blocked.read_text() == "a file where the cache folder would go"
 
 
-def test_a_cache_folder_others_can_write_is_not_used(new_project, own_template_cache, tmp_path):
-    """Its entries run as code: a folder group or others can write (a shared cache) could hold anyone's."""
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_a_cache_folder_others_can_write_is_not_used(new_project, own_template_cache, tmp_path, level):
+    """Its entries run as code: a folder others can write (a shared cache), or one they could swap, is not used."""
     import jinja2 as jinja
 
     import omgml.render as render_module
 
     folder = tmp_path / "cache" / "omgml" / "templates" / f"jinja-{jinja.__version__}"
     folder.mkdir(parents=True)
-    folder.chmod(0o777)
+    [folder.parent.parent, folder.parent, folder][level].chmod(0o777)
     own_template_cache()
     assert render_module._compiled_templates() is None
     assert render(project_status({"project_dir": str(new_project)})).startswith("## omgml")

@@ -68,13 +68,17 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 @cache
 def _compiled_templates() -> jinja2.BytecodeCache | None:
     """The cache, or None: none writable (a read-only home), or one that another user could write code into."""
-    folder = user_cache("templates", f"jinja-{jinja2.__version__}")  # code compiled by one jinja version
+    top = user_cache()
+    folder = top / "templates" / f"jinja-{jinja2.__version__}"  # code compiled by one jinja version
+    levels = [top, top / "templates", folder]
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        owner = folder.stat()
+        for level in levels:
+            level.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owners = [level.stat() for level in levels]
     except OSError:
         return None
-    if owner.st_uid != os.getuid() or owner.st_mode & 0o022:  # its entries run as code: ours alone
+    # Its entries run as code: no other user may write them, nor swap a folder on the way to them.
+    if any(owner.st_uid != os.getuid() or owner.st_mode & 0o022 for owner in owners):
         return None
     return _CompiledTemplates(str(folder))
 

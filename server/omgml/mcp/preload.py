@@ -1,9 +1,9 @@
-"""The libraries the tools use, imported once per server in the background, from the client's first message.
+"""The libraries the tools use, imported once per server in the background, from a client's first listing or call.
 
 A baseline in a fresh process spends most of its seconds importing scikit-learn, MLflow, skops and pandas; a
 server pays that once, while the agent reads its first answers, so the first call finds them loaded. The server
-still starts fast: nothing heavy is imported before a client has connected, and answering the handshake or a
-listing takes milliseconds beside the warm-up.
+still starts fast and an idle one stays small: nothing heavy is imported before a client lists the tools or
+calls one (``OmgmlServer.warm_up``, on stdio and HTTP alike).
 
 Tool calls and the warm-up take turns (``_Gate``): never two threads importing the same packages at once.
 ``OMGML_PRELOAD=0`` turns it off (a server that is only listed, a machine short of memory: a warm server holds
@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 logger = logging.getLogger(__name__)
 
 # What the tools import inside their calls. tests/test_preload.py fails when a tool's call still imports modules of
-# these packages after the warm-up.
+# these packages after the warm-up (MLflow's per-version schema modules aside).
 MODULES = (
     "pandas",
     "pyarrow.csv",
@@ -67,8 +67,9 @@ class _Gate:
     Two threads importing the same packages at once can deadlock on their module locks or see a module half
     made, so the warm-up never imports while a call runs: a call waits at most for the module being imported,
     and the warm-up goes on only when no call runs or waits. A call that comes before the warm-up has reached
-    what it needs imports that itself, as without a warm-up. (Prompts, outside the gate, import only yaml and
-    jinja2 on first use: neither imports anything back, so no two threads can wait on each other's locks.)
+    what it needs imports that itself, as without a warm-up. (Prompts, outside the gate, import yaml and
+    omgml.render on the event loop on first use; at worst that waits for the warm-up's import of the same
+    module: none of these imports back what is importing it, so the two threads never wait on each other.)
     """
 
     def __init__(self) -> None:

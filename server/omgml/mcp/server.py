@@ -45,6 +45,11 @@ class OmgmlServer(MCPServer):
 
     _inputs: dict[str, dict[str, Any]] | None = None  # each tool's full input schema, read on the first call
     _prompts_added = False
+    warm_up = False  # serve() turns it on: a client's first listing or call starts omgml.mcp.preload
+
+    def _start_warm_up(self) -> None:
+        if self.warm_up:
+            preload.start()
 
     def _add_prompts(self) -> None:
         """Read the prompt files on the first prompts request: initialize answers sooner (Cline allows 3 s)."""
@@ -62,6 +67,7 @@ class OmgmlServer(MCPServer):
         return await super().get_prompt(name, arguments, context)
 
     async def list_tools(self) -> list[MCPTool]:
+        self._start_warm_up()
         tools = await super().list_tools()
         return [
             tool.model_copy(
@@ -75,6 +81,7 @@ class OmgmlServer(MCPServer):
         ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        self._start_warm_up()
         if self._inputs is None:  # argument names and allowed values come from the SDK's full schemas
             self._inputs = {t.name: t.input_schema for t in await super().list_tools()}
         schema = self._inputs.get(name)  # None: an unknown tool, which the SDK reports
@@ -259,8 +266,8 @@ def serve(http: bool = False, port: int = 8765) -> None:
         stream=sys.stderr, level=logging.WARNING, format="omgml-mcp %(levelname)s %(name)s: %(message)s"
     )
     server = build_server()
+    server.warm_up = True  # OMGML_PRELOAD=0 still turns it off (preload.start)
     if http:
-        preload.start()  # over HTTP with the server: its clients connect later
         server.run("streamable-http", host="127.0.0.1", port=port)
     else:
         import anyio
@@ -288,7 +295,6 @@ class SurrogateSafeStream:
     The SDK's stdin reader already decodes invalid UTF-8 bytes with ``errors="replace"``; this does the same
     for the escaped form: a line the SDK refused is parsed with ``json`` (which keeps lone surrogates), each
     one becomes U+FFFD, and the message goes on, so the tool answers (with a path not found, say).
-    The client's first message also starts the warm-up (``omgml.mcp.preload``).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -300,7 +306,6 @@ class SurrogateSafeStream:
 
     async def receive(self) -> Any:
         item = await self._inner.receive()
-        preload.start()  # a client is there (once per process): warm the tools' libraries while the agent reads
         return _repaired(item) if isinstance(item, Exception) else item
 
     async def aclose(self) -> None:
